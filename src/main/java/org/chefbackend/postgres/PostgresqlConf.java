@@ -1,0 +1,84 @@
+package org.chefbackend.postgres;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.chefbackend.config.Settings;
+
+/**
+ * The postgresql.conf parameters chef-backend.rb controls, translated from the documents' PostgreSQL 9.5 options to
+ * PostgreSQL 15: size options given as bare numbers counted 16 MB WAL segments in 9.5, wal_keep_segments became
+ * wal_keep_size, wal_level hot_standby/archive became replica, keepalives_* are the tcp_keepalives_* parameters.
+ */
+public final class PostgresqlConf {
+    /** WAL segment size of a default initdb, and of 9.5, in MB. */
+    static final long WAL_SEGMENT_MB = 16;
+
+    private PostgresqlConf() {
+    }
+
+    /** Parameter name to its postgresql.conf value text, in a stable order. */
+    public static Map<String, String> parameters(Settings s) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("port", String.valueOf(s.integer("postgresql.port")));
+        p.put("max_connections", String.valueOf(s.integer("postgresql.max_connections")));
+        p.put("shared_buffers", quantity(s.get("postgresql.shared_buffers"), "MB"));
+        p.put("effective_cache_size", quantity(s.get("postgresql.effective_cache_size"), "MB"));
+        p.put("work_mem", quantity(s.get("postgresql.work_mem"), "kB"));
+        p.put("tcp_keepalives_count", String.valueOf(s.integer("postgresql.keepalives_count")));
+        p.put("tcp_keepalives_idle", String.valueOf(s.integer("postgresql.keepalives_idle")));
+        p.put("tcp_keepalives_interval", String.valueOf(s.integer("postgresql.keepalives_interval")));
+        p.put("wal_level", walLevel(s.string("postgresql.wal_level")));
+        p.put("wal_log_hints", s.string("postgresql.wal_log_hints"));
+        p.put("max_wal_senders", String.valueOf(s.integer("postgresql.max_wal_senders")));
+        p.put("max_replication_slots", String.valueOf(s.integer("postgresql.max_replication_slots")));
+        p.put("wal_keep_size", (s.integer("postgresql.wal_keep_segments") * WAL_SEGMENT_MB) + "MB");
+        p.put("max_wal_size", walSize(s.get("postgresql.max_wal_size")));
+        p.put("min_wal_size", walSize(s.get("postgresql.min_wal_size")));
+        p.put("hot_standby", s.string("postgresql.hot_standby"));
+        p.put("checkpoint_timeout", quantity(s.get("postgresql.checkpoint_timeout"), "s"));
+        p.put("checkpoint_completion_target", String.valueOf(s.number("postgresql.checkpoint_completion_target")));
+        p.put("checkpoint_warning", quantity(s.get("postgresql.checkpoint_warning"), "s"));
+        p.put("archive_mode", s.string("postgresql.archive_mode"));
+        p.put("archive_command", s.string("postgresql.archive_command"));
+        p.put("archive_timeout", quantity(s.get("postgresql.archive_timeout"), "s"));
+        p.put("log_checkpoints", s.bool("postgresql.log_checkpoints") ? "on" : "off");
+        p.put("log_min_duration_statement", String.valueOf(s.integer("postgresql.log_min_duration_statement")));
+        return p;
+    }
+
+    /** The lines of postgresql.conf for these parameters, strings quoted as PostgreSQL requires. */
+    public static List<String> lines(Map<String, String> parameters) {
+        List<String> lines = new ArrayList<>();
+        parameters.forEach((name, value) -> lines.add(name + " = " + quote(value)));
+        return lines;
+    }
+
+    static String quote(String value) {
+        return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'";
+    }
+
+    /** 9.5 counted max_wal_size/min_wal_size in 16 MB segments; 15 counts MB. A string with a unit passes. */
+    static String walSize(Object value) {
+        if (value instanceof Long segments) {
+            return (segments * WAL_SEGMENT_MB) + "MB";
+        }
+        return String.valueOf(value);
+    }
+
+    /** A bare number is in the parameter's base unit; PostgreSQL wants it spelled out only for clarity. */
+    static String quantity(Object value, String baseUnit) {
+        if (value instanceof Long n) {
+            return n + baseUnit;
+        }
+        return String.valueOf(value);
+    }
+
+    static String walLevel(String level) {
+        return switch (level) {
+            case "hot_standby", "archive" -> "replica";
+            default -> level;
+        };
+    }
+}

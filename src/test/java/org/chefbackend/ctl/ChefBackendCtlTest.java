@@ -1,0 +1,152 @@
+package org.chefbackend.ctl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import org.chefbackend.config.Secrets;
+import org.chefbackend.config.SecretsFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ChefBackendCtlTest {
+    @TempDir
+    Path tmp;
+
+    record Result(int code, String out, String err) {
+    }
+
+    static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = ChefBackendCtl.execute(args, new PrintWriter(out), new PrintWriter(err));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void helpListsOnlyBuiltCommands() {
+        Result r = run("--help");
+        assertEquals(0, r.code());
+        for (String cmd : new String[] {"gen-sample-backend-config", "show-config", "gen-server-config", "version"}) {
+            assertTrue(r.out().contains(cmd), cmd);
+        }
+        assertFalse(r.out().contains("create-cluster"));
+    }
+
+    @Test
+    void everyCommandHasHelp() {
+        for (String cmd : new String[] {"gen-sample-backend-config", "show-config", "gen-server-config", "version"}) {
+            Result r = run(cmd, "--help");
+            assertEquals(0, r.code(), cmd);
+            assertTrue(r.out().startsWith("Usage: chef-backend-ctl " + cmd), r.out());
+        }
+    }
+
+    @Test
+    void sampleFeedsShowConfig() throws IOException {
+        Result sample = run("gen-sample-backend-config");
+        assertEquals(0, sample.code());
+        Path rb = tmp.resolve("x.rb");
+        Files.writeString(rb, sample.out());
+        Result show = run("show-config", "--config", rb.toString());
+        assertEquals(0, show.code(), show.err());
+        JsonNode json = new ObjectMapper().readTree(show.out());
+        assertEquals(5432, json.at("/postgresql/port").asInt());
+        assertEquals(52428800L, json.at("/leaderl/health_check/max_bytes_behind_leader").asLong());
+        assertEquals("512MB", json.at("/rendered/postgresql.conf/wal_keep_size").asText());
+    }
+
+    @Test
+    void brokenConfigIsOneLineWithPositionAndExitTwo() throws IOException {
+        Path rb = tmp.resolve("chef-backend.rb");
+        Files.writeString(rb, "publish_address '10.0.0.5'\npostgresql.port = 'x'\n");
+        Result r = run("show-config", "--config", rb.toString());
+        assertEquals(2, r.code());
+        assertEquals("chef-backend-ctl: " + rb + ":2:19: postgresql.port: expected an integer from 1 to 65535, "
+                + "got the string 'x'\n", r.err());
+        assertEquals("", r.out());
+    }
+
+    @Test
+    void syntaxErrorExitsTwo() throws IOException {
+        Path rb = tmp.resolve("chef-backend.rb");
+        Files.writeString(rb, "fqdn 'be1\n");
+        Result r = run("show-config", "-c", rb.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().startsWith("chef-backend-ctl: " + rb + ":1:"), r.err());
+        assertEquals(1, r.err().lines().count());
+    }
+
+    @Test
+    void missingExplicitConfigIsAnError() {
+        Result r = run("show-config", "--config", tmp.resolve("nope.rb").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("nope.rb:1:1: file does not exist"), r.err());
+    }
+
+    @Test
+    void unknownOptionIsAUsageError() {
+        Result r = run("show-config", "--frobnicate");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("Unknown option: '--frobnicate'"), r.err());
+    }
+
+    @Test
+    void genServerConfigUsesConfigAndSecrets() throws IOException {
+        Path root = tmp.resolve("node");
+        Files.createDirectories(root.resolve("etc/chef-backend"));
+        Files.writeString(root.resolve("etc/chef-backend/chef-backend.rb"), "publish_address '127.0.0.2'\n");
+        Secrets secrets = Secrets.generate(new SecureRandom());
+        SecretsFile.write(root.resolve("etc/chef-backend/chef-backend-secrets.json"), secrets);
+
+        Result r = run("gen-server-config", "fe1.example.com", "--root", root.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("chef_backend_members [\"127.0.0.2\"]\n"), r.out());
+        assertTrue(r.out().contains("postgresql['db_superuser_password'] = '" + secrets.dbSuperuserPassword() + "'"));
+
+        Path file = tmp.resolve("chef-server.rb.FE1");
+        Result f = run("gen-server-config", "fe1.example.com", "-f", file.toString(), "--root", root.toString());
+        assertEquals(0, f.code(), f.err());
+        assertEquals(r.out(), Files.readString(file));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+    }
+
+    @Test
+    void genServerConfigWithoutSecretsSaysSo() throws IOException {
+        Path root = tmp.resolve("node");
+        Files.createDirectories(root.resolve("etc/chef-backend"));
+        Files.writeString(root.resolve("etc/chef-backend/chef-backend.rb"), "publish_address '127.0.0.2'\n");
+        Result r = run("gen-server-config", "fe1", "--root", root.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("chef-backend-secrets.json does not exist"), r.err());
+    }
+
+    @Test
+    void genServerConfigWithoutPublishAddressSaysSo() {
+        Result r = run("gen-server-config", "fe1", "--root", tmp.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("publish_address is not set"), r.err());
+    }
+
+    @Test
+    void versionListsComponents() throws IOException {
+        Result r = run("version");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("chef-backend "), r.out());
+        for (String c : new String[] {"opensearch", "postgresql", "etcd", "java"}) {
+            assertTrue(r.out().contains("\n" + c + " "), c);
+        }
+        JsonNode manifest = new ObjectMapper().readTree(run("version", "--json").out());
+        assertEquals(2, manifest.get("manifest_format").asInt());
+        assertTrue(manifest.at("/software/opensearch/locked_version").asText().startsWith("2."));
+    }
+}
