@@ -180,7 +180,7 @@ public final class SettingsSchema {
         add("etcd.peer_port", port(), 2380L, "Port for etcd's peer URLs (ETCD_LISTEN/ADVERTISE_PEER_URLS).");
         add("etcd.heartbeat_interval", integer(1, 60000), 500L,
                 "ETCD_HEARTBEAT_INTERVAL in milliseconds: how often the etcd leader sends heartbeats.");
-        add("etcd.election_timeout", integer(1, 600000), 5000L,
+        add("etcd.election_timeout", integer(1, 50000), 5000L,
                 "ETCD_ELECTION_TIMEOUT in milliseconds; 5 to 10 times heartbeat_interval.");
         add("etcd.snapshot_count", integer(1, Long.MAX_VALUE), 5000L,
                 "ETCD_SNAPSHOT_COUNT: committed transactions that trigger a snapshot to disk.");

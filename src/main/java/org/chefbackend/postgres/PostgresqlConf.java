@@ -3,7 +3,12 @@ package org.chefbackend.postgres;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import org.chefbackend.agent.Change;
 import org.chefbackend.config.Settings;
 
 /**
@@ -14,6 +19,20 @@ import org.chefbackend.config.Settings;
 public final class PostgresqlConf {
     /** WAL segment size of a default initdb, and of 9.5, in MB. */
     static final long WAL_SEGMENT_MB = 16;
+
+    /**
+     * Parameters PostgreSQL 15 reads only at server start (pg_settings.context = 'postmaster'); any other change
+     * is picked up by a reload. The ssl_* files are reloadable since PostgreSQL 10.
+     */
+    static final Set<String> RESTART_PARAMETERS = Set.of(
+            "archive_mode", "cluster_name", "config_file", "data_directory", "dynamic_shared_memory_type",
+            "hba_file", "hot_standby", "huge_pages", "ident_file", "listen_addresses", "logging_collector",
+            "max_connections", "max_files_per_process", "max_locks_per_transaction", "max_logical_replication_workers",
+            "max_pred_locks_per_transaction", "max_prepared_transactions", "max_replication_slots",
+            "max_wal_senders", "max_worker_processes", "port", "shared_buffers", "shared_memory_type",
+            "shared_preload_libraries", "superuser_reserved_connections", "track_commit_timestamp",
+            "unix_socket_directories", "unix_socket_group", "unix_socket_permissions", "wal_buffers", "wal_level",
+            "wal_log_hints");
 
     private PostgresqlConf() {
     }
@@ -80,5 +99,68 @@ public final class PostgresqlConf {
             case "hot_standby", "archive" -> "replica";
             default -> level;
         };
+    }
+
+    /**
+     * Reads the parameters of a postgresql.conf: {@code name = value} lines, values quoted or bare, comments
+     * dropped. Enough for the files we render and for initdb's; include directives are not followed.
+     */
+    public static Map<String, String> parse(String text) {
+        Map<String, String> parameters = new LinkedHashMap<>();
+        for (String raw : text.split("\n")) {
+            String line = raw.strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            int end = 0;
+            while (end < line.length() && line.charAt(end) != '=' && !Character.isWhitespace(line.charAt(end))) {
+                end++;
+            }
+            if (end == 0 || end == line.length()) {
+                continue;
+            }
+            String name = line.substring(0, end).toLowerCase(Locale.ROOT);
+            String rest = line.substring(end).strip();
+            if (rest.startsWith("=")) {
+                rest = rest.substring(1).strip();
+            }
+            parameters.put(name, value(rest));
+        }
+        return parameters;
+    }
+
+    private static String value(String rest) {
+        if (!rest.startsWith("'")) {
+            int comment = rest.indexOf('#');
+            return (comment < 0 ? rest : rest.substring(0, comment)).strip();
+        }
+        StringBuilder v = new StringBuilder();
+        for (int i = 1; i < rest.length(); i++) {
+            char c = rest.charAt(i);
+            if (c == '\\' && i + 1 < rest.length()) {
+                v.append(rest.charAt(++i));
+            } else if (c == '\'' && i + 1 < rest.length() && rest.charAt(i + 1) == '\'') {
+                v.append('\'');
+                i++;
+            } else if (c == '\'') {
+                break;
+            } else {
+                v.append(c);
+            }
+        }
+        return v.toString();
+    }
+
+    /** What a running server needs to pick up the step from {@code before} to {@code after}. */
+    public static Change changeBetween(Map<String, String> before, Map<String, String> after) {
+        Set<String> names = new TreeSet<>(before.keySet());
+        names.addAll(after.keySet());
+        Change change = Change.NONE;
+        for (String name : names) {
+            if (!Objects.equals(before.get(name), after.get(name))) {
+                change = change.and(RESTART_PARAMETERS.contains(name) ? Change.RESTART : Change.RELOAD);
+            }
+        }
+        return change;
     }
 }

@@ -1,0 +1,92 @@
+package org.chefbackend.etcd;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.chefbackend.agent.NodeContext;
+
+/**
+ * Read-only checks of an etcd member over its HTTP API, for status and health checks. Never throws: a member that
+ * cannot be reached, answers late or answers nonsense is unhealthy and has no members.
+ */
+public final class EtcdProbe {
+    static final Duration TIMEOUT = Duration.ofSeconds(2);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    // HTTP/1.1: the JDK's default HTTP/2 attempt (an h2c upgrade) is wasted on etcd's plain-text port
+    private static final HttpClient HTTP = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(TIMEOUT)
+            .build();
+
+    /**
+     * One entry of {@code GET /v2/members}, as Chef Server frontends read it. {@code name} is empty for a member
+     * that was added but has not started yet.
+     */
+    public record Member(String id, String name, List<String> peerURLs, List<String> clientURLs) {
+        public Member {
+            peerURLs = List.copyOf(peerURLs);
+            clientURLs = List.copyOf(clientURLs);
+        }
+    }
+
+    private EtcdProbe() {
+    }
+
+    /** Whether this node's etcd reports itself healthy (it has a leader and its cluster has quorum). */
+    public static boolean health(NodeContext node) {
+        return health(EtcdRecipe.clientUrl(node));
+    }
+
+    /** {@code GET <clientUrl>/health} answers 200 with {"health":"true"}. */
+    public static boolean health(String clientUrl) {
+        return get(clientUrl + "/health")
+                .map(body -> "true".equals(body.path("health").asText()))
+                .orElse(false);
+    }
+
+    /** The cluster's members as this node's etcd sees them; empty when it cannot be asked. */
+    public static List<Member> members(NodeContext node) {
+        return members(EtcdRecipe.clientUrl(node));
+    }
+
+    public static List<Member> members(String clientUrl) {
+        return get(clientUrl + "/v2/members").map(EtcdProbe::parseMembers).orElse(List.of());
+    }
+
+    static List<Member> parseMembers(JsonNode body) {
+        List<Member> members = new ArrayList<>();
+        for (JsonNode m : body.path("members")) {
+            members.add(new Member(m.path("id").asText(), m.path("name").asText(),
+                    texts(m.path("peerURLs")), texts(m.path("clientURLs"))));
+        }
+        return members;
+    }
+
+    private static List<String> texts(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
+    }
+
+    /** The JSON body of a 200 answer. */
+    private static Optional<JsonNode> get(String url) {
+        try {
+            HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(TIMEOUT).GET().build();
+            HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() == 200 ? Optional.of(JSON.readTree(response.body())) : Optional.empty();
+        } catch (IOException | IllegalArgumentException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+}
