@@ -29,6 +29,11 @@ public interface ServiceRecipe {
     /** The addresses the service listens on, checked to be free before it first starts. */
     List<InetSocketAddress> listenAddresses(NodeContext node);
 
+    /** Signal that stops the process cleanly and promptly (PostgreSQL: INT, its fast shutdown). */
+    default String stopSignal() {
+        return "TERM";
+    }
+
     /** Signal that makes the running process re-read its configuration, or null when only a restart does. */
     default String reloadSignal() {
         return null;

@@ -18,9 +18,17 @@ import picocli.CommandLine.Command;
         subcommands = {
             CommandLine.HelpCommand.class,
             GenSampleBackendConfigCommand.class,
+            ReconfigureCommand.class,
             ShowConfigCommand.class,
             GenServerConfigCommand.class,
             VersionCommand.class,
+            StartCommand.class,
+            StopCommand.class,
+            RestartCommand.class,
+            StatusCommand.class,
+            TailCommand.class,
+            ServiceListCommand.class,
+            AgentCommand.class,
         })
 public final class ChefBackendCtl implements Runnable {
     /** Bad input: a wrong option, a broken chef-backend.rb or secrets file. */
@@ -60,7 +68,8 @@ public final class ChefBackendCtl implements Runnable {
         } else if (e instanceof OperatorException op) {
             code = op.exitCode();
             message = op.getMessage();
-        } else if (e instanceof Binaries.MissingBinaryException) {
+        } else if (e instanceof Binaries.MissingBinaryException
+                || e instanceof org.chefbackend.agent.ServiceSetupException) {
             code = EXIT_FAILURE;
             message = e.getMessage();
         } else {
