@@ -1,0 +1,97 @@
+package org.chefbackend.agent;
+
+import java.nio.file.Files;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * leaderl's slot among the services: a loop inside the agent (so its pid is the agent's) that runs the health
+ * checks every {@code leaderl.health_check.interval_seconds}. {@code stop leaderl} stops the loop while the agent,
+ * its HTTP API and the other services keep running, as the runbooks' manual procedures need.
+ */
+final class LeaderlService implements Supervised {
+    private static final Logger log = LoggerFactory.getLogger(LeaderlService.class);
+
+    private final Supplier<NodeContext> node;
+    private final HealthMonitor health;
+    private boolean wantUp;
+    private Thread loop;
+    private long sinceMillis = System.currentTimeMillis();
+
+    LeaderlService(Supplier<NodeContext> node, HealthMonitor health, boolean wantUp) {
+        this.node = node;
+        this.health = health;
+        this.wantUp = wantUp;
+    }
+
+    @Override
+    public String name() {
+        return "leaderl";
+    }
+
+    @Override
+    public synchronized ServiceStatus status() {
+        boolean running = loop != null && loop.isAlive();
+        boolean normallyUp = !Files.exists(NodeState.downMarker(node.get().paths(), name()))
+                && (!node.get().settings().bool("leaderl.start_down") || NodeState.inCluster(node.get().paths()));
+        String reason = running || !wantUp ? null : "starting";
+        return new ServiceStatus(name(), true, running, running ? ProcessHandle.current().pid() : 0, sinceMillis,
+                wantUp, normallyUp, reason, 0);
+    }
+
+    @Override
+    public synchronized void start() {
+        wantUp = true;
+        tick(System.currentTimeMillis());
+    }
+
+    @Override
+    public synchronized void tick(long now) {
+        if (!wantUp || (loop != null && loop.isAlive())) {
+            return;
+        }
+        loop = new Thread(this::run, "leaderl");
+        loop.setDaemon(true);
+        sinceMillis = System.currentTimeMillis();
+        loop.start();
+        log.info("leaderl: started");
+    }
+
+    private void run() {
+        while (!Thread.currentThread().isInterrupted()) {
+            health.runOnce(System.currentTimeMillis());
+            try {
+                Thread.sleep(node.get().settings().integer("leaderl.health_check.interval_seconds") * 1000L);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    @Override
+    public void stop() {
+        Thread t;
+        synchronized (this) {
+            wantUp = false;
+            t = loop;
+        }
+        if (t != null) {
+            t.interrupt();
+            try {
+                t.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            synchronized (this) {
+                sinceMillis = System.currentTimeMillis();
+                log.info("leaderl: stopped");
+            }
+        }
+    }
+
+    @Override
+    public void shutdown() {
+        stop();
+    }
+}

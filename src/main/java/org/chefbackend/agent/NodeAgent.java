@@ -1,0 +1,238 @@
+package org.chefbackend.agent;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import org.chefbackend.api.AgentHttpServer;
+import org.chefbackend.config.ConfigException;
+import org.chefbackend.config.MachineFacts;
+import org.chefbackend.config.NodePaths;
+import org.chefbackend.config.Secrets;
+import org.chefbackend.config.SecretsException;
+import org.chefbackend.config.SecretsFile;
+import org.chefbackend.config.Settings;
+import org.chefbackend.etcd.EtcdRecipe;
+import org.chefbackend.postgres.PostgresRecipe;
+import org.chefbackend.search.OpenSearchRecipe;
+import org.chefbackend.system.Binaries;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node agent: one long-running JVM per backend node. It supervises the node's services, runs leaderl, and
+ * serves the HTTP API the CLI and HAProxy use. {@code chef-backend-ctl start} runs it detached; a systemd unit runs
+ * {@code chef-backend-ctl agent} in the foreground.
+ */
+public final class NodeAgent implements AgentHttpServer.Node {
+    private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
+
+    private final NodePaths paths;
+    private final AtomicReference<NodeContext> node = new AtomicReference<>();
+    private final HealthMonitor health = new HealthMonitor();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final long startedMillis = System.currentTimeMillis();
+    private NodeStatusReport report;
+    private Supervisor supervisor;
+    private AgentHttpServer http;
+    private byte[] localAdminKey;
+
+    NodeAgent(NodePaths paths) {
+        this.paths = paths;
+    }
+
+    /** Runs the agent until it is told to stop; returns the process exit code. */
+    public static int run(NodePaths paths) {
+        NodeAgent agent = new NodeAgent(paths);
+        try (FileChannel lockChannel = openLock(paths); FileLock lock = lockChannel.tryLock()) {
+            if (lock == null) {
+                System.err.println("chef-backend agent: an agent is already running for node root " + paths.root());
+                return 1;
+            }
+            agent.boot();
+            agent.stopped.await();
+            return 0;
+        } catch (ConfigException | SecretsException | ServiceSetupException | Binaries.MissingBinaryException e) {
+            log.info("cannot start: {}", e.getMessage());
+            agent.shutdown();
+            // last, so it is the console's last line: the CLI shows it as the reason
+            System.err.println("chef-backend agent: " + e.getMessage());
+            return 2;
+        } catch (IOException | RuntimeException e) {
+            log.info("cannot start", e);
+            agent.shutdown();
+            System.err.println("chef-backend agent: cannot start: " + e);
+            return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
+        }
+    }
+
+    private static FileChannel openLock(NodePaths paths) throws IOException {
+        Path lock = NodeState.agentLockFile(paths);
+        Files.createDirectories(lock.getParent());
+        return FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    }
+
+    private void boot() throws IOException {
+        NodeContext ctx = loadContext();
+        node.set(ctx);
+        AgentLogging.toRotatingLog(ctx.logDirectory("leaderl"), ctx.settings().integer("leaderl.log_rotation.file_maxbytes"),
+                ctx.settings().intValue("leaderl.log_rotation.num_to_keep"));
+        log.info("agent starting: node {} ({}), root {}, pid {}", ctx.nodeName(), ctx.nodeGuid(), paths.root(),
+                ProcessHandle.current().pid());
+        localAdminKey = adminKey();
+        List<ServiceRecipe> recipes = List.of(new PostgresRecipe(), new EtcdRecipe(), new OpenSearchRecipe());
+        report = new NodeStatusReport(node::get);
+        report.registerHealthChecks(health);
+        supervisor = new Supervisor(node::get, recipes, health);
+        supervisor.cleanOrphans();
+        supervisor.preflight();
+        String httpAddress = ctx.settings().optionalString("leaderl.http_address").orElse(ctx.publishAddress());
+        InetSocketAddress httpBind = new InetSocketAddress(httpAddress, ctx.settings().intValue("leaderl.http_port"));
+        Supervisor.requireFree("leaderl", httpBind);
+        http = new AgentHttpServer(httpBind, ctx.settings().intValue("leaderl.http_acceptors"), this);
+        Files.writeString(NodeState.agentPidFile(paths),
+                ProcessIdentity.of(ProcessHandle.current().pid()).orElseThrow().serialize() + "\n");
+        Runtime.getRuntime().addShutdownHook(new Thread(this::shutdown, "agent-shutdown"));
+        supervisor.begin();
+        http.start();
+        log.info("agent ready; HTTP API on {}:{}", httpAddress, httpBind.getPort());
+    }
+
+    /** Reads chef-backend.rb and the secrets; a node needs its publish_address and the cluster's secrets to run. */
+    private NodeContext loadContext() throws IOException {
+        Path config = paths.configFile();
+        Settings settings = Files.exists(config) ? Settings.load(config, MachineFacts.detect())
+                : Settings.defaults(MachineFacts.detect());
+        if (settings.optionalString("publish_address").isEmpty()) {
+            throw new ServiceSetupException("publish_address is not set in " + config
+                    + "; every service listens on it");
+        }
+        Secrets secrets = SecretsFile.load(paths.secretsFile());
+        NodeIdentity id = NodeIdentity.load(paths, settings);
+        return new NodeContext(settings, paths, id.name(), id.guid(), secrets);
+    }
+
+    private byte[] adminKey() throws IOException {
+        Path file = NodeState.adminKeyFile(paths);
+        if (!Files.exists(file)) {
+            byte[] key = new byte[32];
+            new SecureRandom().nextBytes(key);
+            Path tmp = Files.createTempFile(file.getParent(), "admin", ".tmp",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.write(tmp, key);
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+        return Files.readAllBytes(file);
+    }
+
+    private synchronized void shutdown() {
+        if (stopped.getCount() == 0) {
+            return;
+        }
+        log.info("agent stopping");
+        if (http != null) {
+            http.stop();
+        }
+        if (supervisor != null) {
+            supervisor.shutdown();
+        }
+        try {
+            Files.deleteIfExists(NodeState.agentPidFile(paths));
+        } catch (IOException e) {
+            log.warn("cannot delete agent pid file: {}", e.getMessage());
+        }
+        log.info("agent stopped");
+        ((LoggerContext) LoggerFactory.getILoggerFactory()).stop();
+        stopped.countDown();
+    }
+
+    // ---- HTTP API --------------------------------------------------------------------------------------------
+
+    @Override
+    public Map<String, Object> status() {
+        NodeContext ctx = node.get();
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("node", Map.of("name", ctx.nodeName(), "guid", ctx.nodeGuid(), "publish_address", ctx.publishAddress(),
+                "root", paths.root().toString()));
+        doc.put("agent", Map.of("pid", ProcessHandle.current().pid(), "since", startedMillis));
+        doc.put("services", supervisor.statuses());
+        doc.put("health", health.checks());
+        doc.putAll(report.snapshot());
+        return doc;
+    }
+
+    @Override
+    public Map<String, Object> admin(String action, String service) throws IOException {
+        List<String> targets = service == null ? supervisor.names().stream().filter(supervisor::enabled).toList()
+                : List.of(service);
+        Map<String, Object> result = new LinkedHashMap<>();
+        switch (action) {
+            case "start" -> {
+                for (String s : targets) {
+                    supervisor.start(s);
+                }
+            }
+            case "stop" -> {
+                for (String s : targets) {
+                    supervisor.stop(s);
+                }
+            }
+            case "restart" -> {
+                for (String s : targets) {
+                    supervisor.restart(s);
+                }
+            }
+            case "reconfigure" -> {
+                NodeContext fresh = loadContext(); // a broken file throws here and changes nothing
+                node.set(fresh);
+                result.put("reconfigure", supervisor.reconfigure());
+            }
+            case "shutdown" -> {
+                // answer first, then stop: the caller waits for the agent's process to end
+                Thread t = new Thread(this::shutdown, "agent-stop");
+                t.start();
+                result.put("shutdown", true);
+                return result;
+            }
+            default -> throw new ServiceSetupException("unknown admin action '" + action + "'");
+        }
+        List<Object> statuses = new ArrayList<>();
+        for (String s : targets) {
+            statuses.add(supervisor.status(s));
+        }
+        result.put("services", statuses);
+        return result;
+    }
+
+    @Override
+    public List<byte[]> adminKeys() {
+        return List.of(localAdminKey, node.get().secrets().adminKey());
+    }
+
+    public static void main(String[] args) {
+        Path root = Path.of(System.getenv().getOrDefault(NodePaths.ROOT_ENV, "/"));
+        for (int i = 0; i < args.length - 1; i++) {
+            if (args[i].equals("--root")) {
+                root = Path.of(args[i + 1]);
+            }
+        }
+        AgentLogging.quietConsole(Level.WARN);
+        System.exit(run(new NodePaths(root)));
+    }
+}

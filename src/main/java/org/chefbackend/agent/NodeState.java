@@ -1,0 +1,66 @@
+package org.chefbackend.agent;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.chefbackend.config.NodePaths;
+
+/** Files that record a node's standing: sentinels the runbooks name, cluster membership, services held down. */
+public final class NodeState {
+    /** A fenced former leader must not start PostgreSQL by itself (seed 004). */
+    public static final String NO_START_PGSQL = "no-start-pgsql";
+    /** A follower's sync is in progress or failed; the node is not eligible for leadership. */
+    public static final String UNSYNCED = "unsynced";
+
+    private NodeState() {
+    }
+
+    public static Path sentinel(NodePaths paths, String name) {
+        return paths.leaderlDataDir().resolve(name);
+    }
+
+    public static boolean hasSentinel(NodePaths paths, String name) {
+        return Files.exists(sentinel(paths, name));
+    }
+
+    /** Written by create-cluster/join-cluster; until it exists leaderl stays down when leaderl.start_down is set. */
+    public static Path clusterFile(NodePaths paths) {
+        return paths.leaderlDataDir().resolve("cluster.json");
+    }
+
+    public static boolean inCluster(NodePaths paths) {
+        return Files.exists(clusterFile(paths));
+    }
+
+    /** Like runit's down file: a service stopped by the operator stays down, across agent restarts, until started. */
+    public static Path downMarker(NodePaths paths, String service) {
+        return agentDir(paths).resolve("down").resolve(service);
+    }
+
+    public static Path agentDir(NodePaths paths) {
+        return paths.varDir().resolve("agent");
+    }
+
+    /** pid file of a supervised child: "pid startTicks". */
+    public static Path pidFile(NodePaths paths, String service) {
+        return agentDir(paths).resolve("run").resolve(service + ".pid");
+    }
+
+    public static Path agentPidFile(NodePaths paths) {
+        return agentDir(paths).resolve("agent.pid");
+    }
+
+    /** Held (flock) by the running agent for its whole life: one agent per node root. */
+    public static Path agentLockFile(NodePaths paths) {
+        return agentDir(paths).resolve("agent.lock");
+    }
+
+    /** Key with which the local CLI signs admin calls (root only). */
+    public static Path adminKeyFile(NodePaths paths) {
+        return agentDir(paths).resolve("admin.key");
+    }
+
+    /** The agent's console output: where a start-up failure is explained when it happens before logging is up. */
+    public static Path agentConsole(NodePaths paths) {
+        return agentDir(paths).resolve("agent.console");
+    }
+}

@@ -1,0 +1,72 @@
+package org.chefbackend.ctl;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.chefbackend.agent.NodeState;
+import org.chefbackend.agent.ProcessIdentity;
+import org.chefbackend.config.NodePaths;
+import org.chefbackend.system.Distribution;
+
+/** Starting the node agent as a detached process that outlives the CLI, and finding the running one. */
+final class AgentProcess {
+    /** Heap and collector for a small, long-running supervisor; keeps its footprint low on shared machines. */
+    static final List<String> JVM_OPTIONS = List.of("-Xms16m", "-Xmx128m", "-XX:+UseSerialGC", "-Xss512k",
+            "-XX:TieredStopAtLevel=1", "-XX:MaxMetaspaceSize=96m");
+
+    private AgentProcess() {
+    }
+
+    /** The running agent of this node root, checked by pid and start time. */
+    static Optional<ProcessIdentity> running(NodePaths paths) {
+        Path pidFile = NodeState.agentPidFile(paths);
+        try {
+            return Files.exists(pidFile)
+                    ? ProcessIdentity.parse(Files.readString(pidFile)).filter(ProcessIdentity::isAlive)
+                    : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Spawns the agent in its own session (setsid), its console output in agent.console. */
+    static Process spawn(NodePaths paths) throws IOException {
+        Path console = NodeState.agentConsole(paths);
+        Files.createDirectories(console.getParent());
+        List<String> command = new ArrayList<>();
+        command.add("setsid");
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(JVM_OPTIONS);
+        command.add("-D" + Distribution.HOME_PROPERTY + "=" + Distribution.home());
+        command.add("-cp");
+        command.add(Distribution.home().resolve("lib") + "/*");
+        command.add("org.chefbackend.agent.NodeAgent");
+        command.add("--root");
+        command.add(paths.root().toString());
+        ProcessBuilder pb = new ProcessBuilder(command)
+                .directory(paths.root().toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(console.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().put(NodePaths.ROOT_ENV, paths.root().toString());
+        return pb.start();
+    }
+
+    /** The last non-empty line the agent printed: its reason for not starting. */
+    static String lastConsoleLine(NodePaths paths) {
+        try {
+            List<String> lines = Files.readAllLines(NodeState.agentConsole(paths));
+            for (int i = lines.size() - 1; i >= 0; i--) {
+                if (!lines.get(i).isBlank()) {
+                    return lines.get(i).replaceFirst("^chef-backend agent: ", "");
+                }
+            }
+        } catch (IOException e) {
+            // fall through
+        }
+        return "the agent exited without saying why; see " + NodeState.agentConsole(paths);
+    }
+}

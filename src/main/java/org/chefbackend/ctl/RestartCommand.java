@@ -1,0 +1,41 @@
+package org.chefbackend.ctl;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.chefbackend.config.Settings;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "restart", mixinStandardHelpOptions = true,
+        description = "Restart the node's services, or just SERVICE. Restarting the leader's services may cause a failover.")
+final class RestartCommand implements Callable<Integer> {
+    @Parameters(index = "0", arity = "0..1", paramLabel = "SERVICE",
+            description = "elasticsearch, etcd, leaderl or postgresql")
+    String service;
+
+    @Mixin
+    RootOptions node;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        List<String> targets = ServiceCommands.targets(service);
+        Settings settings = node.settings();
+        AgentClient client = ServiceCommands.client(node, settings);
+        if (client.status().isEmpty()) {
+            ServiceCommands.ensureAgent(node.paths(), client);
+        } else {
+            client.admin(service == null ? "/admin/restart" : "/admin/services/" + service + "/restart",
+                    ServiceCommands.SERVICE_WAIT.plusSeconds(120));
+        }
+        var states = ServiceCommands.waitFor(client, targets, ServiceCommands::isUpOrNotWanted,
+                ServiceCommands.SERVICE_WAIT);
+        return ServiceCommands.report(spec.commandLine().getOut(), states, ServiceCommands::isUpOrNotWanted);
+    }
+}

@@ -1,0 +1,139 @@
+package org.chefbackend.ctl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Predicate;
+import org.chefbackend.agent.ProcessIdentity;
+import org.chefbackend.config.NodePaths;
+import org.chefbackend.config.Settings;
+
+/** What start, stop, restart and status share: finding the agent, waiting for services, printing their lines. */
+final class ServiceCommands {
+    /** runit's sv waited 7 s for a service to change state; so do we before saying "timeout". */
+    static final Duration SERVICE_WAIT = Duration.ofSeconds(7);
+    /** Agent start-up includes first-time setup (initdb, certificates); give it time before giving up. */
+    static final Duration AGENT_BOOT_WAIT = Duration.ofSeconds(180);
+    static final Duration AGENT_STOP_WAIT = Duration.ofSeconds(120);
+
+    private ServiceCommands() {
+    }
+
+    static AgentClient client(RootOptions node, Settings settings) {
+        return new AgentClient(node.paths(), settings);
+    }
+
+    /** The agent's status; an operator error when it does not run. */
+    static JsonNode requireAgent(RootOptions node, AgentClient client) {
+        return client.status().orElseThrow(() -> OperatorException.failure(
+                "the node agent of " + node.paths().root() + " is not running; start it with chef-backend-ctl start"));
+    }
+
+    /** Starts the agent unless it runs, and waits until its API answers (or it exits, saying why). */
+    static JsonNode ensureAgent(NodePaths paths, AgentClient client) throws IOException {
+        Optional<JsonNode> status = client.status();
+        if (status.isPresent()) {
+            return status.get();
+        }
+        if (AgentProcess.running(paths).isPresent()) {
+            // running but not answering yet: it is still booting
+            return waitForApi(paths, client, null);
+        }
+        Process agent = AgentProcess.spawn(paths);
+        return waitForApi(paths, client, agent);
+    }
+
+    private static JsonNode waitForApi(NodePaths paths, AgentClient client, Process agent) {
+        long deadline = System.nanoTime() + AGENT_BOOT_WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            Optional<JsonNode> status = client.status();
+            if (status.isPresent()) {
+                return status.get();
+            }
+            if (agent != null && !agent.isAlive()) {
+                String why = AgentProcess.lastConsoleLine(paths);
+                throw agent.exitValue() == 2 ? OperatorException.usage(why) : OperatorException.failure(why);
+            }
+            sleep(200);
+        }
+        throw OperatorException.failure("the node agent did not answer within " + AGENT_BOOT_WAIT.toSeconds()
+                + " s; see " + org.chefbackend.agent.NodeState.agentConsole(paths));
+    }
+
+    /** Polls the agent until every named service satisfies {@code done} or the wait is over. */
+    static List<JsonNode> waitFor(AgentClient client, List<String> services, Predicate<JsonNode> done, Duration wait) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+            List<JsonNode> selected = select(client.status().orElseThrow(
+                    () -> OperatorException.failure("the node agent stopped answering")), services);
+            if (selected.stream().allMatch(done) || System.nanoTime() >= deadline) {
+                return selected;
+            }
+            sleep(200);
+        }
+    }
+
+    static List<JsonNode> select(JsonNode status, List<String> services) {
+        List<JsonNode> out = new ArrayList<>();
+        for (JsonNode s : status.path("services")) {
+            if (services.contains(s.path("name").asText())) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    /** Prints "ok: …" for services that reached the wanted state and "timeout: …" for the others; returns the exit code. */
+    static int report(PrintWriter out, List<JsonNode> services, Predicate<JsonNode> done) {
+        long now = System.currentTimeMillis();
+        int code = 0;
+        for (JsonNode s : services) {
+            boolean ok = done.test(s);
+            out.println((ok ? "ok: " : "timeout: ") + ServiceLines.runitLine(s, now));
+            if (!ok) {
+                code = 1;
+            }
+        }
+        out.flush();
+        return code;
+    }
+
+    static boolean isUpOrNotWanted(JsonNode s) {
+        return !s.path("enabled").asBoolean() || s.path("running").asBoolean() || !s.path("wantUp").asBoolean();
+    }
+
+    static boolean isDown(JsonNode s) {
+        return !s.path("running").asBoolean();
+    }
+
+    /** Waits for the agent process to end after a shutdown call. */
+    static void waitForAgentExit(NodePaths paths) {
+        Optional<ProcessIdentity> agent = AgentProcess.running(paths);
+        long deadline = System.nanoTime() + AGENT_STOP_WAIT.toNanos();
+        while (agent.isPresent() && agent.get().isAlive()) {
+            if (System.nanoTime() >= deadline) {
+                throw OperatorException.failure("the node agent (pid " + agent.get().pid() + ") did not stop within "
+                        + AGENT_STOP_WAIT.toSeconds() + " s");
+            }
+            sleep(200);
+        }
+    }
+
+    static List<String> targets(String service) {
+        ServiceLines.requireKnown(service);
+        return service == null ? ServiceLines.SERVICES : List.of(service);
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw OperatorException.failure("interrupted");
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package org.chefbackend.ctl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.chefbackend.config.Settings;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "status", mixinStandardHelpOptions = true,
+        description = "Show the node's services: local state, pid, time in state, and the cluster-wide view. "
+                + "Exits 0 when every enabled service that should run is running, 3 otherwise.")
+final class StatusCommand implements Callable<Integer> {
+    @Parameters(index = "0", arity = "0..1", paramLabel = "SERVICE",
+            description = "elasticsearch, etcd, leaderl or postgresql")
+    String service;
+
+    @Option(names = "--simple", description = "Print one raw supervisor line per service.")
+    boolean simple;
+
+    @Mixin
+    RootOptions node;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        List<String> targets = ServiceCommands.targets(service);
+        Settings settings = node.settings();
+        Optional<JsonNode> status = ServiceCommands.client(node, settings).status();
+        PrintWriter out = spec.commandLine().getOut();
+        long now = System.currentTimeMillis();
+        if (status.isEmpty()) {
+            for (String name : targets) {
+                out.println(simple ? "down: " + name + ": agent not running" : name + ": down (the node agent is not running)");
+            }
+            out.flush();
+            return 3;
+        }
+        List<JsonNode> services = ServiceCommands.select(status.get(), targets);
+        boolean allUp = services.stream().allMatch(ServiceCommands::isUpOrNotWanted);
+        if (simple) {
+            services.forEach(s -> out.println(ServiceLines.runitLine(s, now)));
+        } else {
+            StatusTable.print(out, status.get(), services, service == null, now);
+        }
+        out.flush();
+        return allUp ? 0 : 3;
+    }
+}

@@ -1,0 +1,37 @@
+package org.chefbackend.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayDeque;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class HealthMonitorTest {
+    @Test
+    void aCheckFailsOnlyAfterMaxConsecutiveFailures() {
+        ArrayDeque<Boolean> results = new ArrayDeque<>(List.of(false, false, true, false, false, false));
+        HealthMonitor m = new HealthMonitor().add("pgsql", 3, results::poll);
+        m.runOnce(1);
+        m.runOnce(2);
+        assertTrue(m.checks().get("pgsql").healthy(), "two failures are under the threshold of three");
+        m.runOnce(3); // success resets the count
+        assertEquals(0, m.checks().get("pgsql").consecutiveFailures());
+        m.runOnce(4);
+        m.runOnce(5);
+        assertTrue(m.checks().get("pgsql").healthy());
+        m.runOnce(6);
+        assertFalse(m.checks().get("pgsql").healthy());
+        assertEquals(6, m.checks().get("pgsql").lastRunMillis());
+    }
+
+    @Test
+    void aThrowingProbeCountsAsAFailure() {
+        HealthMonitor m = new HealthMonitor().add("etcd", 1, () -> {
+            throw new IllegalStateException("boom");
+        });
+        m.runOnce(1);
+        assertFalse(m.checks().get("etcd").healthy());
+    }
+}
