@@ -60,7 +60,7 @@ public final class AgentHttpServer {
     }
 
     public void stop() {
-        server.stop(0);
+        server.stop(2); // lets a reply in flight (e.g. to the shutdown call itself) finish
         executor.shutdownNow();
     }
 
