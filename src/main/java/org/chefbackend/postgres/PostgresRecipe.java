@@ -29,7 +29,8 @@ import org.chefbackend.system.Binaries;
 /**
  * PostgreSQL 15 on one node: initdb on first start, postgresql.conf and pg_hba.conf rendered completely from
  * chef-backend.rb on every prepare, TLS files, and the postmaster run in the foreground. Replication (base backup,
- * rewind, promote) is the HA loop's business, not this recipe's.
+ * rewind, promote) is the HA loop's business, not this recipe's: a follower's settings are in standby.conf, which
+ * {@link Replication} writes and postgresql.conf includes last. A base backup leaves PG_VERSION, so no initdb.
  */
 public final class PostgresRecipe implements ServiceRecipe {
     public static final String NAME = "postgresql";
@@ -138,6 +139,8 @@ public final class PostgresRecipe implements ServiceRecipe {
         p.put("default_text_search_config", "pg_catalog.english");
         p.put("dynamic_shared_memory_type", "posix");
         p.putAll(PostgresqlConf.parameters(s));
+        // Last, so a follower's primary_conninfo, slot and feedback settings win; absent on a leader.
+        p.put("include_if_exists", Replication.STANDBY_CONF);
         return HEADER + "\n" + String.join("\n", PostgresqlConf.lines(p)) + "\n";
     }
 
@@ -212,7 +215,7 @@ public final class PostgresRecipe implements ServiceRecipe {
     }
 
     /** Directories we create on the way must let the service user through, whatever root's umask is. */
-    private static void traversableParents(Path dir) throws IOException {
+    static void traversableParents(Path dir) throws IOException {
         List<Path> missing = new ArrayList<>();
         for (Path p = dir.getParent(); p != null && !Files.exists(p); p = p.getParent()) {
             missing.add(p);

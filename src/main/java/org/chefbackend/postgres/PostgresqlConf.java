@@ -29,7 +29,8 @@ public final class PostgresqlConf {
             "hba_file", "hot_standby", "huge_pages", "ident_file", "listen_addresses", "logging_collector",
             "max_connections", "max_files_per_process", "max_locks_per_transaction", "max_logical_replication_workers",
             "max_pred_locks_per_transaction", "max_prepared_transactions", "max_replication_slots",
-            "max_wal_senders", "max_worker_processes", "port", "shared_buffers", "shared_memory_type",
+            "max_wal_senders", "max_worker_processes", "port", "recovery_target_timeline", "shared_buffers",
+            "shared_memory_type",
             "shared_preload_libraries", "superuser_reserved_connections", "track_commit_timestamp",
             "unix_socket_directories", "unix_socket_group", "unix_socket_permissions", "wal_buffers", "wal_level",
             "wal_log_hints");
