@@ -42,6 +42,9 @@ final class ChildService implements Supervised {
     private String reason;
     /** Set once {@link #allowed} refused a start; only an explicit start clears it (a fenced leader stays down). */
     private boolean heldDown;
+    /** A passing condition that delays starts without needing an operator (e.g. a sync in progress). */
+    private BooleanSupplier waitCondition = () -> false;
+    private String waitReason;
 
     ChildService(ServiceRecipe recipe, Supplier<NodeContext> node, boolean wantUp, BooleanSupplier allowed,
             String blockedReason) {
@@ -50,6 +53,11 @@ final class ChildService implements Supervised {
         this.wantUp = wantUp;
         this.allowed = allowed;
         this.blockedReason = blockedReason;
+    }
+
+    void waitWhile(BooleanSupplier condition, String reason) {
+        this.waitCondition = condition;
+        this.waitReason = reason;
     }
 
     @Override
@@ -61,7 +69,7 @@ final class ChildService implements Supervised {
     public synchronized ServiceStatus status() {
         boolean running = process != null && process.isAlive();
         String why = running ? null : heldDown ? blockedReason + (allowed.getAsBoolean() ? " (removed; start it)" : "")
-                : reason;
+                : waitCondition.getAsBoolean() ? waitReason : reason;
         return new ServiceStatus(name(), true, running, running ? process.pid() : 0, sinceMillis, wantUp,
                 !Files.exists(NodeState.downMarker(node.get().paths(), name())), why, restarts);
     }
@@ -83,6 +91,9 @@ final class ChildService implements Supervised {
         }
         if (!allowed.getAsBoolean()) {
             heldDown = true;
+            return;
+        }
+        if (waitCondition.getAsBoolean()) {
             return;
         }
         try {

@@ -46,6 +46,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final long startedMillis = System.currentTimeMillis();
     private NodeStatusReport report;
+    private org.chefbackend.cluster.ClusterAgent cluster;
     private Supervisor supervisor;
     private AgentHttpServer http;
     private byte[] localAdminKey;
@@ -110,6 +111,8 @@ public final class NodeAgent implements AgentHttpServer.Node {
                 ProcessIdentity.of(ProcessHandle.current().pid()).orElseThrow().serialize() + "\n");
         Runtime.getRuntime().addShutdownHook(new Thread(this::shutdown, "agent-shutdown"));
         supervisor.begin();
+        cluster = new org.chefbackend.cluster.ClusterAgent(node::get);
+        cluster.start();
         http.start();
         log.info("agent ready; HTTP API on {}:{}", httpAddress, httpBind.getPort());
     }
@@ -149,6 +152,9 @@ public final class NodeAgent implements AgentHttpServer.Node {
         if (http != null) {
             http.stop();
         }
+        if (cluster != null) {
+            cluster.stop();
+        }
         if (supervisor != null) {
             supervisor.shutdown();
         }
@@ -173,12 +179,33 @@ public final class NodeAgent implements AgentHttpServer.Node {
         doc.put("agent", Map.of("pid", ProcessHandle.current().pid(), "since", startedMillis));
         doc.put("services", supervisor.statuses());
         doc.put("health", health.checks());
+        doc.put("cluster", cluster.progress());
         doc.putAll(report.snapshot());
         return doc;
     }
 
     @Override
-    public Map<String, Object> admin(String action, String service) throws IOException {
+    public Map<String, Object> cluster() {
+        if (!cluster.connected()) {
+            throw new org.chefbackend.api.ApiException(409, "this node is not part of a cluster");
+        }
+        NodeContext ctx = node.get();
+        long stale = 3 * ctx.settings().integer("leaderl.status_post_update_interval_seconds") * 1000L + 5000;
+        return org.chefbackend.cluster.ClusterView.of(cluster.members(), cluster.statuses(), cluster.leader(),
+                System.currentTimeMillis(), stale, ctx.settings().integer("leaderl.health_check.max_bytes_behind_leader"));
+    }
+
+    @Override
+    public Map<String, Object> admin(String action, String service, com.fasterxml.jackson.databind.JsonNode body)
+            throws IOException {
+        if (action.equals("cluster/join")) {
+            var grant = cluster.admit(body.path("name").asText(), body.path("guid").asText(),
+                    body.path("address").asText(), body.path("peer_port").asInt(2380), body.path("recovery").asBoolean());
+            return Map.of("grant", grant);
+        }
+        if (action.equals("cluster/remove")) {
+            return Map.of("done", cluster.remove(body.path("name").asText()));
+        }
         List<String> targets = service == null ? supervisor.names().stream().filter(supervisor::enabled).toList()
                 : List.of(service);
         Map<String, Object> result = new LinkedHashMap<>();

@@ -51,9 +51,13 @@ public final class Supervisor {
             ServiceRecipe recipe = children.stream().filter(r -> r.name().equals(name)).findFirst().orElseThrow();
             recipes.put(name, recipe);
             if (name.equals("postgresql")) {
-                services.put(name, new ChildService(recipe, node, !downMarked(ctx, name),
+                ChildService pg = new ChildService(recipe, node, !downMarked(ctx, name),
                         () -> !NodeState.hasSentinel(node.get().paths(), NodeState.NO_START_PGSQL),
-                        "held down by the no-start-pgsql sentinel"));
+                        "held down by the no-start-pgsql sentinel");
+                // a node syncing from the leader has no usable data directory until the sync succeeds
+                pg.waitWhile(() -> NodeState.hasSentinel(node.get().paths(), NodeState.UNSYNCED),
+                        "waiting for the sync from the leader (unsynced)");
+                services.put(name, pg);
             } else {
                 services.put(name, new ChildService(recipe, node, !downMarked(ctx, name), () -> true, null));
             }
@@ -79,7 +83,13 @@ public final class Supervisor {
             if (!enabled(recipe.name())) {
                 continue;
             }
-            recipe.prepare(ctx);
+            if (recipe.name().equals("postgresql") && NodeState.hasSentinel(ctx.paths(), NodeState.UNSYNCED)) {
+                // no initdb on a node that is about to take a base backup; the sync prepares it afterwards
+                ServiceUsers.requireOwnedBy(ctx.path("postgresql.data_dir"), ctx.settings().string("postgresql.username"),
+                        "PostgreSQL data directory");
+            } else {
+                recipe.prepare(ctx);
+            }
             for (InetSocketAddress address : recipe.listenAddresses(ctx)) {
                 requireFree(recipe.name(), address);
             }

@@ -27,8 +27,15 @@ public final class AgentHttpServer {
     public interface Node {
         Map<String, Object> status();
 
-        /** Runs an admin action ("start", "stop", "restart", "reconfigure", "shutdown") on one service or all (null). */
-        Map<String, Object> admin(String action, String service) throws IOException;
+        /** The cluster view (GET /cluster). */
+        Map<String, Object> cluster();
+
+        /**
+         * Runs an admin action ("start", "stop", "restart", "reconfigure", "shutdown", "cluster/join",
+         * "cluster/remove") on one service, or all (null); {@code body} is the request's JSON (may be empty).
+         */
+        Map<String, Object> admin(String action, String service, com.fasterxml.jackson.databind.JsonNode body)
+                throws IOException;
 
         /** Keys that may sign admin calls. */
         List<byte[]> adminKeys();
@@ -51,6 +58,10 @@ public final class AgentHttpServer {
         server.createContext("/status", ex -> handle(ex, () -> {
             requireMethod(ex, "GET");
             return new Reply(200, node.status());
+        }));
+        server.createContext("/cluster", ex -> handle(ex, () -> {
+            requireMethod(ex, "GET");
+            return new Reply(200, node.cluster());
         }));
         server.createContext("/admin/", this::admin);
     }
@@ -75,11 +86,15 @@ public final class AgentHttpServer {
                 return new Reply(401, Map.of("error", "admin call not signed with this node's admin key or the cluster secrets"));
             }
             String[] parts = path.substring("/admin/".length()).split("/");
+            var json = body.length == 0 ? JSON.createObjectNode() : JSON.readTree(body);
             if (parts.length == 1) {
-                return new Reply(200, node.admin(parts[0], null));
+                return new Reply(200, node.admin(parts[0], null, json));
+            }
+            if (parts.length == 2 && parts[0].equals("cluster")) {
+                return new Reply(200, node.admin("cluster/" + parts[1], null, json));
             }
             if (parts.length == 3 && parts[0].equals("services")) {
-                return new Reply(200, node.admin(parts[2], parts[1]));
+                return new Reply(200, node.admin(parts[2], parts[1], json));
             }
             return new Reply(404, Map.of("error", "no such admin call: " + path));
         });
@@ -108,6 +123,8 @@ public final class AgentHttpServer {
             reply = handler.handle();
         } catch (MethodNotAllowed e) {
             reply = new Reply(405, Map.of("error", "method not allowed"));
+        } catch (ApiException e) {
+            reply = new Reply(e.status(), Map.of("error", String.valueOf(e.getMessage())));
         } catch (ServiceSetupException e) {
             reply = new Reply(409, Map.of("error", e.getMessage()));
         } catch (IOException | RuntimeException e) {

@@ -46,10 +46,62 @@ final class AgentClient {
         }
     }
 
+    /** A remote agent (another member), whose admin calls are signed with the cluster secrets' key. */
+    AgentClient(String address, int port, NodePaths paths) {
+        this.paths = paths;
+        this.base = URI.create("http://" + (address.contains(":") ? "[" + address + "]" : address) + ":" + port);
+    }
+
+    URI base() {
+        return base;
+    }
+
+    /** GET path: the status code and JSON body, or empty when no agent answers. */
+    Optional<Response> get(String path) {
+        try {
+            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(base.resolve(path))
+                    .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            return Optional.of(new Response(r.statusCode(), JSON.readTree(r.body())));
+        } catch (IOException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
+    record Response(int status, JsonNode body) {
+    }
+
     /** POST /admin/…, signed; a refusal from the agent becomes the operator's one-line error. */
     JsonNode admin(String path, Duration timeout) {
-        byte[] body = new byte[0];
-        byte[] key = adminKey();
+        return admin(path, new byte[0], adminKey(), timeout);
+    }
+
+    /** A signed POST with a JSON body; answers other than 200 come back as they are, for the caller to judge. */
+    Response post(String path, JsonNode json, byte[] key, Duration timeout) {
+        byte[] body;
+        try {
+            body = JSON.writeValueAsBytes(json);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        HttpRequest request = HttpRequest.newBuilder(base.resolve(path)).timeout(timeout)
+                .header("Content-Type", "application/json")
+                .header(AdminAuth.HEADER, AdminAuth.sign(key, "POST", path, body, System.currentTimeMillis()))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+        try {
+            HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            return new Response(r.statusCode(), JSON.readTree(r.body()));
+        } catch (IOException e) {
+            throw OperatorException.failure("the node agent at " + base + " did not answer: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw OperatorException.failure("interrupted");
+        }
+    }
+
+    JsonNode admin(String path, byte[] body, byte[] key, Duration timeout) {
         HttpRequest request = HttpRequest.newBuilder(base.resolve(path)).timeout(timeout)
                 .header(AdminAuth.HEADER, AdminAuth.sign(key, "POST", path, body, System.currentTimeMillis()))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
@@ -70,7 +122,7 @@ final class AgentClient {
         }
     }
 
-    private byte[] adminKey() {
+    byte[] adminKey() {
         Path file = NodeState.adminKeyFile(paths);
         try {
             return Files.readAllBytes(file);

@@ -29,6 +29,11 @@ import picocli.CommandLine.Command;
             TailCommand.class,
             ServiceListCommand.class,
             AgentCommand.class,
+            CreateClusterCommand.class,
+            JoinClusterCommand.class,
+            RemoveNodeCommand.class,
+            CleanseCommand.class,
+            ClusterStatusCommand.class,
         })
 public final class ChefBackendCtl implements Runnable {
     /** Bad input: a wrong option, a broken chef-backend.rb or secrets file. */

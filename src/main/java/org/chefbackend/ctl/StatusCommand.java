@@ -35,7 +35,8 @@ final class StatusCommand implements Callable<Integer> {
     public Integer call() {
         List<String> targets = ServiceCommands.targets(service);
         Settings settings = node.settings();
-        Optional<JsonNode> status = ServiceCommands.client(node, settings).status();
+        AgentClient client = ServiceCommands.client(node, settings);
+        Optional<JsonNode> status = client.status();
         PrintWriter out = spec.commandLine().getOut();
         long now = System.currentTimeMillis();
         if (status.isEmpty()) {
@@ -50,7 +51,10 @@ final class StatusCommand implements Callable<Integer> {
         if (simple) {
             services.forEach(s -> out.println(ServiceLines.runitLine(s, now)));
         } else {
-            StatusTable.print(out, status.get(), services, service == null, now);
+            JsonNode cluster = status.get().path("in_cluster").asBoolean()
+                    ? client.get("/cluster").filter(r -> r.status() == 200).map(AgentClient.Response::body).orElse(null)
+                    : null;
+            StatusTable.print(out, status.get(), cluster, services, service == null, now);
         }
         out.flush();
         return allUp ? 0 : 3;

@@ -19,11 +19,19 @@ final class StatusTable {
     }
 
     static void print(PrintWriter out, JsonNode status, List<JsonNode> services, boolean withSystem, long now) {
+        print(out, status, null, services, withSystem, now);
+    }
+
+    /** @param cluster the cluster view (GET /cluster) when the node is a member, else null */
+    static void print(PrintWriter out, JsonNode status, JsonNode cluster, List<JsonNode> services, boolean withSystem,
+            long now) {
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"Service", "Local Status", "Time in State", "Distributed Node Status"});
         for (JsonNode s : services) {
             rows.add(new String[] {s.path("name").asText(), local(s),
-                    ServiceLines.duration(ServiceLines.seconds(s, now)), distributed(status, s.path("name").asText())});
+                    ServiceLines.duration(ServiceLines.seconds(s, now)),
+                    cluster != null ? distributed(status, cluster, s.path("name").asText())
+                            : distributed(status, s.path("name").asText())});
         }
         printColumns(out, rows, new int[] {15, 20, 15}, 1);
         if (withSystem) {
@@ -75,6 +83,46 @@ final class StatusTable {
             default:
                 return "";
         }
+    }
+
+    /** The distributed column from the cluster's published statuses, as the original counts them. */
+    static String distributed(JsonNode status, JsonNode cluster, String service) {
+        JsonNode nodes = cluster.path("nodes");
+        int total = nodes.size();
+        switch (service) {
+            case "leaderl":
+                return "leader: " + count(nodes, "role", "leader") + "; waiting: " + count(nodes, "role", "waiting_for_leader")
+                        + "; follower: " + count(nodes, "role", "follower") + "; total: " + total;
+            case "postgresql":
+                return "leader: " + countPg(nodes, "leader") + "; offline: " + countPg(nodes, "offline")
+                        + "; syncing: " + countPg(nodes, "syncing") + "; synced: " + countPg(nodes, "synced");
+            case "elasticsearch": {
+                JsonNode es = status.path("elasticsearch");
+                if (!es.path("reachable").asBoolean()) {
+                    return "state: unreachable; nodes online: 0/" + total;
+                }
+                return "state: " + es.path("status").asText("unknown") + "; nodes online: " + es.path("nodes").asInt()
+                        + "/" + total;
+            }
+            default:
+                return distributed(status, service);
+        }
+    }
+
+    private static int count(JsonNode nodes, String field, String value) {
+        int n = 0;
+        for (JsonNode node : nodes) {
+            n += node.path(field).asText().equals(value) ? 1 : 0;
+        }
+        return n;
+    }
+
+    private static int countPg(JsonNode nodes, String role) {
+        int n = 0;
+        for (JsonNode node : nodes) {
+            n += node.path("pgsql").path("role").asText().equals(role) ? 1 : 0;
+        }
+        return n;
     }
 
     static String disks(JsonNode status) {

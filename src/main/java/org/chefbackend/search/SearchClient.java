@@ -101,6 +101,34 @@ public final class SearchClient {
         return new Health(status, h.path("number_of_nodes").asInt(0), isManager);
     }
 
+    /**
+     * Keeps a removed node out of the cluster-manager voting configuration, so a 3-node search cluster that loses
+     * a member keeps its quorum. True when the search cluster accepted it.
+     */
+    public boolean excludeFromVoting(NodeContext node, String nodeName) {
+        return post(node, "/_cluster/voting_config_exclusions?node_names="
+                + java.net.URLEncoder.encode(nodeName, java.nio.charset.StandardCharsets.UTF_8) + "&timeout=10s", "POST");
+    }
+
+    /** Lets excluded nodes vote again; a node that rejoins under a removed name needs it. */
+    public boolean clearVotingExclusions(NodeContext node) {
+        return post(node, "/_cluster/voting_config_exclusions?wait_for_removal=false", "DELETE");
+    }
+
+    private boolean post(NodeContext node, String path, String method) {
+        URI base = baseUri(node.publishAddress(), node.settings().intValue("elasticsearch.port"));
+        HttpRequest request = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(15))
+                .method(method, HttpRequest.BodyPublishers.noBody()).build();
+        try {
+            return http.send(request, HttpResponse.BodyHandlers.ofString()).statusCode() / 100 == 2;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     static URI baseUri(String address, int port) {
         String host = address.contains(":") ? "[" + address + "]" : address;
         return URI.create("http://" + host + ":" + port);

@@ -1,0 +1,417 @@
+package org.chefbackend.cluster;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.chefbackend.agent.NodeContext;
+import org.chefbackend.agent.NodeState;
+import org.chefbackend.agent.ServiceSetupException;
+import org.chefbackend.dcs.ClusterStore;
+import org.chefbackend.dcs.DcsException;
+import org.chefbackend.dcs.LeaseKeeper;
+import org.chefbackend.etcd.EtcdProbe;
+import org.chefbackend.etcd.EtcdRecipe;
+import org.chefbackend.postgres.PostgresAdmin;
+import org.chefbackend.postgres.Replication;
+import org.chefbackend.search.OpenSearchRecipe;
+import org.chefbackend.search.SearchClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's part in its cluster: carries out the intent create-cluster or join-cluster recorded in cluster.json
+ * (bootstrap as the first member and leader; or base-backup from the leader and stream), keeps the node's record and
+ * published status in etcd, holds the leader key while this node is the cluster's primary, and serves the
+ * membership changes other nodes ask for (join, remove).
+ */
+public final class ClusterAgent {
+    private static final Logger log = LoggerFactory.getLogger(ClusterAgent.class);
+    static final String PREFIX = "/chef-backend/";
+    static final String LEADER = "leader";
+    static final String JOIN_LOCK = "locks/join";
+    /** A join's etcd member must start within this; the lock expires by itself if the joiner dies. */
+    static final long JOIN_LOCK_TTL_SECONDS = 600;
+
+    private final Supplier<NodeContext> node;
+    private final SearchClient search = new SearchClient();
+    private volatile ClusterStore store;
+    private volatile LeaseKeeper leaderLease;
+    private volatile String phase = "not part of a cluster";
+    private volatile String progress = "";
+    private volatile String error;
+    private Thread loop;
+
+    public ClusterAgent(Supplier<NodeContext> node) {
+        this.node = node;
+    }
+
+    public void start() {
+        if (ClusterFile.read(node.get().paths()).isEmpty()) {
+            return;
+        }
+        loop = new Thread(this::run, "cluster");
+        loop.setDaemon(true);
+        loop.start();
+    }
+
+    public void stop() {
+        if (loop != null) {
+            loop.interrupt();
+        }
+        LeaseKeeper lease = leaderLease;
+        if (lease != null) {
+            lease.close();
+        }
+        ClusterStore s = store;
+        if (s != null) {
+            s.close();
+        }
+    }
+
+    /** For /status: where the node stands in carrying out its cluster intent. */
+    public Map<String, Object> progress() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("state", ClusterFile.read(node.get().paths()).map(ClusterFile::state).orElse("none"));
+        m.put("phase", phase);
+        m.put("progress", progress);
+        m.put("error", error);
+        m.put("leader", leaderLease != null && leaderLease.alive());
+        return m;
+    }
+
+    private void run() {
+        try {
+            store = connect();
+            ClusterFile cf = ClusterFile.read(node.get().paths()).orElseThrow();
+            if (cf.state().equals(ClusterFile.CREATING)) {
+                bootstrap(cf);
+            } else if (cf.state().equals(ClusterFile.JOINING)) {
+                join(cf);
+            }
+            phase = "member";
+            error = null;
+            maintain();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException | IOException e) {
+            error = e.getMessage();
+            log.error("cluster: {}", e.getMessage(), e);
+        }
+    }
+
+    /** Waits for the local etcd member (started by the supervisor) and connects to it. */
+    private ClusterStore connect() throws InterruptedException {
+        phase = "waiting for etcd";
+        NodeContext ctx = node.get();
+        while (!EtcdProbe.health(ctx)) {
+            Thread.sleep(250);
+        }
+        Duration timeout = Duration.ofMillis(ctx.settings().integer("leaderl.etcd_pool.http_timeout_ms"));
+        return ClusterStore.connect(List.of(EtcdRecipe.clientUrl(ctx)), PREFIX, timeout);
+    }
+
+    private void bootstrap(ClusterFile cf) throws IOException, InterruptedException {
+        NodeContext ctx = node.get();
+        phase = "bootstrapping the cluster";
+        store.put("members/" + ctx.nodeName(), Records.json(memberRecord(ctx, null)));
+        phase = "waiting for PostgreSQL";
+        while (!PostgresAdmin.isAcceptingConnections(ctx)) {
+            Thread.sleep(250);
+        }
+        takeLeadership();
+        cf.asMember().write(ctx.paths());
+        log.info("cluster: created with this node as its leader");
+    }
+
+    private void join(ClusterFile cf) throws IOException, InterruptedException {
+        NodeContext ctx = node.get();
+        if (NodeState.hasSentinel(ctx.paths(), NodeState.UNSYNCED)) {
+            phase = "syncing PostgreSQL from " + cf.leaderAddress();
+            Replication.writePgpass(ctx);
+            Replication.baseBackup(ctx, cf.leaderAddress(), cf.leaderPgPort(), cf.slot(), line -> progress = line);
+            Files.deleteIfExists(NodeState.sentinel(ctx.paths(), NodeState.UNSYNCED));
+            progress = "base backup complete";
+        }
+        phase = "waiting for PostgreSQL to stream";
+        while (!PostgresAdmin.isAcceptingConnections(ctx)) {
+            Thread.sleep(250);
+        }
+        store.put("members/" + ctx.nodeName(), Records.json(memberRecord(ctx, cf.slot())));
+        cf.asMember().write(ctx.paths());
+        log.info("cluster: joined; following {}", cf.leaderAddress());
+    }
+
+    /** The steady state: publish status; keep holding the leader key while this node is the primary. */
+    private void maintain() throws InterruptedException {
+        while (!Thread.currentThread().isInterrupted()) {
+            NodeContext ctx = node.get();
+            try {
+                if (leaderLease == null || !leaderLease.alive()) {
+                    Optional<ClusterStore.Versioned> leader = store.get(LEADER);
+                    if (leader.isEmpty() && isPrimary(ctx)) {
+                        takeLeadership();
+                    }
+                }
+                store.put("nodes/" + ctx.nodeName(), Records.json(StatusSnapshot.of(ctx, search, isLeader())));
+                error = null;
+            } catch (DcsException | IOException e) {
+                error = e.getMessage();
+                log.warn("cluster: {}", e.getMessage());
+            }
+            Thread.sleep(ctx.settings().integer("leaderl.status_post_update_interval_seconds") * 1000L);
+        }
+    }
+
+    private boolean isPrimary(NodeContext ctx) {
+        try (Connection c = PostgresAdmin.connect(ctx, "postgres", 2000)) {
+            return !Replication.localState(c).inRecovery();
+        } catch (SQLException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    public boolean isLeader() {
+        return leaderLease != null && leaderLease.alive();
+    }
+
+    /** Takes the leader key with a lease of leaderl.leader_ttl_seconds, kept alive in the background. */
+    private void takeLeadership() throws IOException {
+        NodeContext ctx = node.get();
+        long ttl = ctx.settings().integer("leaderl.leader_ttl_seconds");
+        LeaseKeeper keeper = LeaseKeeper.start(store, ttl, why -> log.warn("cluster: lost the leader lease: {}", why));
+        Records.Leader record = new Records.Leader(ctx.nodeName(), ctx.nodeGuid(), ctx.publishAddress(),
+                ctx.settings().intValue("postgresql.port"), System.currentTimeMillis());
+        if (!store.putIfAbsentWithLease(LEADER, Records.json(record), keeper.leaseId())) {
+            keeper.close(true);
+            throw new ServiceSetupException("the cluster already has a leader: "
+                    + store.get(LEADER).map(ClusterStore.Versioned::value).orElse("?"));
+        }
+        leaderLease = keeper;
+        log.info("cluster: holding the leader key (lease ttl {} s)", ttl);
+    }
+
+    static Records.Member memberRecord(NodeContext ctx, String slot) {
+        return new Records.Member(ctx.nodeName(), ctx.nodeGuid(), ctx.publishAddress(),
+                ctx.settings().intValue("postgresql.port"), ctx.settings().intValue("leaderl.http_port"),
+                ctx.settings().intValue("elasticsearch.port"),
+                slot != null ? slot : Replication.slotName(ctx.nodeName()), System.currentTimeMillis());
+    }
+
+    // ---- membership changes asked by other nodes -------------------------------------------------------------
+
+    /** What a joining node needs to start its services as a member. */
+    public record JoinGrant(String leaderName, String leaderAddress, int leaderPgPort, String slot,
+            Map<String, String> etcdMembers, List<String> searchSeedHosts) {
+    }
+
+    /** A request this node cannot grant now, with the HTTP status to answer. */
+    public static final class Refusal extends org.chefbackend.api.ApiException {
+        private static final long serialVersionUID = 1L;
+
+        public Refusal(int status, String message) {
+            super(status, message);
+        }
+    }
+
+    /**
+     * Admits a node: one join at a time cluster-wide (a lock in etcd, released when the new etcd member has
+     * started, or by its lease if the joiner dies), an etcd member for it, a replication slot on the leader, and
+     * its member record.
+     */
+    public JoinGrant admit(String name, String guid, String address, int peerPort, boolean recovery) throws IOException {
+        ClusterStore s = requireStore();
+        long lock = s.grantLease(JOIN_LOCK_TTL_SECONDS);
+        if (!s.putIfAbsentWithLease(JOIN_LOCK, name, lock)) {
+            s.revokeLease(lock);
+            String holder = s.get(JOIN_LOCK).map(ClusterStore.Versioned::value).orElse("another node");
+            throw new Refusal(423, "another node (" + holder + ") is joining the cluster; joins run one at a time");
+        }
+        boolean granted = false;
+        ClusterStore.EtcdMember added = null;
+        try {
+            Map<String, Records.Member> members = members();
+            if (members.containsKey(name) && !recovery) {
+                throw new Refusal(409, "a node named " + name + " is already a member; to rejoin it after "
+                        + "remove-node and cleanse, use join-cluster --recovery");
+            }
+            for (Records.Member m : members.values()) {
+                if (m.address().equals(address) && !m.name().equals(name)) {
+                    throw new Refusal(409, "address " + address + " already belongs to member " + m.name());
+                }
+            }
+            if (members.containsKey(name)) {
+                forget(members.get(name));
+            }
+            Records.Leader leader = leader().orElseThrow(() -> new Refusal(409, "the cluster has no leader now"));
+            String slot = Replication.slotName(name);
+            try (Connection c = LeaderConnections.open(node.get(), leader.address(), leader.pgPort())) {
+                Replication.createSlot(c, slot);
+            } catch (SQLException e) {
+                throw new Refusal(503, "cannot create the replication slot on the leader " + leader.name() + ": "
+                        + e.getMessage());
+            }
+            Map<String, String> etcd = new LinkedHashMap<>();
+            for (ClusterStore.EtcdMember m : s.etcdMembers()) {
+                if (!m.name().isEmpty()) {
+                    etcd.put(m.name(), m.peerUrls().get(0));
+                }
+            }
+            String peerUrl = "http://" + address + ":" + peerPort;
+            // a learner keeps the cluster's quorum whatever happens to the joiner; promoted once it has caught up
+            try {
+                added = s.addEtcdLearner(peerUrl);
+            } catch (DcsException e) {
+                if (String.valueOf(e.getMessage()).contains("unhealthy cluster")) {
+                    // etcd refuses membership changes until every member has been connected for 5 s
+                    throw new Refusal(423, "the etcd cluster is settling after the last membership change");
+                }
+                throw e;
+            }
+            etcd.put(guid, peerUrl);
+            List<String> seeds = new ArrayList<>();
+            for (Records.Member m : members.values()) {
+                if (!m.name().equals(name)) {
+                    seeds.add(m.address() + ":" + OpenSearchRecipe.TRANSPORT_PORT);
+                }
+            }
+            search.clearVotingExclusions(node.get());
+            s.put("members/" + name, Records.json(new Records.Member(name, guid, address,
+                    leader.pgPort(), node.get().settings().intValue("leaderl.http_port"),
+                    node.get().settings().intValue("elasticsearch.port"), slot, System.currentTimeMillis())));
+            releaseWhenStarted(s, added.id(), lock);
+            granted = true;
+            log.info("cluster: admitted {} ({}); etcd member {}", name, address, Long.toHexString(added.id()));
+            return new JoinGrant(leader.name(), leader.address(), leader.pgPort(), slot, etcd, seeds);
+        } finally {
+            if (!granted) {
+                if (added != null) {
+                    try {
+                        s.removeEtcdMember(added.id());
+                    } catch (DcsException e) {
+                        log.warn("cluster: could not remove the refused joiner's etcd learner: {}", e.getMessage());
+                    }
+                }
+                s.revokeLease(lock);
+            }
+        }
+    }
+
+    /**
+     * Holds the join lock until the new etcd member has started and caught up, then promotes it to a voting
+     * member and releases the lock, so joins never overlap.
+     */
+    private void releaseWhenStarted(ClusterStore s, long memberId, long lock) {
+        Thread t = new Thread(() -> {
+            long deadline = System.nanoTime() + Duration.ofSeconds(JOIN_LOCK_TTL_SECONDS).toNanos();
+            while (System.nanoTime() < deadline) {
+                try {
+                    boolean started = s.etcdMembers().stream().anyMatch(m -> m.id() == memberId && !m.name().isEmpty());
+                    if (started && s.promoteEtcdMember(memberId)) {
+                        log.info("cluster: etcd member {} promoted to voter", Long.toHexString(memberId));
+                        break;
+                    }
+                } catch (DcsException e) {
+                    log.debug("cluster: waiting for etcd member {}: {}", Long.toHexString(memberId), e.getMessage());
+                }
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+            try {
+                s.revokeLease(lock);
+            } catch (DcsException e) {
+                log.warn("cluster: could not release the join lock; it expires by itself: {}", e.getMessage());
+            }
+        }, "join-lock");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Removes a member that no longer runs: etcd membership, replication slot, search voting, records. */
+    public List<String> remove(String name) throws IOException {
+        Map<String, Records.Member> members = members();
+        Records.Member m = members.get(name);
+        if (m == null) {
+            throw new Refusal(404, "no member named " + name + "; members are " + String.join(", ", members.keySet()));
+        }
+        if (m.name().equals(node.get().nodeName())) {
+            throw new Refusal(409, "a node cannot remove itself; run remove-node on another member");
+        }
+        List<String> running = RemoteAgent.runningServices(m.address(), m.httpPort());
+        if (!running.isEmpty()) {
+            throw new Refusal(409, name + " still runs " + String.join(", ", running)
+                    + "; stop it (chef-backend-ctl stop) or power it off first");
+        }
+        return forget(m);
+    }
+
+    private List<String> forget(Records.Member m) throws IOException {
+        ClusterStore s = requireStore();
+        List<String> done = new ArrayList<>();
+        for (ClusterStore.EtcdMember e : s.etcdMembers()) {
+            if (e.name().equals(m.guid()) || e.peerUrls().stream().anyMatch(u -> u.contains("//" + m.address() + ":"))) {
+                s.removeEtcdMember(e.id());
+                done.add("removed etcd member " + Long.toHexString(e.id()));
+            }
+        }
+        if (search.excludeFromVoting(node.get(), m.name())) {
+            done.add("excluded " + m.name() + " from search cluster-manager voting");
+        }
+        Optional<Records.Leader> leader = leader();
+        if (leader.isPresent() && m.slot() != null) {
+            try (Connection c = LeaderConnections.open(node.get(), leader.get().address(), leader.get().pgPort())) {
+                Replication.dropSlot(c, m.slot());
+                done.add("dropped replication slot " + m.slot());
+            } catch (SQLException e) {
+                done.add("could not drop replication slot " + m.slot() + " on the leader: " + e.getMessage());
+            }
+        }
+        s.delete("nodes/" + m.name());
+        s.delete("members/" + m.name());
+        done.add("removed " + m.name() + "'s member record and status");
+        log.info("cluster: removed {}: {}", m.name(), done);
+        return done;
+    }
+
+    // ---- reading the cluster ---------------------------------------------------------------------------------
+
+    public Map<String, Records.Member> members() {
+        Map<String, Records.Member> out = new LinkedHashMap<>();
+        requireStore().getPrefix("members/").forEach((k, v) ->
+                out.put(k.substring("members/".length()), Records.parse(v.value(), Records.Member.class)));
+        return out;
+    }
+
+    public Map<String, Records.NodeStatus> statuses() {
+        Map<String, Records.NodeStatus> out = new LinkedHashMap<>();
+        requireStore().getPrefix("nodes/").forEach((k, v) ->
+                out.put(k.substring("nodes/".length()), Records.parse(v.value(), Records.NodeStatus.class)));
+        return out;
+    }
+
+    public Optional<Records.Leader> leader() {
+        return requireStore().get(LEADER).map(v -> Records.parse(v.value(), Records.Leader.class));
+    }
+
+    public boolean connected() {
+        return store != null;
+    }
+
+    private ClusterStore requireStore() {
+        ClusterStore s = store;
+        if (s == null) {
+            throw new Refusal(409, "this node is not (yet) a connected member of a cluster");
+        }
+        return s;
+    }
+}

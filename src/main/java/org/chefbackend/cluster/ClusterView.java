@@ -1,0 +1,90 @@
+package org.chefbackend.cluster;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The cluster as {@code cluster-status --json} and {@code GET /cluster} show it, computed from the records in etcd
+ * (pure: no I/O, time passed in). The schema is documented in README.md and kept stable:
+ * <pre>
+ * {"cluster": {"leader": NAME|null, "members": N, "failover_enabled": BOOL},
+ *  "nodes": [{"name", "ip", "guid", "role", "pgsql": {"role", "following", "partially_synced", "bytes_behind", "lsn"},
+ *             "elasticsearch": {"role"}, "eligible_for_leader", "blocked", "failover_enabled", "last_update",
+ *             "status_age_seconds"}]}
+ * </pre>
+ */
+public final class ClusterView {
+    private ClusterView() {
+    }
+
+    /**
+     * @param staleAfterMillis a status older than this counts as offline (the node stopped publishing)
+     * @param maxBytesBehind a follower further behind than this is "syncing", not "synced"
+     */
+    public static Map<String, Object> of(Map<String, Records.Member> members, Map<String, Records.NodeStatus> statuses,
+            Optional<Records.Leader> leader, long nowMillis, long staleAfterMillis, long maxBytesBehind) {
+        Map<String, Records.Replica> replicas = new LinkedHashMap<>();
+        leader.map(l -> statuses.get(l.name())).ifPresent(ls -> {
+            if (ls.replicas() != null) {
+                ls.replicas().forEach(r -> replicas.put(r.name(), r));
+            }
+        });
+        List<Map<String, Object>> nodes = new ArrayList<>();
+        for (Records.Member m : members.values()) {
+            Records.NodeStatus st = statuses.get(m.name());
+            boolean fresh = st != null && nowMillis - st.updatedAt() <= staleAfterMillis;
+            boolean isLeader = leader.map(l -> l.name().equals(m.name())).orElse(false);
+            Map<String, Object> pg = new LinkedHashMap<>();
+            Records.Replica replica = replicas.get(m.name());
+            long behind = replica != null ? replica.bytesBehind() : -1;
+            pg.put("role", pgRole(st, fresh, isLeader, replica, maxBytesBehind));
+            pg.put("following", fresh && st.pgsql().inRecovery() ? leader.map(Records.Leader::name).orElse(null) : null);
+            pg.put("partially_synced", st != null && st.partiallySynced());
+            pg.put("bytes_behind", isLeader ? 0 : behind);
+            pg.put("lsn", st != null ? st.pgsql().lsn() : null);
+            Map<String, Object> n = new LinkedHashMap<>();
+            n.put("name", m.name());
+            n.put("ip", m.address());
+            n.put("guid", m.guid());
+            n.put("role", !fresh ? "unreachable" : isLeader ? "leader" : st.role());
+            n.put("pgsql", pg);
+            n.put("elasticsearch", Map.of("role", fresh && st.elasticsearch().clusterManager() ? "master" : "not_master"));
+            n.put("eligible_for_leader", fresh && st.eligibleForLeader());
+            n.put("blocked", st != null && !st.failoverEnabled());
+            n.put("failover_enabled", st == null || st.failoverEnabled());
+            n.put("last_update", st != null ? Instant.ofEpochMilli(st.updatedAt()).toString() : null);
+            n.put("status_age_seconds", st != null ? (nowMillis - st.updatedAt()) / 1000 : null);
+            nodes.add(n);
+        }
+        Map<String, Object> cluster = new LinkedHashMap<>();
+        cluster.put("leader", leader.map(Records.Leader::name).orElse(null));
+        cluster.put("members", members.size());
+        cluster.put("failover_enabled", true);
+        Map<String, Object> view = new LinkedHashMap<>();
+        view.put("cluster", cluster);
+        view.put("nodes", nodes);
+        return view;
+    }
+
+    static String pgRole(Records.NodeStatus st, boolean fresh, boolean isLeader, Records.Replica replica,
+            long maxBytesBehind) {
+        if (!fresh || !st.pgsql().accepting()) {
+            return "offline";
+        }
+        if (isLeader && !st.pgsql().inRecovery()) {
+            return "leader";
+        }
+        if (st.partiallySynced()) {
+            return "syncing";
+        }
+        if (st.pgsql().inRecovery() && replica != null && "streaming".equals(replica.state())
+                && replica.bytesBehind() >= 0 && replica.bytesBehind() <= maxBytesBehind) {
+            return "synced";
+        }
+        return st.pgsql().inRecovery() ? "syncing" : "offline";
+    }
+}

@@ -1,0 +1,67 @@
+package org.chefbackend.cluster;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.List;
+
+/** The JSON documents the cluster keeps in etcd (DESIGN.md "etcd layout"), one record type each. */
+public final class Records {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private Records() {
+    }
+
+    /** {@code members/<name>}: who belongs to the cluster and how to reach it. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Member(String name, String guid, String address, int pgPort, int httpPort, int esPort, String slot,
+            long joinedAt) {
+    }
+
+    /** {@code leader}: the node whose PostgreSQL takes writes; bound to its lease. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Leader(String name, String guid, String address, int pgPort, long since) {
+    }
+
+    /** {@code nodes/<name>}: what a node last published about itself. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record NodeStatus(String name, String guid, String address, String role, Pgsql pgsql, Search elasticsearch,
+            List<Replica> replicas, boolean partiallySynced, boolean eligibleForLeader, boolean failoverEnabled,
+            long updatedAt) {
+    }
+
+    /** A node's PostgreSQL as it sees it. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Pgsql(boolean accepting, boolean inRecovery, String lsn, String following, String receiver,
+            long timeline) {
+    }
+
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Search(boolean reachable, boolean clusterManager, String status, int nodes) {
+    }
+
+    /** A follower as the leader's pg_stat_replication sees it. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Replica(String name, String slot, String state, String syncState, long bytesBehind) {
+    }
+
+    static String json(Object record) {
+        try {
+            return JSON.writeValueAsString(record);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static <T> T parse(String json, Class<T> type) {
+        try {
+            return JSON.readValue(json, type);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("unreadable " + type.getSimpleName() + " record: " + e.getOriginalMessage());
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package org.chefbackend.cluster;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.chefbackend.agent.NodeContext;
+import org.chefbackend.agent.NodeState;
+import org.chefbackend.postgres.PostgresAdmin;
+import org.chefbackend.postgres.Replication;
+import org.chefbackend.search.SearchClient;
+
+/** Builds the status a node publishes to {@code nodes/<name>}. */
+final class StatusSnapshot {
+    private StatusSnapshot() {
+    }
+
+    static Records.NodeStatus of(NodeContext ctx, SearchClient search, boolean leader) {
+        Records.Pgsql pg = new Records.Pgsql(false, false, null, null, null, 0);
+        List<Records.Replica> replicas = new ArrayList<>();
+        try (Connection c = PostgresAdmin.connect(ctx, "postgres", 2000)) {
+            Replication.LocalState local = Replication.localState(c);
+            pg = new Records.Pgsql(true, local.inRecovery(),
+                    local.inRecovery() ? local.replayLsn() : local.currentOrReceiveLsn(),
+                    local.senderHost(), local.walReceiverStatus(), local.timeline());
+            if (!local.inRecovery()) {
+                for (Replication.ReplicaInfo r : Replication.replicas(c)) {
+                    replicas.add(new Records.Replica(r.applicationName(), r.slot(), r.state(), r.syncState(),
+                            r.replayLagBytes()));
+                }
+            }
+        } catch (SQLException | RuntimeException e) {
+            // PostgreSQL down: published as not accepting
+        }
+        SearchClient.Health h = search.health(ctx);
+        boolean unsynced = NodeState.hasSentinel(ctx.paths(), NodeState.UNSYNCED);
+        String role = leader ? "leader" : pg.accepting() && pg.inRecovery() ? "follower" : "waiting_for_leader";
+        return new Records.NodeStatus(ctx.nodeName(), ctx.nodeGuid(), ctx.publishAddress(), role, pg,
+                new Records.Search(h.reachable(), h.clusterManager(), h.status().name().toLowerCase(Locale.ROOT),
+                        h.numberOfNodes()),
+                replicas, unsynced, !unsynced && pg.accepting(), true, System.currentTimeMillis());
+    }
+}

@@ -1,0 +1,113 @@
+package org.chefbackend.ctl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.chefbackend.agent.NodeContext;
+import org.chefbackend.agent.NodeIdentity;
+import org.chefbackend.cluster.ClusterFile;
+import org.chefbackend.config.NodePaths;
+import org.chefbackend.config.Secrets;
+import org.chefbackend.config.SecretsFile;
+import org.chefbackend.config.Settings;
+import org.chefbackend.etcd.EtcdRecipe;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "create-cluster", aliases = "bootstrap", mixinStandardHelpOptions = true,
+        description = "Create a new cluster with this node as its first member and leader: generates "
+                + "chef-backend-secrets.json (or uses a pre-placed one), forms a one-member etcd cluster, initializes "
+                + "PostgreSQL as the leader and starts the search engine as a cluster of one.")
+final class CreateClusterCommand implements Callable<Integer> {
+    static final Duration READY_WAIT = Duration.ofMinutes(5);
+
+    @Option(names = "--elasticsearch-wait-time", paramLabel = "SECS", defaultValue = "30",
+            description = "Accepted for compatibility; the command waits until every service is ready.")
+    int elasticsearchWaitTime;
+
+    @Option(names = "--etcd-wait-time", paramLabel = "SECS", defaultValue = "30",
+            description = "Accepted for compatibility; the command waits until every service is ready.")
+    int etcdWaitTime;
+
+    @Mixin
+    ClusterOptions options;
+
+    @Mixin
+    RootOptions node;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        NodePaths paths = node.paths();
+        Settings settings = node.settings();
+        String address = settings.optionalString("publish_address").orElseThrow(() -> OperatorException.usage(
+                "publish_address is not set in " + node.configFile() + "; add: publish_address 'IP_OF_THIS_NODE'"));
+        LocalAddress.require(address);
+        if (ClusterFile.read(paths).isPresent()) {
+            throw OperatorException.usage("this node is already part of a cluster ("
+                    + org.chefbackend.agent.NodeState.clusterFile(paths) + "); to start over, run cleanse first");
+        }
+        if (!options.confirm(out, "Create a new cluster with this node (" + address + ") as its leader?")) {
+            throw OperatorException.usage("not confirmed; nothing was changed (use -y to confirm)");
+        }
+        AgentClient client = ServiceCommands.client(node, settings);
+        if (client.status().isPresent() || AgentProcess.running(paths).isPresent()) {
+            client.admin("/admin/shutdown", Duration.ofSeconds(30));
+            ServiceCommands.waitForAgentExit(paths);
+            options.step(out, "Stopped this node's services to create the cluster");
+        }
+        boolean preplaced = Files.exists(paths.secretsFile());
+        Secrets secrets = SecretsFile.loadOrGenerate(paths.secretsFile());
+        options.step(out, (preplaced ? "Using the secrets in " : "Generated the cluster's secrets in ") + paths.secretsFile());
+        NodeIdentity id = NodeIdentity.load(paths, settings);
+        NodeContext ctx = new NodeContext(settings, paths, id.name(), id.guid(), secrets);
+        EtcdRecipe.writeInitialCluster(ctx, "new", Map.of(id.guid(), EtcdRecipe.peerUrl(ctx)));
+        ClusterFile.creating().write(paths);
+        ServiceCommands.ensureAgent(paths, client);
+        options.step(out, "Started the node agent");
+        JsonNode status = waitForLeader(client, out);
+        options.step(out, "etcd: a one-member cluster on " + address);
+        options.step(out, "PostgreSQL: initialized as the leader");
+        options.step(out, "Elasticsearch: " + status.path("elasticsearch").path("status").asText("starting")
+                + ", " + status.path("elasticsearch").path("nodes").asInt() + " node");
+        options.step(out, "Cluster created; " + id.name() + " is its leader");
+        return 0;
+    }
+
+    private JsonNode waitForLeader(AgentClient client, PrintWriter out) {
+        long deadline = System.nanoTime() + READY_WAIT.toNanos();
+        String lastPhase = "";
+        while (System.nanoTime() < deadline) {
+            Optional<JsonNode> status = client.status();
+            if (status.isPresent()) {
+                JsonNode c = status.get().path("cluster");
+                String phase = c.path("phase").asText();
+                if (!phase.equals(lastPhase)) {
+                    options.detail(out, phase);
+                    lastPhase = phase;
+                }
+                if (!c.path("error").isNull() && !c.path("error").asText().isEmpty()) {
+                    throw OperatorException.failure("creating the cluster failed: " + c.path("error").asText());
+                }
+                if (c.path("leader").asBoolean() && c.path("state").asText().equals(ClusterFile.MEMBER)
+                        && status.get().path("elasticsearch").path("reachable").asBoolean()) {
+                    return status.get();
+                }
+            }
+            ServiceCommands.sleep(500);
+        }
+        throw OperatorException.failure("the cluster was not ready within " + READY_WAIT.toMinutes()
+                + " minutes; see chef-backend-ctl tail leaderl");
+    }
+}
