@@ -71,6 +71,16 @@ class BadInputIT {
     }
 
     @Test
+    void aPublishAddressThatIsNotOnThisHost() throws Exception {
+        node = TestNode.create("127.0.0.5", ROOT, TestNode.secrets());
+        Files.writeString(node.configFile(), "publish_address '192.0.2.77'\nfqdn 'x'\n");
+        TestNode.Run r = node.ctl("create-cluster", "-y");
+        assertEquals(2, r.code(), r.err());
+        assertEquals("chef-backend-ctl: publish address 192.0.2.77 is not an address of this machine\n", r.err());
+        assertTrue(node.processes().isEmpty());
+    }
+
+    @Test
     void aMissingPublishAddress() throws Exception {
         node = TestNode.create("127.0.0.5", ROOT, TestNode.secrets());
         Files.writeString(node.configFile(), "fqdn 'x'\n");

@@ -59,6 +59,9 @@ class ServiceOptionsIT {
         TestNode.Run start = node.ctl("start", "elasticsearch");
         assertEquals(2, start.code());
         assertTrue(start.err().contains("elasticsearch.enable is false"), start.err());
+        TestNode.Run cs = node.ctl("cluster-status");
+        assertEquals(1, cs.code(), "cluster-status on a node outside any cluster must fail");
+        assertTrue(cs.err().contains("not part of a cluster"), cs.err());
     }
 
     @Test

@@ -184,7 +184,10 @@ class ClusterLifecycleIT {
         assertEquals(0, n3.ctl("stop").code());
         TestNode.Run remove = n1.ctl("remove-node", n3.name, "-y");
         assertEquals(0, remove.code(), remove.out() + remove.err());
+        assertTrue(remove.out().contains("excluded " + n3.name + " from search cluster-manager voting"), remove.out());
+        assertTrue(remove.out().contains("dropped replication slot"), remove.out());
         assertEquals(2, v2Members(n1).size());
+        assertEquals(2, JSON.readTree(n1.ctl("cluster-status", "--json").out()).path("nodes").size());
 
         TestNode.Run cleanse = n3.ctl("cleanse", "-y");
         assertEquals(0, cleanse.code(), cleanse.out() + cleanse.err());
