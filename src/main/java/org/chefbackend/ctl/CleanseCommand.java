@@ -46,11 +46,7 @@ final class CleanseCommand implements Callable<Integer> {
         if (!options.confirm(out, "Delete all of this node's data, configuration and logs?")) {
             throw OperatorException.usage("not confirmed; nothing was changed (use -y to confirm)");
         }
-        AgentClient client = ServiceCommands.client(node, settings);
-        if (client.status().isPresent()) {
-            client.admin("/admin/shutdown", java.time.Duration.ofSeconds(30));
-        }
-        ServiceCommands.waitForAgentExit(paths);
+        ServiceCommands.stopAgent(paths, ServiceCommands.client(node, settings));
         options.step(out, "Stopped every service");
         if (Files.exists(paths.etcDir())) {
             Path saved = paths.resolve("/root").resolve("chef-backend-cleanse-"

@@ -62,9 +62,7 @@ final class CreateClusterCommand implements Callable<Integer> {
             throw OperatorException.usage("not confirmed; nothing was changed (use -y to confirm)");
         }
         AgentClient client = ServiceCommands.client(node, settings);
-        if (client.status().isPresent() || AgentProcess.running(paths).isPresent()) {
-            client.admin("/admin/shutdown", Duration.ofSeconds(30));
-            ServiceCommands.waitForAgentExit(paths);
+        if (ServiceCommands.stopAgent(paths, client)) {
             options.step(out, "Stopped this node's services to create the cluster");
         }
         boolean preplaced = Files.exists(paths.secretsFile());

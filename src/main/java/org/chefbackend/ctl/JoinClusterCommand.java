@@ -137,11 +137,7 @@ final class JoinClusterCommand implements Callable<Integer> {
     }
 
     private void stopLocalAgent(NodePaths paths, Settings settings, PrintWriter out) {
-        AgentClient local = ServiceCommands.client(node, settings);
-        if (local.status().isPresent()) {
-            local.admin("/admin/shutdown", Duration.ofSeconds(30));
-        }
-        ServiceCommands.waitForAgentExit(paths);
+        ServiceCommands.stopAgent(paths, ServiceCommands.client(node, settings));
     }
 
     /** Asks the peer to admit this node; waits while another node is joining (joins are serialized). */

@@ -110,6 +110,16 @@ final class ServiceCommands {
         return !s.path("running").asBoolean();
     }
 
+    /** Stops the node's agent and every service, if it runs, and waits until its process has ended. */
+    static boolean stopAgent(NodePaths paths, AgentClient client) {
+        boolean wasRunning = client.status().isPresent();
+        if (wasRunning) {
+            client.admin("/admin/shutdown", Duration.ofSeconds(30));
+        }
+        waitForAgentExit(paths);
+        return wasRunning || AgentProcess.running(paths).isPresent();
+    }
+
     /** Waits for the agent process to end after a shutdown call. */
     static void waitForAgentExit(NodePaths paths) {
         Optional<ProcessIdentity> agent = AgentProcess.running(paths);
