@@ -1,0 +1,238 @@
+package org.chefbackend.leaderl;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Everything one loop iteration observed: the only input of {@link Decision#next}. Immutable. Absent names are
+ * {@code null}; absent WAL positions are {@link #NO_POSITION}. Times are {@link System#nanoTime()} values read by the
+ * shell, compared only by difference.
+ *
+ * @param nowNanos when these facts were gathered (monotonic)
+ * @param self this node's name
+ * @param state the state the previous step chose
+ * @param dcsReachable etcd answered this iteration's reads; when false, {@code leader}, {@code intent} and the other
+ *     etcd facts are the last known values and prove nothing
+ * @param leader holder of the {@code leader} key as read from etcd, null when there is no key
+ * @param holdsLeaderKey this node's lease keeper holds the key and has not reported the lease lost
+ * @param leaseDeadlineNanos last successful refresh + TTL: from then on the key may be someone else's
+ * @param pgRunning the local PostgreSQL server process runs
+ * @param pgAccepting it accepts connections
+ * @param pgInRecovery it is a standby (when it accepts no connections: its data directory is set up as one)
+ * @param pgLsn its WAL position: replay LSN on a standby, current LSN on a primary
+ * @param pgTimeline its timeline
+ * @param pgUpstream the node its standby configuration follows, null when none
+ * @param pgStreaming its WAL receiver is streaming
+ * @param followTrouble why the last attempt to follow or rejoin failed
+ * @param pgsqlHealthy PostgreSQL check, after {@code max_pgsql_failures} hysteresis
+ * @param elasticsearchHealthy search check, after {@code max_elasticsearch_failures}
+ * @param etcdHealthy this node's own etcd member, after {@code max_etcd_failures}
+ * @param disksHealthy every {@code disk_paths} entry has {@code disk_min_space_mb} free
+ * @param noStartPgsql the {@code no-start-pgsql} sentinel exists (fenced former leader)
+ * @param unsynced the {@code unsynced} sentinel exists (a sync failed or is incomplete: partially_synced)
+ * @param clusterFailover failover enabled cluster-wide ({@code set-cluster-failover})
+ * @param nodeFailover failover enabled for this node ({@code set-node-failover})
+ * @param intent the operator's pending request, null when none
+ * @param peers fresh answers of the other nodes asked directly this iteration, by name; silent nodes are absent.
+ *     A peer's {@code eligible} is its own {@link Decision#ineligibility} being empty
+ * @param lastLeaderLsn the last leader's last recorded WAL position: the newest of its {@code history} entry and
+ *     the position in its last published status
+ * @param lastLeaderTimeline the timeline recorded with it, 0 when unknown
+ * @param syncStandby the standby recorded in etcd ({@code sync}) as synchronous, null when none may be elected
+ * @param pgSyncStandby the standby local PostgreSQL's {@code synchronous_standby_names} names, null when none
+ * @param streamingFollowers followers streaming from this node through their replication slots
+ */
+public record Facts(
+        long nowNanos,
+        String self,
+        State state,
+        boolean dcsReachable,
+        String leader,
+        boolean holdsLeaderKey,
+        long leaseDeadlineNanos,
+        boolean pgRunning,
+        boolean pgAccepting,
+        boolean pgInRecovery,
+        long pgLsn,
+        long pgTimeline,
+        String pgUpstream,
+        boolean pgStreaming,
+        FollowTrouble followTrouble,
+        boolean pgsqlHealthy,
+        boolean elasticsearchHealthy,
+        boolean etcdHealthy,
+        boolean disksHealthy,
+        boolean noStartPgsql,
+        boolean unsynced,
+        boolean clusterFailover,
+        boolean nodeFailover,
+        Intent intent,
+        Map<String, Peer> peers,
+        long lastLeaderLsn,
+        long lastLeaderTimeline,
+        String syncStandby,
+        String pgSyncStandby,
+        Set<String> streamingFollowers) {
+
+    /** No known WAL position (PostgreSQL never uses LSN 0, so every real position is above this). */
+    public static final long NO_POSITION = -1;
+
+    /** Another node, as it answered when asked directly. */
+    public record Peer(boolean eligible, long lsn) {
+    }
+
+    /** Why the last attempt to follow (or rejoin) failed. The shell resets it when an attempt succeeds. */
+    public enum FollowTrouble {
+        NONE,
+        /** The leader no longer has WAL this standby needs ("requested WAL segment … has already been removed"). */
+        WAL_GONE,
+        /** This node's timeline forked from the leader's (it has WAL the leader never had). */
+        DIVERGED,
+        /** pg_rewind failed; only a base backup can help. */
+        REWIND_FAILED
+    }
+
+    public Facts {
+        Objects.requireNonNull(self, "self");
+        Objects.requireNonNull(state, "state");
+        Objects.requireNonNull(followTrouble, "followTrouble");
+        // sorted copies: iteration order is part of determinism
+        peers = Collections.unmodifiableSortedMap(new TreeMap<>(peers));
+        streamingFollowers = Collections.unmodifiableSortedSet(new TreeSet<>(streamingFollowers));
+    }
+
+    /** Time left on this node's lease (negative once past). */
+    public long leaseRemainingNanos() {
+        return leaseDeadlineNanos - nowNanos;
+    }
+
+    /** PostgreSQL here takes writes. */
+    public boolean pgWritable() {
+        return pgRunning && pgAccepting && !pgInRecovery;
+    }
+
+    public static Builder builder(String self) {
+        return new Builder(self);
+    }
+
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /**
+     * Starts from a healthy, streaming-capable standby that sees etcd and no leader, with failover enabled: tests
+     * state only what differs.
+     */
+    public static final class Builder {
+        private long nowNanos;
+        private String self;
+        private State state = State.INITIALIZING;
+        private boolean dcsReachable = true;
+        private String leader;
+        private boolean holdsLeaderKey;
+        private long leaseDeadlineNanos;
+        private boolean pgRunning = true;
+        private boolean pgAccepting = true;
+        private boolean pgInRecovery = true;
+        private long pgLsn;
+        private long pgTimeline = 1;
+        private String pgUpstream;
+        private boolean pgStreaming;
+        private FollowTrouble followTrouble = FollowTrouble.NONE;
+        private boolean pgsqlHealthy = true;
+        private boolean elasticsearchHealthy = true;
+        private boolean etcdHealthy = true;
+        private boolean disksHealthy = true;
+        private boolean noStartPgsql;
+        private boolean unsynced;
+        private boolean clusterFailover = true;
+        private boolean nodeFailover = true;
+        private Intent intent;
+        private Map<String, Peer> peers = new TreeMap<>();
+        private long lastLeaderLsn = NO_POSITION;
+        private long lastLeaderTimeline;
+        private String syncStandby;
+        private String pgSyncStandby;
+        private Set<String> streamingFollowers = new TreeSet<>();
+
+        private Builder(String self) {
+            this.self = self;
+        }
+
+        private Builder(Facts f) {
+            nowNanos = f.nowNanos;
+            self = f.self;
+            state = f.state;
+            dcsReachable = f.dcsReachable;
+            leader = f.leader;
+            holdsLeaderKey = f.holdsLeaderKey;
+            leaseDeadlineNanos = f.leaseDeadlineNanos;
+            pgRunning = f.pgRunning;
+            pgAccepting = f.pgAccepting;
+            pgInRecovery = f.pgInRecovery;
+            pgLsn = f.pgLsn;
+            pgTimeline = f.pgTimeline;
+            pgUpstream = f.pgUpstream;
+            pgStreaming = f.pgStreaming;
+            followTrouble = f.followTrouble;
+            pgsqlHealthy = f.pgsqlHealthy;
+            elasticsearchHealthy = f.elasticsearchHealthy;
+            etcdHealthy = f.etcdHealthy;
+            disksHealthy = f.disksHealthy;
+            noStartPgsql = f.noStartPgsql;
+            unsynced = f.unsynced;
+            clusterFailover = f.clusterFailover;
+            nodeFailover = f.nodeFailover;
+            intent = f.intent;
+            peers = new TreeMap<>(f.peers);
+            lastLeaderLsn = f.lastLeaderLsn;
+            lastLeaderTimeline = f.lastLeaderTimeline;
+            syncStandby = f.syncStandby;
+            pgSyncStandby = f.pgSyncStandby;
+            streamingFollowers = new TreeSet<>(f.streamingFollowers);
+        }
+
+        public Builder now(long nanos) { nowNanos = nanos; return this; }
+        public Builder state(State s) { state = s; return this; }
+        public Builder dcsReachable(boolean v) { dcsReachable = v; return this; }
+        public Builder leader(String name) { leader = name; return this; }
+        public Builder holdsLeaderKey(boolean v) { holdsLeaderKey = v; return this; }
+        public Builder leaseDeadline(long nanos) { leaseDeadlineNanos = nanos; return this; }
+        public Builder pgRunning(boolean v) { pgRunning = v; return this; }
+        public Builder pgAccepting(boolean v) { pgAccepting = v; return this; }
+        public Builder pgInRecovery(boolean v) { pgInRecovery = v; return this; }
+        public Builder pgLsn(long lsn) { pgLsn = lsn; return this; }
+        public Builder pgTimeline(long tli) { pgTimeline = tli; return this; }
+        public Builder pgUpstream(String name) { pgUpstream = name; return this; }
+        public Builder pgStreaming(boolean v) { pgStreaming = v; return this; }
+        public Builder followTrouble(FollowTrouble t) { followTrouble = t; return this; }
+        public Builder pgsqlHealthy(boolean v) { pgsqlHealthy = v; return this; }
+        public Builder elasticsearchHealthy(boolean v) { elasticsearchHealthy = v; return this; }
+        public Builder etcdHealthy(boolean v) { etcdHealthy = v; return this; }
+        public Builder disksHealthy(boolean v) { disksHealthy = v; return this; }
+        public Builder noStartPgsql(boolean v) { noStartPgsql = v; return this; }
+        public Builder unsynced(boolean v) { unsynced = v; return this; }
+        public Builder clusterFailover(boolean v) { clusterFailover = v; return this; }
+        public Builder nodeFailover(boolean v) { nodeFailover = v; return this; }
+        public Builder intent(Intent i) { intent = i; return this; }
+        public Builder peer(String name, boolean eligible, long lsn) { peers.put(name, new Peer(eligible, lsn)); return this; }
+        public Builder peers(Map<String, Peer> p) { peers = new TreeMap<>(p); return this; }
+        public Builder lastLeader(long lsn, long timeline) { lastLeaderLsn = lsn; lastLeaderTimeline = timeline; return this; }
+        public Builder syncStandby(String name) { syncStandby = name; return this; }
+        public Builder pgSyncStandby(String name) { pgSyncStandby = name; return this; }
+        public Builder streamingFollowers(String... names) { streamingFollowers = new TreeSet<>(Set.of(names)); return this; }
+        public Builder streamingFollowers(Set<String> names) { streamingFollowers = new TreeSet<>(names); return this; }
+
+        public Facts build() {
+            return new Facts(nowNanos, self, state, dcsReachable, leader, holdsLeaderKey, leaseDeadlineNanos,
+                    pgRunning, pgAccepting, pgInRecovery, pgLsn, pgTimeline, pgUpstream, pgStreaming, followTrouble,
+                    pgsqlHealthy, elasticsearchHealthy, etcdHealthy, disksHealthy, noStartPgsql, unsynced,
+                    clusterFailover, nodeFailover, intent, peers, lastLeaderLsn, lastLeaderTimeline, syncStandby,
+                    pgSyncStandby, streamingFollowers);
+        }
+    }
+}
