@@ -201,6 +201,30 @@ final class ChildService implements Supervised {
         }
     }
 
+    /**
+     * Sends {@code signal} (e.g. QUIT: PostgreSQL's immediate shutdown, for fencing) and waits for the process to
+     * end, SIGKILL after {@code timeout}. The service stays wanted up: whatever holds it down (the no-start-pgsql
+     * sentinel) must already be in place.
+     */
+    void kill(String signal, java.time.Duration timeout) {
+        Process p;
+        synchronized (this) {
+            p = process;
+        }
+        if (p == null || !p.isAlive()) {
+            return;
+        }
+        Signals.send(p.pid(), signal);
+        try {
+            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly();
+                p.waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Sends the recipe's reload signal; false when the service cannot reload (then restart). */
     synchronized boolean reload() {
         if (recipe.reloadSignal() == null || process == null || !process.isAlive()) {

@@ -6,22 +6,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * leaderl's slot among the services: a loop inside the agent (so its pid is the agent's) that runs the health
- * checks every {@code leaderl.health_check.interval_seconds}. {@code stop leaderl} stops the loop while the agent,
+ * leaderl's slot among the services: the HA loop inside the agent (so its pid is the agent's), which also runs the
+ * health checks every {@code leaderl.health_check.interval_seconds}. {@code stop leaderl} stops the loop while the agent,
  * its HTTP API and the other services keep running, as the runbooks' manual procedures need.
  */
 final class LeaderlService implements Supervised {
     private static final Logger log = LoggerFactory.getLogger(LeaderlService.class);
 
     private final Supplier<NodeContext> node;
-    private final HealthMonitor health;
+    private final Supplier<org.chefbackend.leaderl.HaLoop> ha;
     private boolean wantUp;
     private Thread loop;
     private long sinceMillis = System.currentTimeMillis();
 
-    LeaderlService(Supplier<NodeContext> node, HealthMonitor health, boolean wantUp) {
+    LeaderlService(Supplier<NodeContext> node, Supplier<org.chefbackend.leaderl.HaLoop> ha, boolean wantUp) {
         this.node = node;
-        this.health = health;
+        this.ha = ha;
         this.wantUp = wantUp;
     }
 
@@ -59,13 +59,9 @@ final class LeaderlService implements Supervised {
     }
 
     private void run() {
-        while (!Thread.currentThread().isInterrupted()) {
-            health.runOnce(System.currentTimeMillis());
-            try {
-                Thread.sleep(node.get().settings().integer("leaderl.health_check.interval_seconds") * 1000L);
-            } catch (InterruptedException e) {
-                return;
-            }
+        org.chefbackend.leaderl.HaLoop loop = ha.get();
+        if (loop != null) {
+            loop.run();
         }
     }
 
@@ -80,6 +76,10 @@ final class LeaderlService implements Supervised {
             t.interrupt();
             try {
                 t.join(10_000);
+                org.chefbackend.leaderl.HaLoop loop = ha.get();
+                if (loop != null) {
+                    loop.stepDown(); // a leader without its loop must not stay one
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

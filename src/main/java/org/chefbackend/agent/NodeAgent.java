@@ -47,6 +47,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
     private final long startedMillis = System.currentTimeMillis();
     private NodeStatusReport report;
     private org.chefbackend.cluster.ClusterAgent cluster;
+    private final AtomicReference<org.chefbackend.leaderl.HaLoop> ha = new AtomicReference<>();
     private Supervisor supervisor;
     private AgentHttpServer http;
     private byte[] localAdminKey;
@@ -100,7 +101,11 @@ public final class NodeAgent implements AgentHttpServer.Node {
         List<ServiceRecipe> recipes = List.of(new PostgresRecipe(), new EtcdRecipe(), new OpenSearchRecipe());
         report = new NodeStatusReport(node::get);
         report.registerHealthChecks(health);
-        supervisor = new Supervisor(node::get, recipes, health);
+        supervisor = new Supervisor(node::get, recipes, ha::get);
+        cluster = new org.chefbackend.cluster.ClusterAgent(node::get);
+        org.chefbackend.leaderl.HaLoop loop = new org.chefbackend.leaderl.HaLoop(node::get, cluster, supervisor, health);
+        ha.set(loop);
+        cluster.leaderl(loop::holdsLeaderKey, () -> loop.state().jsonName(), () -> (Boolean) loop.position().get("eligible"));
         supervisor.cleanOrphans();
         supervisor.preflight();
         String httpAddress = ctx.settings().optionalString("leaderl.http_address").orElse(ctx.publishAddress());
@@ -111,7 +116,6 @@ public final class NodeAgent implements AgentHttpServer.Node {
                 ProcessIdentity.of(ProcessHandle.current().pid()).orElseThrow().serialize() + "\n");
         Runtime.getRuntime().addShutdownHook(new Thread(this::shutdown, "agent-shutdown"));
         supervisor.begin();
-        cluster = new org.chefbackend.cluster.ClusterAgent(node::get);
         cluster.start();
         http.start();
         log.info("agent ready; HTTP API on {}:{}", httpAddress, httpBind.getPort());
@@ -180,8 +184,20 @@ public final class NodeAgent implements AgentHttpServer.Node {
         doc.put("services", supervisor.statuses());
         doc.put("health", health.checks());
         doc.put("cluster", cluster.progress());
+        doc.put("leaderl", ha.get().describe());
         doc.putAll(report.snapshot());
         return doc;
+    }
+
+    @Override
+    public boolean leader() {
+        org.chefbackend.leaderl.HaLoop loop = ha.get();
+        return loop != null && loop.leaderEndpoint();
+    }
+
+    @Override
+    public Map<String, Object> position() {
+        return ha.get().position();
     }
 
     @Override

@@ -34,7 +34,8 @@ public final class Supervisor {
         return t;
     });
 
-    public Supervisor(Supplier<NodeContext> node, List<ServiceRecipe> children, HealthMonitor health) {
+    public Supervisor(Supplier<NodeContext> node, List<ServiceRecipe> children,
+            Supplier<org.chefbackend.leaderl.HaLoop> leaderl) {
         this.node = node;
         NodeContext ctx = node.get();
         List<String> names = new ArrayList<>();
@@ -45,14 +46,16 @@ public final class Supervisor {
             if (name.equals("leaderl")) {
                 boolean up = !downMarked(ctx, name)
                         && (!ctx.settings().bool("leaderl.start_down") || NodeState.inCluster(ctx.paths()));
-                services.put(name, new LeaderlService(node, health, up));
+                services.put(name, new LeaderlService(node, leaderl, up));
                 continue;
             }
             ServiceRecipe recipe = children.stream().filter(r -> r.name().equals(name)).findFirst().orElseThrow();
             recipes.put(name, recipe);
             if (name.equals("postgresql")) {
+                // no-start-pgsql forbids starting as a primary; a standby (standby.signal) cannot take writes
                 ChildService pg = new ChildService(recipe, node, !downMarked(ctx, name),
-                        () -> !NodeState.hasSentinel(node.get().paths(), NodeState.NO_START_PGSQL),
+                        () -> !NodeState.hasSentinel(node.get().paths(), NodeState.NO_START_PGSQL)
+                                || Files.exists(node.get().path("postgresql.data_dir").resolve("standby.signal")),
                         "held down by the no-start-pgsql sentinel");
                 // a node syncing from the leader has no usable data directory until the sync succeeds
                 pg.waitWhile(() -> NodeState.hasSentinel(node.get().paths(), NodeState.UNSYNCED),
@@ -195,6 +198,27 @@ public final class Supervisor {
         Files.deleteIfExists(NodeState.downMarker(node.get().paths(), name));
         s.shutdown();
         s.start();
+    }
+
+    /** leaderl's stop for maintenance (rewind, base backup): down now, without the operator's down marker. */
+    public void hold(String name) {
+        require(name).stop();
+    }
+
+    /** leaderl's fencing: the signal now, the process gone within {@code timeout}. */
+    public void kill(String name, String signal, java.time.Duration timeout) {
+        Supervised s = require(name);
+        if (s instanceof ChildService child) {
+            child.kill(signal, timeout);
+        }
+    }
+
+    /** Asks a running child to re-read its configuration; restarts it when it cannot reload. */
+    public void reload(String name) throws IOException {
+        Supervised s = require(name);
+        if (!(s instanceof ChildService child) || !child.reload()) {
+            restart(name);
+        }
     }
 
     /**

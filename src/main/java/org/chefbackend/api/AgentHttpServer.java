@@ -27,6 +27,12 @@ public final class AgentHttpServer {
     public interface Node {
         Map<String, Object> status();
 
+        /** GET /leader: answered from memory, never blocking (HAProxy checks it every 2 s). */
+        boolean leader();
+
+        /** GET /position: this node's last known WAL position and eligibility, for peers' elections. */
+        Map<String, Object> position();
+
         /** The cluster view (GET /cluster). */
         Map<String, Object> cluster();
 
@@ -58,6 +64,14 @@ public final class AgentHttpServer {
         server.createContext("/status", ex -> handle(ex, () -> {
             requireMethod(ex, "GET");
             return new Reply(200, node.status());
+        }));
+        server.createContext("/leader", ex -> handle(ex, () -> {
+            boolean ok = node.leader();
+            return new Reply(ok ? 200 : 503, Map.of("leader", ok));
+        }));
+        server.createContext("/position", ex -> handle(ex, () -> {
+            requireMethod(ex, "GET");
+            return new Reply(200, node.position());
         }));
         server.createContext("/cluster", ex -> handle(ex, () -> {
             requireMethod(ex, "GET");

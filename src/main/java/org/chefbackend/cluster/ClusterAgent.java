@@ -16,7 +16,6 @@ import org.chefbackend.agent.NodeState;
 import org.chefbackend.agent.ServiceSetupException;
 import org.chefbackend.dcs.ClusterStore;
 import org.chefbackend.dcs.DcsException;
-import org.chefbackend.dcs.LeaseKeeper;
 import org.chefbackend.etcd.EtcdProbe;
 import org.chefbackend.etcd.EtcdRecipe;
 import org.chefbackend.postgres.PostgresAdmin;
@@ -43,7 +42,10 @@ public final class ClusterAgent {
     private final Supplier<NodeContext> node;
     private final SearchClient search = new SearchClient();
     private volatile ClusterStore store;
-    private volatile LeaseKeeper leaderLease;
+    /** leaderl's view: whether this node holds the leader key, its state name and eligibility. */
+    private volatile java.util.function.BooleanSupplier leaderProbe = () -> false;
+    private volatile Supplier<String> roleProbe = () -> "initializing";
+    private volatile java.util.function.BooleanSupplier eligibleProbe = () -> false;
     private volatile String phase = "not part of a cluster";
     private volatile String progress = "";
     private volatile String error;
@@ -62,13 +64,27 @@ public final class ClusterAgent {
         loop.start();
     }
 
+    /** Wires leaderl's view in (the HA loop is built after this agent). */
+    public void leaderl(java.util.function.BooleanSupplier holdsLeaderKey, Supplier<String> role,
+            java.util.function.BooleanSupplier eligible) {
+        this.leaderProbe = holdsLeaderKey;
+        this.roleProbe = role;
+        this.eligibleProbe = eligible;
+    }
+
+    /** True once this node is a connected member: leaderl may act. */
+    public boolean ready() {
+        return store != null && ClusterFile.read(node.get().paths()).map(c -> c.state().equals(ClusterFile.MEMBER))
+                .orElse(false);
+    }
+
+    public ClusterStore store() {
+        return requireStore();
+    }
+
     public void stop() {
         if (loop != null) {
             loop.interrupt();
-        }
-        LeaseKeeper lease = leaderLease;
-        if (lease != null) {
-            lease.close();
         }
         ClusterStore s = store;
         if (s != null) {
@@ -83,7 +99,7 @@ public final class ClusterAgent {
         m.put("phase", phase);
         m.put("progress", progress);
         m.put("error", error);
-        m.put("leader", leaderLease != null && leaderLease.alive());
+        m.put("leader", leaderProbe.getAsBoolean());
         return m;
     }
 
@@ -126,9 +142,8 @@ public final class ClusterAgent {
         while (!PostgresAdmin.isAcceptingConnections(ctx)) {
             Thread.sleep(250);
         }
-        takeLeadership();
-        cf.asMember().write(ctx.paths());
-        log.info("cluster: created with this node as its leader");
+        cf.asMember().write(ctx.paths()); // leaderl now elects this node, the only member
+        log.info("cluster: created; leaderl elects the first leader");
     }
 
     private void join(ClusterFile cf) throws IOException, InterruptedException {
@@ -149,53 +164,20 @@ public final class ClusterAgent {
         log.info("cluster: joined; following {}", cf.leaderAddress());
     }
 
-    /** The steady state: publish status; keep holding the leader key while this node is the primary. */
+    /** The steady state: publish this node's status every status_post_update_interval_seconds. */
     private void maintain() throws InterruptedException {
         while (!Thread.currentThread().isInterrupted()) {
             NodeContext ctx = node.get();
             try {
-                if (leaderLease == null || !leaderLease.alive()) {
-                    Optional<ClusterStore.Versioned> leader = store.get(LEADER);
-                    if (leader.isEmpty() && isPrimary(ctx)) {
-                        takeLeadership();
-                    }
-                }
-                store.put("nodes/" + ctx.nodeName(), Records.json(StatusSnapshot.of(ctx, search, isLeader())));
+                store.put("nodes/" + ctx.nodeName(), Records.json(StatusSnapshot.of(ctx, search, roleProbe.get(),
+                        eligibleProbe.getAsBoolean())));
                 error = null;
-            } catch (DcsException | IOException e) {
+            } catch (DcsException e) {
                 error = e.getMessage();
                 log.warn("cluster: {}", e.getMessage());
             }
             Thread.sleep(ctx.settings().integer("leaderl.status_post_update_interval_seconds") * 1000L);
         }
-    }
-
-    private boolean isPrimary(NodeContext ctx) {
-        try (Connection c = PostgresAdmin.connect(ctx, "postgres", 2000)) {
-            return !Replication.localState(c).inRecovery();
-        } catch (SQLException | RuntimeException e) {
-            return false;
-        }
-    }
-
-    public boolean isLeader() {
-        return leaderLease != null && leaderLease.alive();
-    }
-
-    /** Takes the leader key with a lease of leaderl.leader_ttl_seconds, kept alive in the background. */
-    private void takeLeadership() throws IOException {
-        NodeContext ctx = node.get();
-        long ttl = ctx.settings().integer("leaderl.leader_ttl_seconds");
-        LeaseKeeper keeper = LeaseKeeper.start(store, ttl, why -> log.warn("cluster: lost the leader lease: {}", why));
-        Records.Leader record = new Records.Leader(ctx.nodeName(), ctx.nodeGuid(), ctx.publishAddress(),
-                ctx.settings().intValue("postgresql.port"), System.currentTimeMillis());
-        if (!store.putIfAbsentWithLease(LEADER, Records.json(record), keeper.leaseId())) {
-            keeper.close(true);
-            throw new ServiceSetupException("the cluster already has a leader: "
-                    + store.get(LEADER).map(ClusterStore.Versioned::value).orElse("?"));
-        }
-        leaderLease = keeper;
-        log.info("cluster: holding the leader key (lease ttl {} s)", ttl);
     }
 
     static Records.Member memberRecord(NodeContext ctx, String slot) {

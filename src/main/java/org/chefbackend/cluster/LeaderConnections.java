@@ -7,11 +7,11 @@ import java.util.Properties;
 import org.chefbackend.agent.NodeContext;
 
 /** A superuser connection to another member's PostgreSQL (the leader's), over TLS as between backends. */
-final class LeaderConnections {
+public final class LeaderConnections {
     private LeaderConnections() {
     }
 
-    static Connection open(NodeContext ctx, String address, int port) throws SQLException {
+    public static Connection open(NodeContext ctx, String address, int port) throws SQLException {
         Properties p = new Properties();
         p.setProperty("user", ctx.settings().string("postgresql.db_superuser"));
         p.setProperty("password", ctx.secrets().dbSuperuserPassword());

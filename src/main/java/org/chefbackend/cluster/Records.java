@@ -49,7 +49,7 @@ public final class Records {
     public record Replica(String name, String slot, String state, String syncState, long bytesBehind) {
     }
 
-    static String json(Object record) {
+    public static String json(Object record) {
         try {
             return JSON.writeValueAsString(record);
         } catch (JsonProcessingException e) {
@@ -57,7 +57,7 @@ public final class Records {
         }
     }
 
-    static <T> T parse(String json, Class<T> type) {
+    public static <T> T parse(String json, Class<T> type) {
         try {
             return JSON.readValue(json, type);
         } catch (JsonProcessingException e) {

@@ -16,7 +16,7 @@ final class StatusSnapshot {
     private StatusSnapshot() {
     }
 
-    static Records.NodeStatus of(NodeContext ctx, SearchClient search, boolean leader) {
+    static Records.NodeStatus of(NodeContext ctx, SearchClient search, String role, boolean eligible) {
         Records.Pgsql pg = new Records.Pgsql(false, false, null, null, null, 0);
         List<Records.Replica> replicas = new ArrayList<>();
         try (Connection c = PostgresAdmin.connect(ctx, "postgres", 2000)) {
@@ -35,10 +35,9 @@ final class StatusSnapshot {
         }
         SearchClient.Health h = search.health(ctx);
         boolean unsynced = NodeState.hasSentinel(ctx.paths(), NodeState.UNSYNCED);
-        String role = leader ? "leader" : pg.accepting() && pg.inRecovery() ? "follower" : "waiting_for_leader";
         return new Records.NodeStatus(ctx.nodeName(), ctx.nodeGuid(), ctx.publishAddress(), role, pg,
                 new Records.Search(h.reachable(), h.clusterManager(), h.status().name().toLowerCase(Locale.ROOT),
                         h.numberOfNodes()),
-                replicas, unsynced, !unsynced && pg.accepting(), true, System.currentTimeMillis());
+                replicas, unsynced, eligible, true, System.currentTimeMillis());
     }
 }

@@ -1,0 +1,465 @@
+package org.chefbackend.leaderl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.chefbackend.agent.Change;
+import org.chefbackend.agent.HealthMonitor;
+import org.chefbackend.agent.NodeContext;
+import org.chefbackend.agent.NodeState;
+import org.chefbackend.agent.Supervisor;
+import org.chefbackend.cluster.ClusterAgent;
+import org.chefbackend.cluster.Records;
+import org.chefbackend.dcs.ClusterStore;
+import org.chefbackend.dcs.DcsException;
+import org.chefbackend.dcs.LeaseKeeper;
+import org.chefbackend.postgres.PostgresAdmin;
+import org.chefbackend.postgres.Replication;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * leaderl's I/O shell around {@link Decision}: each iteration gathers {@link Facts} (etcd, local PostgreSQL, health
+ * checks, peers' fresh positions), asks the decision for a {@link Step} and carries out its actions in order. It runs
+ * every second and at once when the leader key changes (a watch), so a follower reacts to a lost leader without
+ * a polling delay. {@code GET /leader} answers from {@link #leaderEndpoint()} and never blocks.
+ */
+public final class HaLoop {
+    private static final Logger log = LoggerFactory.getLogger(HaLoop.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final String LEADER = "leader";
+    static final String HISTORY = "history";
+    static final long TICK_MS = 1000;
+
+    private final Supplier<NodeContext> node;
+    private final ClusterAgent cluster;
+    private final Supervisor supervisor;
+    private final HealthMonitor health;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+    private final Semaphore wake = new Semaphore(0);
+
+    private volatile State state = State.INITIALIZING;
+    private volatile boolean leaderOk;
+    private volatile String reason = "starting";
+    private volatile boolean eligible;
+    private volatile long lastLsn = Facts.NO_POSITION;
+    private volatile LeaseKeeper lease;
+    private boolean rewindFailed;
+    private ClusterStore.Subscription watch;
+
+    public HaLoop(Supplier<NodeContext> node, ClusterAgent cluster, Supervisor supervisor, HealthMonitor health) {
+        this.node = node;
+        this.cluster = cluster;
+        this.supervisor = supervisor;
+        this.health = health;
+    }
+
+    /** What /leader answers: from memory, never blocking on PostgreSQL or etcd. */
+    public boolean leaderEndpoint() {
+        return leaderOk;
+    }
+
+    public State state() {
+        return state;
+    }
+
+    public String reason() {
+        return reason;
+    }
+
+    /** This node's last known position and eligibility, for peers choosing the most up-to-date node. */
+    public Map<String, Object> position() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", node.get().nodeName());
+        m.put("state", state.jsonName());
+        m.put("eligible", eligible);
+        m.put("lsn", lastLsn);
+        return m;
+    }
+
+    public boolean holdsLeaderKey() {
+        LeaseKeeper l = lease;
+        return l != null && l.alive();
+    }
+
+    /** Runs until interrupted: the leaderl service's loop. */
+    public void run() {
+        long lastHealth = 0;
+        while (!Thread.currentThread().isInterrupted()) {
+            long now = System.nanoTime();
+            NodeContext ctx = node.get();
+            long healthEvery = TimeUnit.SECONDS.toNanos(ctx.settings().integer("leaderl.health_check.interval_seconds"));
+            if (now - lastHealth >= healthEvery) {
+                health.runOnce(System.currentTimeMillis());
+                lastHealth = now;
+            }
+            if (cluster.ready()) {
+                ensureWatch();
+                try {
+                    step();
+                } catch (RuntimeException e) {
+                    log.warn("leaderl: iteration failed: {}", e.toString());
+                }
+            }
+            try {
+                if (wake.tryAcquire(TICK_MS, TimeUnit.MILLISECONDS)) {
+                    wake.drainPermits();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        stopWatch();
+    }
+
+    /** leaderl stops (stop leaderl, agent shutdown): a leader does not stay one without its loop. */
+    public void stepDown() {
+        LeaseKeeper l = lease;
+        if (l == null) {
+            return;
+        }
+        log.warn("leaderl: stopping while leader; fencing PostgreSQL and releasing the leader key");
+        leaderOk = false;
+        try {
+            fence();
+        } catch (IOException | RuntimeException e) {
+            log.error("leaderl: fencing failed: {}", e.toString());
+        }
+        release();
+        state = State.DEPOSED_LEADER;
+    }
+
+    private void ensureWatch() {
+        if (watch == null) {
+            try {
+                watch = cluster.store().watch(LEADER, v -> wake.release());
+            } catch (DcsException e) {
+                log.debug("leaderl: cannot watch the leader key yet: {}", e.getMessage());
+            }
+        }
+    }
+
+    private void stopWatch() {
+        if (watch != null) {
+            watch.close();
+            watch = null;
+        }
+    }
+
+    void step() {
+        NodeContext ctx = node.get();
+        HaSettings settings = HaSettings.from(ctx.settings());
+        Facts facts = gather(ctx);
+        Step step = Decision.next(facts, settings);
+        eligible = Decision.ineligibility(facts, settings).isEmpty();
+        lastLsn = facts.pgLsn();
+        if (!step.leaderEndpoint200()) {
+            leaderOk = false; // before acting: never 200 while stepping down or not yet leading
+        }
+        for (Action action : step.actions()) {
+            try {
+                execute(ctx, action);
+            } catch (IOException | SQLException | RuntimeException e) {
+                reason = "failed to " + action.getClass().getSimpleName() + ": " + e.getMessage();
+                log.warn("leaderl: {}", reason);
+                return; // keep the previous state; decide again from fresh facts
+            }
+        }
+        if (step.next() != state || !step.reason().equals(reason)) {
+            log.info("leaderl: {} -> {}: {}", state.jsonName(), step.next().jsonName(), step.reason());
+        }
+        state = step.next();
+        reason = step.reason();
+        leaderOk = step.leaderEndpoint200();
+    }
+
+    // ---- facts ---------------------------------------------------------------------------------------------------
+
+    Facts gather(NodeContext ctx) {
+        ClusterStore store = cluster.store();
+        Map<String, Records.Member> members = new LinkedHashMap<>();
+        Facts.Builder f = Facts.builder(ctx.nodeName()).now(System.nanoTime()).state(state);
+        try {
+            members.putAll(cluster.members());
+            Optional<ClusterStore.Versioned> leader = store.get(LEADER);
+            String holder = leader.map(v -> Records.parse(v.value(), Records.Leader.class).name()).orElse(null);
+            LeaseKeeper l = lease;
+            boolean mine = l != null && l.alive() && leader.map(v -> v.leaseId() == l.leaseId()).orElse(false);
+            f.leader(holder).holdsLeaderKey(mine).leaseDeadline(l != null ? l.deadlineNanos() : 0);
+            store.get(HISTORY).ifPresent(v -> {
+                JsonNode h = readTree(v.value());
+                f.lastLeader(h.path("lsn").asLong(Facts.NO_POSITION), h.path("timeline").asLong(0));
+            });
+            f.clusterFailover(!"off".equals(store.get("settings/failover").map(ClusterStore.Versioned::value).orElse("on")));
+            f.nodeFailover(!"off".equals(store.get("failover/" + ctx.nodeName()).map(ClusterStore.Versioned::value)
+                    .orElse("on")));
+        } catch (DcsException e) {
+            f.dcsReachable(false);
+            LeaseKeeper l = lease;
+            f.holdsLeaderKey(l != null && l.alive()).leaseDeadline(l != null ? l.deadlineNanos() : 0);
+        }
+        postgres(ctx, f, members);
+        Map<String, HealthMonitor.Check> checks = health.checks();
+        f.pgsqlHealthy(healthy(checks, "pgsql")).elasticsearchHealthy(healthy(checks, "elasticsearch"))
+                .etcdHealthy(healthy(checks, "etcd")).disksHealthy(healthy(checks, "disks"))
+                .noStartPgsql(NodeState.hasSentinel(ctx.paths(), NodeState.NO_START_PGSQL))
+                .unsynced(NodeState.hasSentinel(ctx.paths(), NodeState.UNSYNCED))
+                .followTrouble(rewindFailed ? Facts.FollowTrouble.REWIND_FAILED : Facts.FollowTrouble.NONE);
+        f.peers(peers(ctx, members));
+        return f.build();
+    }
+
+    private void postgres(NodeContext ctx, Facts.Builder f, Map<String, Records.Member> members) {
+        boolean running = supervisor.status("postgresql").running();
+        f.pgRunning(running);
+        try (Connection c = PostgresAdmin.connect(ctx, "postgres", 2000)) {
+            Replication.LocalState local = Replication.localState(c);
+            f.pgAccepting(true).pgInRecovery(local.inRecovery()).pgTimeline(local.timeline())
+                    .pgStreaming("streaming".equals(local.walReceiverStatus()));
+            String lsn = local.replayLsn() != null ? local.replayLsn() : local.currentOrReceiveLsn();
+            f.pgLsn(lsn != null ? Replication.lsnToLong(lsn) : Facts.NO_POSITION);
+            if (local.senderHost() != null) {
+                members.values().stream().filter(m -> m.address().equals(local.senderHost())).findFirst()
+                        .ifPresent(m -> f.pgUpstream(m.name()));
+            }
+            if (!local.inRecovery()) {
+                Set<String> streaming = new HashSet<>();
+                for (Replication.ReplicaInfo r : Replication.replicas(c)) {
+                    if ("streaming".equals(r.state()) && r.slot() != null) {
+                        streaming.add(r.applicationName());
+                    }
+                }
+                f.streamingFollowers(streaming);
+            }
+        } catch (SQLException | RuntimeException e) {
+            f.pgAccepting(false).pgInRecovery(true).pgLsn(lastLsn);
+        }
+    }
+
+    /** Every other member's position, asked directly and in parallel; a member that does not answer is left out. */
+    private Map<String, Facts.Peer> peers(NodeContext ctx, Map<String, Records.Member> members) {
+        Map<String, CompletableFuture<Optional<Facts.Peer>>> asks = new LinkedHashMap<>();
+        for (Records.Member m : members.values()) {
+            if (!m.name().equals(ctx.nodeName())) {
+                asks.put(m.name(), CompletableFuture.supplyAsync(() -> ask(m)));
+            }
+        }
+        Map<String, Facts.Peer> peers = new LinkedHashMap<>();
+        asks.forEach((name, ask) -> ask.join().ifPresent(p -> peers.put(name, p)));
+        return peers;
+    }
+
+    private Optional<Facts.Peer> ask(Records.Member m) {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + m.address() + ":"
+                    + m.httpPort() + "/position")).timeout(Duration.ofMillis(800)).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                return Optional.empty();
+            }
+            JsonNode j = JSON.readTree(r.body());
+            return Optional.of(new Facts.Peer(j.path("eligible").asBoolean(), j.path("lsn").asLong(Facts.NO_POSITION)));
+        } catch (IOException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
+    private static boolean healthy(Map<String, HealthMonitor.Check> checks, String name) {
+        HealthMonitor.Check c = checks.get(name);
+        return c == null || c.healthy();
+    }
+
+    private static JsonNode readTree(String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (IOException e) {
+            return JSON.createObjectNode();
+        }
+    }
+
+    // ---- actions -------------------------------------------------------------------------------------------------
+
+    private void execute(NodeContext ctx, Action action) throws IOException, SQLException {
+        if (!(action instanceof Action.RefreshLease)) {
+            log.info("leaderl: {}", action);
+        }
+        if (action instanceof Action.AcquireLeaderKey) {
+            acquire(ctx);
+        } else if (action instanceof Action.RefreshLease) {
+            requireLease();
+        } else if (action instanceof Action.ReleaseLeaderKey) {
+            release();
+        } else if (action instanceof Action.PromotePostgres) {
+            promote(ctx);
+        } else if (action instanceof Action.FencePostgres || action instanceof Action.StopAcceptingWrites) {
+            fence();
+        } else if (action instanceof Action.StartPostgres) {
+            supervisor.start("postgresql");
+        } else if (action instanceof Action.FollowLeader a) {
+            follow(ctx, a.leader());
+        } else if (action instanceof Action.RewindFrom a) {
+            rewind(ctx, a.leader());
+        } else if (action instanceof Action.BaseBackupFrom a) {
+            baseBackup(ctx, a.leader());
+        } else if (action instanceof Action.ClearNoStartPgsql) {
+            Files.deleteIfExists(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL));
+        } else if (action instanceof Action.RecordHistory a) {
+            cluster.store().put(HISTORY, JSON.writeValueAsString(Map.of("leader", ctx.nodeName(), "lsn", a.lsn(),
+                    "timeline", a.timeline(), "at", System.currentTimeMillis())));
+        } else if (action instanceof Action.ClearIntent a) {
+            cluster.store().delete("intents/" + a.kind().name().toLowerCase(java.util.Locale.ROOT));
+        } else {
+            // SetSynchronousStandby, RecordSynchronousStandby: emitted only in synchronous mode
+            throw new UnsupportedOperationException(action + ": synchronous mode is not built yet");
+        }
+    }
+
+    private void acquire(NodeContext ctx) throws IOException {
+        long ttl = ctx.settings().integer("leaderl.leader_ttl_seconds");
+        LeaseKeeper keeper = LeaseKeeper.start(cluster.store(), ttl, why -> {
+            log.warn("leaderl: leader lease lost: {}", why);
+            leaderOk = false;
+            wake.release();
+        });
+        Records.Leader record = new Records.Leader(ctx.nodeName(), ctx.nodeGuid(), ctx.publishAddress(),
+                ctx.settings().intValue("postgresql.port"), System.currentTimeMillis());
+        if (!cluster.store().putIfAbsentWithLease(LEADER, Records.json(record), keeper.leaseId())) {
+            keeper.close(true);
+            throw new IllegalStateException("another node took the leader key first");
+        }
+        lease = keeper;
+    }
+
+    private void requireLease() {
+        if (!holdsLeaderKey()) {
+            throw new IllegalStateException("the leader lease is gone");
+        }
+    }
+
+    private void release() {
+        LeaseKeeper l = lease;
+        lease = null;
+        if (l != null) {
+            try {
+                cluster.store().deleteIfLease(LEADER, l.leaseId());
+            } catch (DcsException e) {
+                log.warn("leaderl: could not delete the leader key; its lease expires: {}", e.getMessage());
+            }
+            l.close(true);
+        }
+    }
+
+    private void promote(NodeContext ctx) throws SQLException, IOException {
+        try (Connection c = PostgresAdmin.connect(ctx, "postgres", 5000); Statement st = c.createStatement()) {
+            st.execute("select pg_promote(true, 300)");
+            // followers need the new timeline in the control file before pg_rewind can see a divergence
+            st.execute("checkpoint");
+        }
+        Replication.clearStandbyConfig(ctx);
+    }
+
+    /** Stops PostgreSQL at once and keeps it down: the no-start-pgsql sentinel first, then an immediate stop. */
+    private void fence() throws IOException {
+        NodeContext ctx = node.get();
+        Files.createDirectories(ctx.paths().leaderlDataDir());
+        Files.writeString(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL), "fenced by leaderl\n");
+        supervisor.kill("postgresql", "QUIT", Duration.ofSeconds(10));
+    }
+
+    private Records.Member member(String name) {
+        Records.Member m = cluster.members().get(name);
+        if (m == null) {
+            throw new IllegalStateException("no member record for " + name);
+        }
+        return m;
+    }
+
+    /** Points this standby at the leader through its own slot there; PostgreSQL 15 reloads primary_conninfo. */
+    private void follow(NodeContext ctx, String leaderName) throws IOException, SQLException {
+        Records.Member leader = member(leaderName);
+        String slot = Replication.slotName(ctx.nodeName());
+        try (Connection c = org.chefbackend.cluster.LeaderConnections.open(ctx, leader.address(), leader.pgPort())) {
+            Replication.createSlot(c, slot);
+        }
+        Change change = Replication.writeStandbyConfig(ctx, leader.address(), leader.pgPort(), slot);
+        if (change == Change.RESTART) {
+            supervisor.restart("postgresql");
+        } else if (change == Change.RELOAD) {
+            supervisor.reload("postgresql");
+        }
+    }
+
+    /** A former primary rejoins: pg_rewind from the new leader (no-op when nothing diverged), then stream from it. */
+    private void rewind(NodeContext ctx, String leaderName) throws IOException, SQLException {
+        Records.Member leader = member(leaderName);
+        String slot = Replication.slotName(ctx.nodeName());
+        try (Connection c = org.chefbackend.cluster.LeaderConnections.open(ctx, leader.address(), leader.pgPort());
+                Statement st = c.createStatement()) {
+            st.execute("checkpoint");
+            Replication.createSlot(c, slot);
+        }
+        supervisor.hold("postgresql");
+        try {
+            Replication.rewind(ctx, leader.address(), leader.pgPort());
+            rewindFailed = false;
+        } catch (RuntimeException e) {
+            rewindFailed = true;
+            throw e;
+        }
+        Replication.writeStandbyConfig(ctx, leader.address(), leader.pgPort(), slot);
+        supervisor.start("postgresql");
+    }
+
+    /** Re-syncs from scratch: the node is unsynced (not eligible) until the base backup completes. */
+    private void baseBackup(NodeContext ctx, String leaderName) throws IOException, SQLException {
+        Records.Member leader = member(leaderName);
+        String slot = Replication.slotName(ctx.nodeName());
+        try (Connection c = org.chefbackend.cluster.LeaderConnections.open(ctx, leader.address(), leader.pgPort())) {
+            Replication.createSlot(c, slot);
+        }
+        supervisor.hold("postgresql");
+        Files.writeString(NodeState.sentinel(ctx.paths(), NodeState.UNSYNCED), "");
+        Replication.emptyDirectory(ctx.path("postgresql.data_dir"));
+        Replication.writePgpass(ctx);
+        Replication.baseBackup(ctx, leader.address(), leader.pgPort(), slot, line -> { });
+        Files.deleteIfExists(NodeState.sentinel(ctx.paths(), NodeState.UNSYNCED));
+        rewindFailed = false;
+        supervisor.start("postgresql");
+    }
+
+    /** For the published status and /status. */
+    public Map<String, Object> describe() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("state", state.jsonName());
+        m.put("reason", reason);
+        m.put("leader_endpoint", leaderOk);
+        m.put("eligible", eligible);
+        return m;
+    }
+
+    static List<String> names(Map<String, Records.Member> members) {
+        return List.copyOf(members.keySet());
+    }
+}
