@@ -137,10 +137,15 @@ public final class Decision {
                 return handover;
             }
         }
-        // Rule 5: failures after hysteresis end the leadership, unless failover is off for the cluster.
+        // Rule 5: failures after hysteresis end the leadership, unless failover is off for the cluster, or no
+        // eligible follower could take over (stepping down would only leave the cluster without a leader, e.g.
+        // while a lone first node's search engine is still starting).
         String sick = f.clusterFailover() ? sickness(f, s) : null;
         if (sick != null) {
-            return stepDown(f, sick + ": giving up leadership");
+            if (f.peers().values().stream().anyMatch(Peer::eligible)) {
+                return stepDown(f, sick + ": giving up leadership");
+            }
+            p.note(sick + ", but no eligible follower could take over: staying leader");
         }
         return f.state() == LEADER ? lead(f, s, p) : promote(f, s, p);
     }

@@ -242,6 +242,9 @@ class DecisionTest {
                 row("leader: disk failing with fatal_system_checks -> failover",
                         leader().disksHealthy(false), DEPOSED_LEADER, false, FENCE, RELEASE)
                         .settings(DEF.withFatalSystemChecks(true)),
+                row("leader: search unhealthy but no eligible follower -> keeps leading (a lone node starting up)",
+                        leader().elasticsearchHealthy(false).peers(java.util.Map.of("be2",
+                                new Facts.Peer(false, 19_900_000))), LEADER, true, REFRESH).because("no eligible follower"),
                 row("leader: search unhealthy but cluster failover off -> keeps leading",
                         leader().elasticsearchHealthy(false).clusterFailover(false), LEADER, true, REFRESH),
                 row("leader: PostgreSQL crashed (within hysteresis) -> restart it as the key holder",

@@ -1,0 +1,206 @@
+package org.chefbackend.leaderl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.chefbackend.config.Secrets;
+import org.chefbackend.config.SecretsFile;
+import org.chefbackend.testing.TestNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Crash failover on 3 real nodes with a short lease (TTL 5 s over etcd 100/1000 ms: TTL ≥ 3 × election timeout),
+ * while a poller asserts that never two nodes answer 200 on /leader at the same moment.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FailoverIT {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String[] FAST = {
+        "etcd.heartbeat_interval = 100", "etcd.election_timeout = 1000", "leaderl.leader_ttl_seconds = 5",
+        "leaderl.health_check.interval_seconds = 1", "leaderl.status_post_update_interval_seconds = 2",
+        "elasticsearch.heap_size = 384"};
+    final List<TestNode> nodes = new ArrayList<>();
+    Secrets secrets;
+    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(300)).build();
+    final AtomicBoolean polling = new AtomicBoolean(true);
+    final AtomicInteger maxLeaders = new AtomicInteger();
+    final AtomicInteger sweeps = new AtomicInteger();
+    Thread poller;
+
+    @BeforeAll
+    void build() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            nodes.add(TestNode.create("127.0.0." + (21 + i), Path.of("/tmp/cbit/h" + (i + 1)), TestNode.secrets(), FAST));
+        }
+        TestNode.Run create = nodes.get(0).ctl("create-cluster", "-y");
+        assertEquals(0, create.code(), create.out() + create.err());
+        Path file = nodes.get(0).root.resolve("etc/chef-backend/chef-backend-secrets.json");
+        secrets = SecretsFile.load(file);
+        for (TestNode n : nodes.subList(1, 3)) {
+            TestNode.Run join = n.ctl("join-cluster", nodes.get(0).address, "-s", file.toString(), "-y");
+            assertEquals(0, join.code(), join.out() + join.err());
+        }
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(120), () -> synced(nodes.get(1)) == 2), "not all synced");
+        poller = new Thread(this::poll, "leader-poller");
+        poller.setDaemon(true);
+        poller.start();
+    }
+
+    @AfterAll
+    void destroy() throws InterruptedException {
+        polling.set(false);
+        if (poller != null) {
+            poller.join(5000);
+        }
+        nodes.forEach(TestNode::destroy);
+    }
+
+    /** Sweeps /leader on every node every 100 ms; remembers the most nodes that answered 200 in one sweep. */
+    void poll() {
+        while (polling.get()) {
+            int leaders = 0;
+            for (TestNode n : nodes) {
+                leaders += leaderAnswer(n) == 200 ? 1 : 0;
+            }
+            maxLeaders.accumulateAndGet(leaders, Math::max);
+            sweeps.incrementAndGet();
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    int leaderAnswer(TestNode n) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create("http://" + n.address + ":7331/leader"))
+                    .timeout(Duration.ofMillis(500)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    int synced(TestNode n) {
+        try {
+            JsonNode view = JSON.readTree(n.ctl("cluster-status", "--json").out());
+            int synced = 0;
+            for (JsonNode node : view.path("nodes")) {
+                synced += node.path("pgsql").path("role").asText().equals("synced") ? 1 : 0;
+            }
+            return synced;
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    Connection pg(TestNode n) throws Exception {
+        Properties p = new Properties();
+        p.setProperty("user", "chef_pgsql");
+        p.setProperty("password", secrets.dbSuperuserPassword());
+        p.setProperty("connectTimeout", "2");
+        p.setProperty("socketTimeout", "5");
+        return DriverManager.getConnection("jdbc:postgresql://" + n.address + ":5432/postgres", p);
+    }
+
+    boolean writes(TestNode n) {
+        try (Connection c = pg(n); Statement st = c.createStatement()) {
+            st.execute("create table if not exists failover_probe (id serial primary key, at timestamptz default now())");
+            st.execute("insert into failover_probe default values");
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    @Test
+    @Order(1)
+    void exactlyTheFirstNodeLeads() {
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(10), () -> leaderAnswer(nodes.get(0)) == 200));
+        assertEquals(503, leaderAnswer(nodes.get(1)));
+        assertEquals(503, leaderAnswer(nodes.get(2)));
+        assertTrue(writes(nodes.get(0)));
+        assertFalse(writes(nodes.get(1)), "a follower took a write");
+    }
+
+    @Test
+    @Order(2)
+    void killingEveryProcessOfTheLeaderElectsOneNewLeader() throws Exception {
+        TestNode old = nodes.get(0);
+        List<Long> pids = old.processes();
+        assertFalse(pids.isEmpty());
+        long t0 = System.nanoTime();
+        pids.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+        // the crash took effect: nothing of the old leader answers
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(5), () -> !open(old.address, 5432) && !open(old.address, 7331)));
+
+        AtomicReference<TestNode> winner = new AtomicReference<>();
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(60), () -> {
+            for (TestNode n : nodes.subList(1, 3)) {
+                if (leaderAnswer(n) == 200 && writes(n)) {
+                    winner.set(n);
+                    return true;
+                }
+            }
+            return false;
+        }), "no new leader within 60 s");
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("crash failover: new leader %s took a write %.1f s after the kill%n", winner.get().address, seconds);
+        TestNode other = winner.get() == nodes.get(1) ? nodes.get(2) : nodes.get(1);
+        assertEquals(503, leaderAnswer(other));
+        assertFalse(writes(other), "the other follower took a write");
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(60), () -> synced(winner.get()) == 1),
+                "the remaining follower did not follow the new leader");
+        assertEquals(1, maxLeaders.get(), "two nodes answered 200 on /leader in the same sweep");
+        assertTrue(sweeps.get() > 100, "the poller hardly ran: " + sweeps.get());
+    }
+
+    @Test
+    @Order(3)
+    void theOldLeaderRejoinsAsAFollower() throws Exception {
+        TestNode old = nodes.get(0);
+        TestNode.Run start = old.ctl("start");
+        assertEquals(0, start.code(), start.out() + start.err());
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(120), () -> synced(nodes.get(1)) == 2),
+                "the old leader did not rejoin as a synced follower");
+        assertEquals(503, leaderAnswer(old));
+        assertFalse(writes(old), "the old leader took a write after rejoining");
+        assertEquals(1, maxLeaders.get(), "two nodes answered 200 on /leader in the same sweep");
+    }
+
+    static boolean open(String address, int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(address, port), 300);
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+}
