@@ -208,7 +208,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
         NodeContext ctx = node.get();
         long stale = 3 * ctx.settings().integer("leaderl.status_post_update_interval_seconds") * 1000L + 5000;
         return org.chefbackend.cluster.ClusterView.of(cluster.members(), cluster.statuses(), cluster.leader(),
-                System.currentTimeMillis(), stale, ctx.settings().integer("leaderl.health_check.max_bytes_behind_leader"));
+                cluster.failoverSwitches(), System.currentTimeMillis(), stale, ctx.settings().integer("leaderl.health_check.max_bytes_behind_leader"));
     }
 
     @Override
@@ -218,6 +218,10 @@ public final class NodeAgent implements AgentHttpServer.Node {
             var grant = cluster.admit(body.path("name").asText(), body.path("guid").asText(),
                     body.path("address").asText(), body.path("peer_port").asInt(2380), body.path("recovery").asBoolean());
             return Map.of("grant", grant);
+        }
+        if (action.equals("cluster/failover")) {
+            return Map.of("done", cluster.setFailover(body.path("scope").asText().equals("cluster"),
+                    body.path("enabled").asBoolean()));
         }
         if (action.equals("cluster/remove")) {
             return Map.of("done", cluster.remove(body.path("name").asText()));

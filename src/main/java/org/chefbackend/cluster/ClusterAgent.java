@@ -365,6 +365,22 @@ public final class ClusterAgent {
         return done;
     }
 
+    /** set-cluster-failover / set-node-failover: switches in etcd that every node's leaderl reads each iteration. */
+    public String setFailover(boolean cluster, boolean enabled) {
+        String key = cluster ? "settings/failover" : "failover/" + node.get().nodeName();
+        requireStore().put(key, enabled ? "on" : "off");
+        return (cluster ? "cluster-wide" : "node " + node.get().nodeName()) + " failover " + (enabled ? "enabled" : "disabled");
+    }
+
+    /** Failover switches: "settings/failover" for the cluster, "failover/<name>" per node; absent means on. */
+    public Map<String, Boolean> failoverSwitches() {
+        Map<String, Boolean> out = new LinkedHashMap<>();
+        ClusterStore s = requireStore();
+        out.put("", !"off".equals(s.get("settings/failover").map(ClusterStore.Versioned::value).orElse("on")));
+        s.getPrefix("failover/").forEach((k, v) -> out.put(k.substring("failover/".length()), !"off".equals(v.value())));
+        return out;
+    }
+
     // ---- reading the cluster ---------------------------------------------------------------------------------
 
     public Map<String, Records.Member> members() {

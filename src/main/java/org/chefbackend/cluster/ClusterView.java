@@ -27,6 +27,13 @@ public final class ClusterView {
      */
     public static Map<String, Object> of(Map<String, Records.Member> members, Map<String, Records.NodeStatus> statuses,
             Optional<Records.Leader> leader, long nowMillis, long staleAfterMillis, long maxBytesBehind) {
+        return of(members, statuses, leader, Map.of(), nowMillis, staleAfterMillis, maxBytesBehind);
+    }
+
+    /** @param failover switches: "" for the cluster, node names for nodes; absent means on */
+    public static Map<String, Object> of(Map<String, Records.Member> members, Map<String, Records.NodeStatus> statuses,
+            Optional<Records.Leader> leader, Map<String, Boolean> failover, long nowMillis, long staleAfterMillis,
+            long maxBytesBehind) {
         Map<String, Records.Replica> replicas = new LinkedHashMap<>();
         leader.map(l -> statuses.get(l.name())).ifPresent(ls -> {
             if (ls.replicas() != null) {
@@ -54,8 +61,9 @@ public final class ClusterView {
             n.put("pgsql", pg);
             n.put("elasticsearch", Map.of("role", fresh && st.elasticsearch().clusterManager() ? "master" : "not_master"));
             n.put("eligible_for_leader", fresh && st.eligibleForLeader());
-            n.put("blocked", st != null && !st.failoverEnabled());
-            n.put("failover_enabled", st == null || st.failoverEnabled());
+            boolean nodeFailover = failover.getOrDefault(m.name(), true);
+            n.put("blocked", !nodeFailover);
+            n.put("failover_enabled", nodeFailover);
             n.put("last_update", st != null ? Instant.ofEpochMilli(st.updatedAt()).toString() : null);
             n.put("status_age_seconds", st != null ? (nowMillis - st.updatedAt()) / 1000 : null);
             nodes.add(n);
@@ -63,7 +71,7 @@ public final class ClusterView {
         Map<String, Object> cluster = new LinkedHashMap<>();
         cluster.put("leader", leader.map(Records.Leader::name).orElse(null));
         cluster.put("members", members.size());
-        cluster.put("failover_enabled", true);
+        cluster.put("failover_enabled", failover.getOrDefault("", true));
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("cluster", cluster);
         view.put("nodes", nodes);

@@ -34,6 +34,8 @@ import picocli.CommandLine.Command;
             RemoveNodeCommand.class,
             CleanseCommand.class,
             ClusterStatusCommand.class,
+            SetFailoverCommands.Cluster.class,
+            SetFailoverCommands.Node.class,
         })
 public final class ChefBackendCtl implements Runnable {
     /** Bad input: a wrong option, a broken chef-backend.rb or secrets file. */

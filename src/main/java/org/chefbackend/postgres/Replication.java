@@ -392,9 +392,13 @@ public final class Replication {
         String sql = "select pg_is_in_recovery(),"
                 + " case when pg_is_in_recovery() then pg_last_wal_receive_lsn() else pg_current_wal_lsn() end::text,"
                 + " case when pg_is_in_recovery() then pg_last_wal_replay_lsn() else pg_current_wal_lsn() end::text,"
+                // a standby whose upstream is gone has no received_tli, and its last restartpoint may predate
+                // the switch to the newest timeline; the newest timeline history file it fetched does not
                 + " case when pg_is_in_recovery()"
-                + "  then coalesce((select received_tli from pg_stat_wal_receiver),"
-                + "                (select timeline_id from pg_control_checkpoint()))"
+                + "  then greatest((select received_tli from pg_stat_wal_receiver),"
+                + "                (select timeline_id from pg_control_checkpoint()),"
+                + "                (select max(('x' || substr(name, 1, 8))::bit(32)::bigint) from pg_ls_waldir()"
+                + "                  where name ~ '^[0-9A-F]{8}[.]history$'))"
                 + "  else ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint end,"
                 + " (select sender_host from pg_stat_wal_receiver), (select status from pg_stat_wal_receiver)";
         try (PreparedStatement st = c.prepareStatement(sql); ResultSet rs = st.executeQuery()) {
