@@ -48,6 +48,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
     private NodeStatusReport report;
     private org.chefbackend.cluster.ClusterAgent cluster;
     private final AtomicReference<org.chefbackend.leaderl.HaLoop> ha = new AtomicReference<>();
+    private Watchdog watchdog;
     private Supervisor supervisor;
     private AgentHttpServer http;
     private byte[] localAdminKey;
@@ -115,6 +116,9 @@ public final class NodeAgent implements AgentHttpServer.Node {
         Files.writeString(NodeState.agentPidFile(paths),
                 ProcessIdentity.of(ProcessHandle.current().pid()).orElseThrow().serialize() + "\n");
         Runtime.getRuntime().addShutdownHook(new Thread(this::shutdown, "agent-shutdown"));
+        watchdog = new Watchdog(ctx);
+        watchdog.start(ctx);
+        loop.watchdog(watchdog);
         supervisor.begin();
         cluster.start();
         http.start();
@@ -161,6 +165,9 @@ public final class NodeAgent implements AgentHttpServer.Node {
         }
         if (supervisor != null) {
             supervisor.shutdown();
+        }
+        if (watchdog != null) {
+            watchdog.stop();
         }
         try {
             Files.deleteIfExists(NodeState.agentPidFile(paths));

@@ -257,8 +257,16 @@ public final class Supervisor {
     /** Stops everything for the agent's exit, children in parallel (etcd may take long without its peers). */
     public void shutdown() {
         ticker.shutdownNow();
+        // leaderl first: a leader hands over (clean PostgreSQL stop, key released) while etcd still runs
+        Supervised leaderl = services.get("leaderl");
+        if (leaderl != null) {
+            leaderl.shutdown();
+        }
         List<Thread> stoppers = new ArrayList<>();
         for (Supervised s : services.values()) {
+            if (s == leaderl) {
+                continue;
+            }
             Thread t = new Thread(s::shutdown, "stop-" + s.name());
             t.start();
             stoppers.add(t);

@@ -63,6 +63,7 @@ public final class HaLoop {
     private volatile boolean eligible;
     private volatile long lastLsn = Facts.NO_POSITION;
     private volatile LeaseKeeper lease;
+    private volatile org.chefbackend.agent.Watchdog watchdog;
     private boolean rewindFailed;
     private ClusterStore.Subscription watch;
 
@@ -73,9 +74,36 @@ public final class HaLoop {
         this.health = health;
     }
 
+    /** The process that fences PostgreSQL if this loop freezes while leading. */
+    public void watchdog(org.chefbackend.agent.Watchdog w) {
+        this.watchdog = w;
+    }
+
+    /**
+     * While leading, PostgreSQL must be down a sixth of the TTL before the lease can expire unless this loop comes
+     * round again (it fences itself at a third); otherwise the watchdog is disarmed.
+     */
+    private void feedWatchdog(NodeContext ctx) {
+        org.chefbackend.agent.Watchdog w = watchdog;
+        LeaseKeeper l = lease;
+        if (w == null) {
+            return;
+        }
+        if (state == State.LEADER && l != null && l.alive()) {
+            long ttlMs = ctx.settings().integer("leaderl.leader_ttl_seconds") * 1000L;
+            long remainingMs = (l.deadlineNanos() - System.nanoTime()) / 1_000_000;
+            w.arm(org.chefbackend.agent.Watchdog.uptimeMillis() + remainingMs - ttlMs / 6);
+        } else {
+            w.disarm();
+        }
+    }
+
     /** What /leader answers: from memory, never blocking on PostgreSQL or etcd. */
     public boolean leaderEndpoint() {
-        return leaderOk;
+        LeaseKeeper l = lease;
+        // also judged at answer time: a loop that froze (or a JVM that was stopped) must not answer with a stale 200
+        long marginNanos = TimeUnit.SECONDS.toNanos(node.get().settings().integer("leaderl.leader_ttl_seconds")) / 3;
+        return leaderOk && l != null && l.alive() && System.nanoTime() < l.deadlineNanos() - marginNanos;
     }
 
     public State state() {
@@ -137,15 +165,20 @@ public final class HaLoop {
         if (l == null) {
             return;
         }
-        log.warn("leaderl: stopping while leader; fencing PostgreSQL and releasing the leader key");
+        log.warn("leaderl: stopping while leader; handing over: clean stop of PostgreSQL, then the key goes");
         leaderOk = false;
         try {
-            fence();
+            // a fast (not immediate) shutdown: PostgreSQL sends every WAL record, its shutdown checkpoint
+            // included, to the streaming followers before it exits, so the best of them has all of it
+            fence("INT");
         } catch (IOException | RuntimeException e) {
             log.error("leaderl: fencing failed: {}", e.toString());
         }
         release();
         state = State.DEPOSED_LEADER;
+        if (watchdog != null) {
+            watchdog.disarm();
+        }
     }
 
     private void ensureWatch() {
@@ -190,6 +223,7 @@ public final class HaLoop {
         state = step.next();
         reason = step.reason();
         leaderOk = step.leaderEndpoint200();
+        feedWatchdog(ctx);
     }
 
     // ---- facts ---------------------------------------------------------------------------------------------------
@@ -382,10 +416,14 @@ public final class HaLoop {
 
     /** Stops PostgreSQL at once and keeps it down: the no-start-pgsql sentinel first, then an immediate stop. */
     private void fence() throws IOException {
+        fence("QUIT");
+    }
+
+    private void fence(String signal) throws IOException {
         NodeContext ctx = node.get();
         Files.createDirectories(ctx.paths().leaderlDataDir());
         Files.writeString(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL), "fenced by leaderl\n");
-        supervisor.kill("postgresql", "QUIT", Duration.ofSeconds(10));
+        supervisor.kill("postgresql", signal, Duration.ofSeconds(signal.equals("QUIT") ? 10 : 60));
     }
 
     private Records.Member member(String name) {

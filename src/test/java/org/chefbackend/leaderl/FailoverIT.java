@@ -219,6 +219,55 @@ class FailoverIT {
         assertEquals(1, maxLeaders.get(), "two nodes answered 200 on /leader in the same sweep");
     }
 
+    @Test
+    @Order(5)
+    void aFrozenLeaderAgentIsFencedByItsWatchdogBeforeANewLeaderIsElected() throws Exception {
+        TestNode leader = currentLeader();
+        TestNode other = nodes.stream().filter(n -> n != leader && open(n.address, 7331)).findFirst().orElseThrow();
+        long agent = leader.status().orElseThrow().path("agent").path("pid").asLong();
+        assertTrue(writes(leader));
+        new ProcessBuilder("kill", "-STOP", String.valueOf(agent)).start().waitFor();
+        try {
+            // the fault took effect: the frozen agent no longer answers
+            assertTrue(TestNode.waitUntil(Duration.ofSeconds(3), () -> leaderAnswer(leader) != 200));
+            long t0 = System.nanoTime();
+            AtomicReference<Double> fencedAt = new AtomicReference<>();
+            AtomicReference<Double> electedAt = new AtomicReference<>();
+            TestNode.waitUntil(Duration.ofSeconds(60), () -> {
+                double now = (System.nanoTime() - t0) / 1e9;
+                if (fencedAt.get() == null && !writes(leader)) {
+                    fencedAt.set(now);
+                }
+                if (electedAt.get() == null && leaderAnswer(other) == 200) {
+                    electedAt.set(now);
+                }
+                return fencedAt.get() != null && electedAt.get() != null;
+            });
+            System.out.printf("frozen leader: PostgreSQL fenced after %.1f s, new leader after %.1f s%n",
+                    fencedAt.get(), electedAt.get());
+            assertTrue(fencedAt.get() != null, "the frozen leader's PostgreSQL kept taking writes");
+            assertTrue(electedAt.get() != null, "no new leader");
+            assertTrue(fencedAt.get() < electedAt.get(), "a new leader existed while the old one still took writes");
+        } finally {
+            new ProcessBuilder("kill", "-CONT", String.valueOf(agent)).start().waitFor();
+        }
+        assertFalse(writes(leader), "the resumed old leader took a write");
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(90), () -> {
+            try {
+                JsonNode view = JSON.readTree(other.ctl("cluster-status", "--json").out());
+                for (JsonNode n : view.path("nodes")) {
+                    if (n.path("ip").asText().equals(leader.address)) {
+                        return n.path("pgsql").path("role").asText().equals("synced");
+                    }
+                }
+                return false;
+            } catch (Exception e) {
+                return false;
+            }
+        }), "the resumed old leader did not rejoin as a synced follower");
+        assertEquals(1, maxLeaders.get(), "two nodes answered 200 on /leader in the same sweep");
+    }
+
     TestNode currentLeader() {
         return nodes.stream().filter(n -> leaderAnswer(n) == 200).findFirst().orElseThrow();
     }
