@@ -226,6 +226,9 @@ public final class NodeAgent implements AgentHttpServer.Node {
                     body.path("address").asText(), body.path("peer_port").asInt(2380), body.path("recovery").asBoolean());
             return Map.of("grant", grant);
         }
+        if (action.equals("cluster/intent")) {
+            return Map.of("intent", cluster.putIntent(body.path("kind").asText(), body.path("target").asText()));
+        }
         if (action.equals("cluster/failover")) {
             return Map.of("done", cluster.setFailover(body.path("scope").asText().equals("cluster"),
                     body.path("enabled").asBoolean()));

@@ -372,6 +372,26 @@ public final class ClusterAgent {
         return (cluster ? "cluster-wide" : "node " + node.get().nodeName()) + " failover " + (enabled ? "enabled" : "disabled");
     }
 
+    /**
+     * Records an operator's request (promote, demote, force-leader) for leaderl, one at a time; it lives in etcd so
+     * it survives restarts, and the leader clears it when done, refused or timed out.
+     */
+    public Map<String, Object> putIntent(String kind, String target) {
+        ClusterStore s = requireStore();
+        String leaderName = leader().map(Records.Leader::name).orElse(null);
+        Map<String, Object> intent = new LinkedHashMap<>();
+        intent.put("kind", kind);
+        intent.put("target", target);
+        intent.put("leader_when_asked", leaderName);
+        intent.put("drained_at_lsn", -1L);
+        intent.put("asked_at", System.currentTimeMillis());
+        if (!s.putIfAbsent("intent", Records.json(intent))) {
+            throw new Refusal(409, "another operator request is pending: "
+                    + s.get("intent").map(ClusterStore.Versioned::value).orElse("?"));
+        }
+        return intent;
+    }
+
     /** Failover switches: "settings/failover" for the cluster, "failover/<name>" per node; absent means on. */
     public Map<String, Boolean> failoverSwitches() {
         Map<String, Boolean> out = new LinkedHashMap<>();

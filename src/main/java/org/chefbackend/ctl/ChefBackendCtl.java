@@ -34,6 +34,9 @@ import picocli.CommandLine.Command;
             RemoveNodeCommand.class,
             CleanseCommand.class,
             ClusterStatusCommand.class,
+            IntentCommands.Promote.class,
+            IntentCommands.Demote.class,
+            IntentCommands.ForceLeader.class,
             SetFailoverCommands.Cluster.class,
             SetFailoverCommands.Node.class,
         })

@@ -243,6 +243,7 @@ public final class HaLoop {
                 JsonNode h = readTree(v.value());
                 f.lastLeader(h.path("lsn").asLong(Facts.NO_POSITION), h.path("timeline").asLong(0));
             });
+            store.get("intent").ifPresent(v -> f.intent(intent(ctx, readTree(v.value()))));
             f.clusterFailover(!"off".equals(store.get("settings/failover").map(ClusterStore.Versioned::value).orElse("on")));
             f.nodeFailover(!"off".equals(store.get("failover/" + ctx.nodeName()).map(ClusterStore.Versioned::value)
                     .orElse("on")));
@@ -260,6 +261,15 @@ public final class HaLoop {
                 .followTrouble(rewindFailed ? Facts.FollowTrouble.REWIND_FAILED : Facts.FollowTrouble.NONE);
         f.peers(peers(ctx, members));
         return f.build();
+    }
+
+    /** An operator's request from etcd; older than control_worker_timeout_seconds it counts as timed out. */
+    private static Intent intent(NodeContext ctx, JsonNode j) {
+        Intent.Kind kind = Intent.Kind.valueOf(j.path("kind").asText("promote").toUpperCase(java.util.Locale.ROOT));
+        String leaderWhenAsked = j.path("leader_when_asked").isNull() ? null : j.path("leader_when_asked").asText(null);
+        boolean timedOut = System.currentTimeMillis() - j.path("asked_at").asLong()
+                > ctx.settings().integer("leaderl.control_worker_timeout_seconds") * 1000L;
+        return new Intent(kind, j.path("target").asText(), leaderWhenAsked, j.path("drained_at_lsn").asLong(-1), timedOut);
     }
 
     private void postgres(NodeContext ctx, Facts.Builder f, Map<String, Records.Member> members) {
@@ -347,8 +357,10 @@ public final class HaLoop {
             release();
         } else if (action instanceof Action.PromotePostgres) {
             promote(ctx);
-        } else if (action instanceof Action.FencePostgres || action instanceof Action.StopAcceptingWrites) {
+        } else if (action instanceof Action.FencePostgres) {
             fence();
+        } else if (action instanceof Action.StopAcceptingWrites) {
+            stopWrites(ctx);
         } else if (action instanceof Action.StartPostgres) {
             supervisor.start("postgresql");
         } else if (action instanceof Action.FollowLeader a) {
@@ -362,8 +374,8 @@ public final class HaLoop {
         } else if (action instanceof Action.RecordHistory a) {
             cluster.store().put(HISTORY, JSON.writeValueAsString(Map.of("leader", ctx.nodeName(), "lsn", a.lsn(),
                     "timeline", a.timeline(), "at", System.currentTimeMillis())));
-        } else if (action instanceof Action.ClearIntent a) {
-            cluster.store().delete("intents/" + a.kind().name().toLowerCase(java.util.Locale.ROOT));
+        } else if (action instanceof Action.ClearIntent) {
+            cluster.store().delete("intent");
         } else {
             // SetSynchronousStandby, RecordSynchronousStandby: emitted only in synchronous mode
             throw new UnsupportedOperationException(action + ": synchronous mode is not built yet");
@@ -424,6 +436,43 @@ public final class HaLoop {
         Files.createDirectories(ctx.paths().leaderlDataDir());
         Files.writeString(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL), "fenced by leaderl\n");
         supervisor.kill("postgresql", signal, Duration.ofSeconds(signal.equals("QUIT") ? 10 : 60));
+    }
+
+    /**
+     * A handover's first half: a clean stop (PostgreSQL sends every WAL record, its shutdown checkpoint included,
+     * to the streaming followers) under no-start-pgsql, then the final position published in the intent, which the
+     * target must replay before it may take the key.
+     */
+    private void stopWrites(NodeContext ctx) throws IOException {
+        fence("INT");
+        long finalLsn = Replication.lsnToLong(controlData(ctx, "Latest checkpoint location"));
+        ClusterStore.Versioned v = cluster.store().get("intent").orElseThrow(
+                () -> new IllegalStateException("the request to hand over is gone"));
+        com.fasterxml.jackson.databind.node.ObjectNode j = (com.fasterxml.jackson.databind.node.ObjectNode) readTree(v.value());
+        j.put("drained_at_lsn", finalLsn);
+        if (!cluster.store().compareAndPut("intent", v.modRevision(), JSON.writeValueAsString(j))) {
+            throw new IllegalStateException("the request to hand over changed meanwhile");
+        }
+        log.info("leaderl: writes stopped at {}", controlData(ctx, "Latest checkpoint location"));
+    }
+
+    /** A field of pg_controldata's report on the (stopped) data directory. */
+    private static String controlData(NodeContext ctx, String field) throws IOException {
+        java.nio.file.Path bin = org.chefbackend.system.Binaries.postgresBinDir().resolve("pg_controldata");
+        Process p = new ProcessBuilder(bin.toString(), "-D", ctx.path("postgresql.data_dir").toString())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        try {
+            p.waitFor(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (String line : out.split("\n")) {
+            if (line.startsWith(field + ":")) {
+                return line.substring(field.length() + 1).trim();
+            }
+        }
+        throw new IOException("pg_controldata has no '" + field + "': " + out.strip());
     }
 
     private Records.Member member(String name) {

@@ -40,14 +40,15 @@ class ChefBackendCtlTest {
             assertTrue(r.out().contains(cmd), cmd);
         }
         // not built yet, so not offered
-        for (String cmd : new String[] {"promote", "demote", "force-leader", "backup", "restore", "pgsql-follow"}) {
+        for (String cmd : new String[] {"backup", "restore", "pgsql-follow", "gen-haproxy-config", "demo"}) {
             assertFalse(r.out().contains("  " + cmd + " "), cmd);
         }
     }
 
     static final String[] COMMANDS = {"gen-sample-backend-config", "show-config", "gen-server-config", "version",
         "reconfigure", "start", "stop", "restart", "status", "tail", "service-list", "agent", "create-cluster",
-        "join-cluster", "remove-node", "cleanse", "cluster-status"};
+        "join-cluster", "remove-node", "cleanse", "cluster-status", "promote", "demote", "force-leader",
+        "set-cluster-failover", "set-node-failover"};
 
     @Test
     void everyCommandHasHelp() {

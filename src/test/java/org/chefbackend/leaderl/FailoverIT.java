@@ -268,6 +268,68 @@ class FailoverIT {
         assertEquals(1, maxLeaders.get(), "two nodes answered 200 on /leader in the same sweep");
     }
 
+    @Test
+    @Order(6)
+    void promoteUnderWriteLoadLosesNoAcknowledgedWrite() throws Exception {
+        TestNode leader = currentLeader();
+        TestNode target = nodes.stream().filter(n -> n != leader && open(n.address, 7331)).findFirst().orElseThrow();
+        TestNode.Run force = target.ctl("force-leader");
+        assertEquals(2, force.code(), "force-leader with a leader must be refused: " + force.out());
+        assertTrue(force.err().contains("has a leader"), force.err());
+        try (Connection c = pg(leader); Statement st = c.createStatement()) {
+            st.execute("create table if not exists promote_probe (id bigint primary key)");
+        }
+        List<Long> acked = java.util.Collections.synchronizedList(new ArrayList<>());
+        AtomicBoolean writing = new AtomicBoolean(true);
+        Thread writer = new Thread(() -> {
+            long id = 0;
+            long end = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            while (writing.get() && System.nanoTime() < end) {
+                id++;
+                TestNode to = nodes.stream().filter(n -> leaderAnswer(n) == 200).findFirst().orElse(null);
+                if (to == null) {
+                    sleep(50);
+                    continue;
+                }
+                try (Connection c = pg(to); Statement st = c.createStatement()) {
+                    st.execute("insert into promote_probe values (" + id + ")");
+                    acked.add(id);
+                } catch (Exception e) {
+                    sleep(50);
+                }
+            }
+        }, "writer");
+        writer.start();
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(10), () -> acked.size() > 20), "the writer did not write");
+        TestNode.Run promote = leader.ctl("promote", target.name);
+        assertEquals(0, promote.code(), promote.out() + promote.err());
+        assertTrue(promote.out().contains("ok: " + target.name + " is the leader"), promote.out());
+        int before = acked.size();
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(20), () -> acked.size() > before + 20),
+                "no writes through the new leader");
+        writing.set(false);
+        writer.join(10_000);
+        java.util.Set<Long> present = new java.util.HashSet<>();
+        try (Connection c = pg(target); Statement st = c.createStatement();
+                java.sql.ResultSet rs = st.executeQuery("select id from promote_probe")) {
+            while (rs.next()) {
+                present.add(rs.getLong(1));
+            }
+        }
+        List<Long> lost = acked.stream().filter(id -> !present.contains(id)).toList();
+        System.out.printf("promote: %d acknowledged writes, %d lost%n", acked.size(), lost.size());
+        assertTrue(lost.isEmpty(), "acknowledged writes lost in the switchover: " + lost);
+        assertEquals(1, maxLeaders.get(), "two nodes answered 200 on /leader in the same sweep");
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     TestNode currentLeader() {
         return nodes.stream().filter(n -> leaderAnswer(n) == 200).findFirst().orElseThrow();
     }

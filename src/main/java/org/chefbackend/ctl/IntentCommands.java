@@ -1,0 +1,149 @@
+package org.chefbackend.ctl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import org.chefbackend.config.Settings;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * promote, demote and force-leader: operator requests recorded in etcd for leaderl, which carries them out (a
+ * switchover that loses no acknowledged write while a leader runs). The command waits for the outcome.
+ */
+final class IntentCommands {
+    private IntentCommands() {
+    }
+
+    /** The cluster view from the local agent; an error on a node that is not a member. */
+    static JsonNode view(AgentClient client) {
+        AgentClient.Response r = client.get("/cluster").orElseThrow(() -> OperatorException.failure(
+                "the node agent is not running; this node is not an active cluster member"));
+        if (r.status() != 200) {
+            throw OperatorException.failure(r.body().path("error").asText("this node is not part of a cluster"));
+        }
+        return r.body();
+    }
+
+    static JsonNode member(JsonNode view, String nameOrIp) {
+        for (JsonNode n : view.path("nodes")) {
+            if (n.path("name").asText().equals(nameOrIp) || n.path("ip").asText().equals(nameOrIp)) {
+                return n;
+            }
+        }
+        throw OperatorException.usage("no member named " + nameOrIp + " (see cluster-status)");
+    }
+
+    static String leader(JsonNode view) {
+        JsonNode l = view.at("/cluster/leader");
+        return l.isNull() || l.isMissingNode() ? null : l.asText();
+    }
+
+    static int request(RootOptions node, CommandSpec spec, String kind, String target, JsonNode view) {
+        PrintWriter out = spec.commandLine().getOut();
+        Settings settings = node.settings();
+        AgentClient client = ServiceCommands.client(node, settings);
+        if (!view.at("/cluster/failover_enabled").asBoolean(true)) {
+            throw OperatorException.usage("failover is disabled for the cluster (set-cluster-failover on first)");
+        }
+        if (!member(view, target).path("failover_enabled").asBoolean(true)) {
+            throw OperatorException.usage("failover is disabled for " + target + " (set-node-failover on, on that node)");
+        }
+        AgentClient.Response r = client.post("/admin/cluster/intent", new ObjectMapper().createObjectNode()
+                .put("kind", kind).put("target", target), client.adminKey(), Duration.ofSeconds(30));
+        if (r.status() != 200) {
+            throw OperatorException.failure(r.body().path("error").asText("HTTP " + r.status()));
+        }
+        out.println("ok: asked leaderl to " + kind.replace('_', '-') + " " + target + "; waiting for the outcome");
+        out.flush();
+        long timeout = settings.integer("leaderl.control_worker_timeout_seconds") + 30;
+        long deadline = System.nanoTime() + Duration.ofSeconds(timeout).toNanos();
+        while (System.nanoTime() < deadline) {
+            JsonNode now = view(client);
+            String leader = leader(now);
+            boolean done = kind.equals("demote") ? leader != null && !leader.equals(target) : target.equals(leader);
+            if (done) {
+                out.println("ok: " + leader + " is the leader");
+                out.flush();
+                return 0;
+            }
+            ServiceCommands.sleep(500);
+        }
+        throw OperatorException.failure(kind.replace('_', '-') + " of " + target + " did not complete within " + timeout
+                + " s (refused or timed out; see chef-backend-ctl tail leaderl on the leader)");
+    }
+
+    @Command(name = "promote", mixinStandardHelpOptions = true,
+            description = "Make NODE the leader. With a leader running this is a switchover that loses no "
+                    + "acknowledged write: the leader stops writes, NODE replays to its final position, then takes "
+                    + "over. With no leader (all waiting_for_leader, seed 004) NODE is elected as it is.")
+    static final class Promote implements Callable<Integer> {
+        @Parameters(paramLabel = "NODE", description = "The member's name or IP address.")
+        String target;
+
+        @Mixin
+        RootOptions node;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            JsonNode view = view(ServiceCommands.client(node, node.settings()));
+            String name = member(view, target).path("name").asText();
+            if (name.equals(leader(view))) {
+                throw OperatorException.usage(name + " is already the leader");
+            }
+            return request(node, spec, "promote", name, view);
+        }
+    }
+
+    @Command(name = "demote", mixinStandardHelpOptions = true,
+            description = "Hand the leadership over to the best eligible follower, losing no acknowledged write.")
+    static final class Demote implements Callable<Integer> {
+        @Mixin
+        RootOptions node;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            JsonNode view = view(ServiceCommands.client(node, node.settings()));
+            String leader = leader(view);
+            if (leader == null) {
+                throw OperatorException.usage("there is no leader to demote");
+            }
+            return request(node, spec, "demote", leader, view);
+        }
+    }
+
+    @Command(name = "force-leader", mixinStandardHelpOptions = true,
+            description = "Make this node the leader, only when the cluster has none (verify first that every node "
+                    + "is healthy and waiting_for_leader).")
+    static final class ForceLeader implements Callable<Integer> {
+        @Mixin
+        RootOptions node;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            AgentClient client = ServiceCommands.client(node, node.settings());
+            JsonNode view = view(client);
+            String leader = leader(view);
+            if (leader != null) {
+                throw OperatorException.usage("the cluster has a leader (" + leader + "); force-leader only acts when "
+                        + "there is none");
+            }
+            String self = client.status().orElseThrow().path("node").path("name").asText();
+            return request(node, spec, "force_leader", self, view);
+        }
+    }
+}
