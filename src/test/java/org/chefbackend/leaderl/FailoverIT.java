@@ -322,6 +322,23 @@ class FailoverIT {
         assertEquals(1, maxLeaders.get(), "two nodes answered 200 on /leader in the same sweep");
     }
 
+    @Test
+    @Order(7)
+    void searchStoppedOnTheLeaderLeadsToFailover() throws Exception {
+        TestNode leader = currentLeader();
+        TestNode other = nodes.stream().filter(n -> n != leader && open(n.address, 7331)).findFirst().orElseThrow();
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(60), () -> synced(other) >= 1), "no synced follower to fail over to");
+        TestNode.Run stop = leader.ctl("stop", "elasticsearch");
+        assertEquals(0, stop.code(), stop.out() + stop.err());
+        assertFalse(open(leader.address, 9200), "search still answers on the leader");
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(60), () -> leaderAnswer(other) == 200 && writes(other)),
+                "no failover after search stopped on the leader");
+        assertEquals(503, leaderAnswer(leader));
+        assertFalse(writes(leader), "the old leader took a write");
+        assertEquals(1, maxLeaders.get(), "two nodes answered 200 on /leader in the same sweep");
+        assertEquals(0, leader.ctl("start", "elasticsearch").code());
+    }
+
     static void sleep(long ms) {
         try {
             Thread.sleep(ms);
