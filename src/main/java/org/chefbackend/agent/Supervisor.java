@@ -200,6 +200,11 @@ public final class Supervisor {
         s.start();
     }
 
+    /** True when the operator stopped the service (stop SERVICE): nothing but their start brings it back. */
+    public boolean stoppedByOperator(String name) {
+        return downMarked(node.get(), name);
+    }
+
     /** leaderl's stop for maintenance (rewind, base backup): down now, without the operator's down marker. */
     public void hold(String name) {
         require(name).stop();

@@ -65,6 +65,11 @@ public final class HaLoop {
     private volatile LeaseKeeper lease;
     private volatile org.chefbackend.agent.Watchdog watchdog;
     private boolean rewindFailed;
+    /** The leader no longer has WAL this standby needs (seen in PostgreSQL's log); only a base backup helps. */
+    private boolean walGone;
+    /** The slot this standby is configured to use is missing on its upstream (e.g. dropped): follow again. */
+    private boolean slotMissing;
+    private long pgLogOffset = -1;
     private ClusterStore.Subscription watch;
 
     public HaLoop(Supplier<NodeContext> node, ClusterAgent cluster, Supervisor supervisor, HealthMonitor health) {
@@ -258,9 +263,48 @@ public final class HaLoop {
                 .etcdHealthy(healthy(checks, "etcd")).disksHealthy(healthy(checks, "disks"))
                 .noStartPgsql(NodeState.hasSentinel(ctx.paths(), NodeState.NO_START_PGSQL))
                 .unsynced(NodeState.hasSentinel(ctx.paths(), NodeState.UNSYNCED))
-                .followTrouble(rewindFailed ? Facts.FollowTrouble.REWIND_FAILED : Facts.FollowTrouble.NONE);
+                .followTrouble(rewindFailed ? Facts.FollowTrouble.REWIND_FAILED
+                        : walGone() ? Facts.FollowTrouble.WAL_GONE : Facts.FollowTrouble.NONE);
         f.peers(peers(ctx, members));
         return f.build();
+    }
+
+    /**
+     * Reads what PostgreSQL logged since the last look for the walreceiver's "requested WAL segment … has already
+     * been removed": the only sign that this standby can never catch up by streaming.
+     */
+    private boolean walGone() {
+        if (walGone) {
+            return true;
+        }
+        java.nio.file.Path log = node.get().logDirectory("postgresql").resolve("current");
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(log)) {
+            long size = ch.size();
+            if (pgLogOffset < 0 || size < pgLogOffset) {
+                pgLogOffset = size; // first look, or the log rotated: start from here
+                return false;
+            }
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) Math.min(size - pgLogOffset, 1 << 20));
+            ch.read(buf, pgLogOffset);
+            pgLogOffset = size;
+            String text = new String(buf.array(), 0, buf.position(), java.nio.charset.StandardCharsets.UTF_8);
+            walGone = text.contains("has already been removed");
+            slotMissing = text.contains("replication slot") && text.contains("does not exist");
+        } catch (IOException e) {
+            return false;
+        }
+        return walGone;
+    }
+
+    /** The host standby.conf's primary_conninfo names, null on a primary. */
+    private static String configuredUpstream(NodeContext ctx) {
+        java.nio.file.Path conf = ctx.path("postgresql.data_dir").resolve(Replication.STANDBY_CONF);
+        try {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("host=([^\\s']+)").matcher(Files.readString(conf));
+            return m.find() ? m.group(1) : null;
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /** An operator's request from etcd; older than control_worker_timeout_seconds it counts as timed out. */
@@ -281,10 +325,13 @@ public final class HaLoop {
                     .pgStreaming("streaming".equals(local.walReceiverStatus()));
             String lsn = local.replayLsn() != null ? local.replayLsn() : local.currentOrReceiveLsn();
             f.pgLsn(lsn != null ? Replication.lsnToLong(lsn) : Facts.NO_POSITION);
-            if (local.senderHost() != null) {
-                members.values().stream().filter(m -> m.address().equals(local.senderHost())).findFirst()
+            // whom it streams from, or (between walreceiver attempts) whom it is configured to stream from
+            String upstream = local.senderHost() != null ? local.senderHost() : configuredUpstream(ctx);
+            if (upstream != null && !(local.inRecovery() && slotMissing)) {
+                members.values().stream().filter(m -> m.address().equals(upstream)).findFirst()
                         .ifPresent(m -> f.pgUpstream(m.name()));
             }
+            slotMissing = false; // following again recreates the slot
             if (!local.inRecovery()) {
                 Set<String> streaming = new HashSet<>();
                 for (Replication.ReplicaInfo r : Replication.replicas(c)) {
@@ -362,7 +409,7 @@ public final class HaLoop {
         } else if (action instanceof Action.StopAcceptingWrites) {
             stopWrites(ctx);
         } else if (action instanceof Action.StartPostgres) {
-            supervisor.start("postgresql");
+            startPostgres();
         } else if (action instanceof Action.FollowLeader a) {
             follow(ctx, a.leader());
         } else if (action instanceof Action.RewindFrom a) {
@@ -491,7 +538,7 @@ public final class HaLoop {
             Replication.createSlot(c, slot);
         }
         Change change = Replication.writeStandbyConfig(ctx, leader.address(), leader.pgPort(), slot);
-        if (change == Change.RESTART) {
+        if (change == Change.RESTART && !supervisor.stoppedByOperator("postgresql")) {
             supervisor.restart("postgresql");
         } else if (change == Change.RELOAD) {
             supervisor.reload("postgresql");
@@ -516,7 +563,7 @@ public final class HaLoop {
             throw e;
         }
         Replication.writeStandbyConfig(ctx, leader.address(), leader.pgPort(), slot);
-        supervisor.start("postgresql");
+        startPostgres();
     }
 
     /** Re-syncs from scratch: the node is unsynced (not eligible) until the base backup completes. */
@@ -533,6 +580,16 @@ public final class HaLoop {
         Replication.baseBackup(ctx, leader.address(), leader.pgPort(), slot, line -> { });
         Files.deleteIfExists(NodeState.sentinel(ctx.paths(), NodeState.UNSYNCED));
         rewindFailed = false;
+        walGone = false;
+        startPostgres();
+    }
+
+    /** Starts PostgreSQL, unless the operator stopped it (stop postgresql): their start brings it back. */
+    private void startPostgres() throws IOException {
+        if (supervisor.stoppedByOperator("postgresql")) {
+            log.debug("leaderl: not starting PostgreSQL: the operator stopped it");
+            return;
+        }
         supervisor.start("postgresql");
     }
 

@@ -45,7 +45,9 @@ class FailoverIT {
     static final String[] FAST = {
         "etcd.heartbeat_interval = 100", "etcd.election_timeout = 1000", "leaderl.leader_ttl_seconds = 5",
         "leaderl.health_check.interval_seconds = 1", "leaderl.status_post_update_interval_seconds = 2",
-        "elasticsearch.heap_size = 384"};
+        "elasticsearch.heap_size = 384",
+        // little WAL kept, so a follower that falls off its slot really loses what it needs
+        "postgresql.wal_keep_segments = 1", "postgresql.min_wal_size = 2", "postgresql.max_wal_size = 4"};
     final List<TestNode> nodes = new ArrayList<>();
     Secrets secrets;
     final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(300)).build();
@@ -337,6 +339,51 @@ class FailoverIT {
         assertFalse(writes(leader), "the old leader took a write");
         assertEquals(1, maxLeaders.get(), "two nodes answered 200 on /leader in the same sweep");
         assertEquals(0, leader.ctl("start", "elasticsearch").code());
+    }
+
+    @Test
+    @Order(8)
+    void aFollowerWhoseWalIsGoneResyncsByItself() throws Exception {
+        TestNode leader = currentLeader();
+        TestNode follower = nodes.stream().filter(n -> n != leader && open(n.address, 7331)).findFirst().orElseThrow();
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(90), () -> synced(leader) >= 1), "no synced follower");
+        // the runbook's order: leaderl first, so nothing restarts PostgreSQL behind the operator's back
+        assertEquals(0, follower.ctl("stop", "leaderl").code());
+        assertEquals(0, follower.ctl("stop", "postgresql").code());
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(10), () -> !open(follower.address, 5432)));
+        try (Connection c = pg(leader); Statement st = c.createStatement()) {
+            st.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = '"
+                    + org.chefbackend.postgres.Replication.slotName(follower.name) + "'");
+            st.execute("create table if not exists wal_fill (x text)");
+            for (int i = 0; i < 6; i++) {
+                st.execute("insert into wal_fill select repeat('x', 1000) from generate_series(1, 20000)");
+                st.execute("select pg_switch_wal()");
+                st.execute("checkpoint");
+            }
+        }
+        assertEquals(0, follower.ctl("start", "postgresql").code());
+        assertEquals(0, follower.ctl("start", "leaderl").code());
+        Path log = follower.root.resolve("var/log/chef-backend/postgresql/15/current");
+        // the fault took effect: the leader no longer has the WAL the follower asks for
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(60), () -> {
+            try {
+                return java.nio.file.Files.readString(log).contains("has already been removed");
+            } catch (Exception e) {
+                return false;
+            }
+        }), "the follower never missed WAL; the test proves nothing");
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(180), () -> synced(leader) >= 1 && count(follower) == count(leader)),
+                "the follower did not re-sync by itself");
+    }
+
+    long count(TestNode n) {
+        try (Connection c = pg(n); Statement st = c.createStatement();
+                java.sql.ResultSet rs = st.executeQuery("select count(*) from wal_fill")) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (Exception e) {
+            return -1;
+        }
     }
 
     static void sleep(long ms) {
