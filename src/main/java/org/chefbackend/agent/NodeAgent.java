@@ -152,31 +152,57 @@ public final class NodeAgent implements AgentHttpServer.Node {
         return Files.readAllBytes(file);
     }
 
+    /**
+     * Stops everything, in an order that lets a leader hand over: the services first (leaderl releases the key
+     * through the cluster's etcd client), then the cluster connection, the watchdog and logging. Every step runs
+     * even when one before it failed, and the agent always ends: a half-stopped agent is worse than a stopped one.
+     */
     private synchronized void shutdown() {
         if (stopped.getCount() == 0) {
             return;
         }
-        log.info("agent stopping");
-        if (http != null) {
-            http.stop();
-        }
-        if (cluster != null) {
-            cluster.stop();
-        }
-        if (supervisor != null) {
-            supervisor.shutdown();
-        }
-        if (watchdog != null) {
-            watchdog.stop();
-        }
         try {
-            Files.deleteIfExists(NodeState.agentPidFile(paths));
-        } catch (IOException e) {
-            log.warn("cannot delete agent pid file: {}", e.getMessage());
+            log.info("agent stopping");
+            quietly("HTTP API", () -> {
+                if (http != null) {
+                    http.stop();
+                }
+            });
+            quietly("services", () -> {
+                if (supervisor != null) {
+                    supervisor.shutdown();
+                }
+            });
+            quietly("cluster connection", () -> {
+                if (cluster != null) {
+                    cluster.stop();
+                }
+            });
+            quietly("watchdog", () -> {
+                if (watchdog != null) {
+                    watchdog.stop();
+                }
+            });
+            quietly("pid file", () -> {
+                try {
+                    Files.deleteIfExists(NodeState.agentPidFile(paths));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            log.info("agent stopped");
+            ((LoggerContext) LoggerFactory.getILoggerFactory()).stop();
+        } finally {
+            stopped.countDown();
         }
-        log.info("agent stopped");
-        ((LoggerContext) LoggerFactory.getILoggerFactory()).stop();
-        stopped.countDown();
+    }
+
+    private static void quietly(String what, Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            log.error("stopping the {} failed: {}", what, e.toString());
+        }
     }
 
     // ---- HTTP API --------------------------------------------------------------------------------------------

@@ -457,10 +457,14 @@ public final class HaLoop {
         if (l != null) {
             try {
                 cluster.store().deleteIfLease(LEADER, l.leaseId());
-            } catch (DcsException e) {
+            } catch (RuntimeException e) {
                 log.warn("leaderl: could not delete the leader key; its lease expires: {}", e.getMessage());
             }
-            l.close(true);
+            try {
+                l.close(true);
+            } catch (RuntimeException e) {
+                log.warn("leaderl: could not revoke the leader lease; it expires: {}", e.getMessage());
+            }
         }
     }
 

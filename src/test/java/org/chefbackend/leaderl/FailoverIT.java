@@ -376,6 +376,29 @@ class FailoverIT {
                 "the follower did not re-sync by itself");
     }
 
+    @Test
+    @Order(9)
+    void stoppingTheLeaderHandsOverAndLeavesNothingRunning() throws Exception {
+        // bring back the node killed earlier: with two of three etcd members gone nobody could be elected
+        for (TestNode n : nodes) {
+            if (!open(n.address, 7331)) {
+                assertEquals(0, n.ctl("start").code());
+            }
+        }
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(120), () -> synced(currentLeaderOrFirst()) == 2),
+                "not all three nodes synced before the stop");
+        TestNode leader = currentLeader();
+        long t0 = System.nanoTime();
+        TestNode.Run stop = leader.ctl("stop");
+        assertEquals(0, stop.code(), stop.out() + stop.err());
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> leader.processes().isEmpty()),
+                "still running after stop: " + leader.processes());
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> nodes.stream().anyMatch(n -> leaderAnswer(n) == 200)),
+                "no leader after the old one stopped");
+        System.out.printf("stop of the leader: a new leader %.1f s after the stop began%n", (System.nanoTime() - t0) / 1e9);
+        assertEquals(1, maxLeaders.get(), "two nodes answered 200 on /leader in the same sweep");
+    }
+
     long count(TestNode n) {
         try (Connection c = pg(n); Statement st = c.createStatement();
                 java.sql.ResultSet rs = st.executeQuery("select count(*) from wal_fill")) {
@@ -392,6 +415,10 @@ class FailoverIT {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    TestNode currentLeaderOrFirst() {
+        return nodes.stream().filter(n -> leaderAnswer(n) == 200).findFirst().orElse(nodes.get(0));
     }
 
     TestNode currentLeader() {
