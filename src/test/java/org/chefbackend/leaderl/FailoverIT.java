@@ -399,6 +399,38 @@ class FailoverIT {
         assertEquals(1, maxLeaders.get(), "two nodes answered 200 on /leader in the same sweep");
     }
 
+    @Test
+    @Order(10)
+    void repeatedPostgresFailureOnTheLeaderLeadsToFailover() throws Exception {
+        for (TestNode n : nodes) {
+            if (!open(n.address, 7331)) {
+                assertEquals(0, n.ctl("start").code());
+            }
+        }
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(120), () -> synced(currentLeaderOrFirst()) == 2),
+                "not all three nodes synced");
+        TestNode leader = currentLeader();
+        // kill its postmaster whenever it is up, for at most 40 s, until another node leads
+        long end = System.nanoTime() + Duration.ofSeconds(40).toNanos();
+        int kills = 0;
+        TestNode next = null;
+        while (System.nanoTime() < end && next == null) {
+            long pid = leader.pid("postgresql");
+            if (pid > 0) {
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+                kills++;
+            }
+            next = nodes.stream().filter(n -> n != leader && leaderAnswer(n) == 200).findFirst().orElse(null);
+            sleep(300);
+        }
+        assertTrue(kills >= 2, "the fault hardly happened: " + kills + " kills");
+        assertTrue(next != null, "no failover after " + kills + " PostgreSQL crashes on the leader");
+        TestNode newLeader = next;
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(20), () -> writes(newLeader)));
+        assertEquals(503, leaderAnswer(leader));
+        assertEquals(1, maxLeaders.get(), "two nodes answered 200 on /leader in the same sweep");
+    }
+
     long count(TestNode n) {
         try (Connection c = pg(n); Statement st = c.createStatement();
                 java.sql.ResultSet rs = st.executeQuery("select count(*) from wal_fill")) {
