@@ -13,7 +13,6 @@ import java.util.Optional;
 import java.util.function.Supplier;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.NodeState;
-import org.chefbackend.agent.ServiceSetupException;
 import org.chefbackend.dcs.ClusterStore;
 import org.chefbackend.dcs.DcsException;
 import org.chefbackend.etcd.EtcdProbe;

@@ -1,7 +1,6 @@
 package org.chefbackend.config;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -279,9 +278,5 @@ public abstract class SettingType {
     @Override
     public String toString() {
         return description;
-    }
-
-    static List<String> list(String... items) {
-        return List.copyOf(Arrays.asList(items));
     }
 }

@@ -32,20 +32,15 @@ final class ClusterStatusCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         Settings settings = node.settings();
-        AgentClient client = ServiceCommands.client(node, settings);
-        AgentClient.Response r = client.get("/cluster").orElseThrow(() -> OperatorException.failure(
-                "the node agent is not running; this node is not an active cluster member"));
-        if (r.status() != 200) {
-            throw OperatorException.failure(r.body().path("error").asText("this node is not part of a cluster"));
-        }
+        JsonNode view = IntentCommands.view(ServiceCommands.client(node, settings));
         if (json) {
-            out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(r.body()));
+            out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(view));
             out.flush();
             return 0;
         }
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"Name", "IP", "GUID", "Role", "PG", "ES", "Following", "Lag", "Eligible", "Failover"});
-        for (JsonNode n : r.body().path("nodes")) {
+        for (JsonNode n : view.path("nodes")) {
             JsonNode pg = n.path("pgsql");
             long behind = pg.path("bytes_behind").asLong(-1);
             rows.add(new String[] {n.path("name").asText(), n.path("ip").asText(), n.path("guid").asText(),

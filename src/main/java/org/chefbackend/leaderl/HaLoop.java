@@ -14,7 +14,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -605,9 +604,5 @@ public final class HaLoop {
         m.put("leader_endpoint", leaderOk);
         m.put("eligible", eligible);
         return m;
-    }
-
-    static List<String> names(Map<String, Records.Member> members) {
-        return List.copyOf(members.keySet());
     }
 }

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -255,22 +253,5 @@ class NodeRuntimeIT {
         assertEquals(3, n1.ctl("status").code());
         // the other node was not touched
         assertTrue(n2.pid("postgresql") > 0);
-    }
-
-    static JsonNode svc(JsonNode status, String name) {
-        for (JsonNode s : status.path("services")) {
-            if (s.path("name").asText().equals(name)) {
-                return s;
-            }
-        }
-        throw new AssertionError(name);
-    }
-
-    static String read(Path p) {
-        try {
-            return Files.readString(p);
-        } catch (IOException e) {
-            return "";
-        }
     }
 }
