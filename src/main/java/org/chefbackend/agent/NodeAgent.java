@@ -119,10 +119,33 @@ public final class NodeAgent implements AgentHttpServer.Node {
         watchdog = new Watchdog(ctx);
         watchdog.start(ctx);
         loop.watchdog(watchdog);
+        fenceFormerPrimary(ctx);
         supervisor.begin();
         cluster.start();
         http.start();
         log.info("agent ready; HTTP API on {}:{}", httpAddress, httpBind.getPort());
+    }
+
+    /**
+     * A member whose PostgreSQL was a primary when the agent went down (crash, power loss) must not start as one:
+     * someone else may lead by now, and until leaderl has looked, direct connections could write to it. So it
+     * starts fenced, exactly like a leader that stepped down, and leaderl decides: rejoin by pg_rewind, or, when
+     * nobody has led since, stand for election again as a standby.
+     */
+    private static void fenceFormerPrimary(NodeContext ctx) throws IOException {
+        Path data = ctx.path("postgresql.data_dir");
+        boolean member = org.chefbackend.cluster.ClusterFile.read(ctx.paths())
+                .filter(cf -> org.chefbackend.cluster.ClusterFile.MEMBER.equals(cf.state())).isPresent();
+        // (a node still creating or joining its cluster is not fenced: its setup decides what PostgreSQL is)
+        if (member && Files.exists(data.resolve("PG_VERSION"))
+                && !Files.exists(data.resolve(org.chefbackend.postgres.Replication.STANDBY_SIGNAL))
+                && !NodeState.hasSentinel(ctx.paths(), NodeState.NO_START_PGSQL)) {
+            Files.createDirectories(ctx.paths().leaderlDataDir());
+            Files.writeString(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL),
+                    "PostgreSQL was a primary when the agent started; leaderl decides\n");
+            log.warn("PostgreSQL was a primary when the agent went down: held down (no-start-pgsql) until leaderl"
+                    + " decides");
+        }
     }
 
     /** Reads chef-backend.rb and the secrets; a node needs its publish_address and the cluster's secrets to run. */

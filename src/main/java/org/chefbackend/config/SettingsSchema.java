@@ -223,6 +223,11 @@ public final class SettingsSchema {
         add("leaderl.http_port", port(), 7331L, "Port of leaderl's HTTP API (HAProxy checks GET /leader).");
         add("leaderl.leader_ttl_seconds", integer(1, 3600), 30L,
                 "Seconds until the leader key expires when its holder stops refreshing it.");
+        add("leaderl.synchronous_mode", bool(), false,
+                "Zero-loss failover (not in the original): commits wait for one standby (PostgreSQL synchronous"
+                        + " replication) and only that standby, recorded in etcd, may be elected automatically. With"
+                        + " no standby streaming, the leader first records that none may be elected, then lets"
+                        + " commits go on without waiting; only an operator's promote then makes a new leader.");
         add("leaderl.required_active_followers", integer(0, 100), 0L,
                 "Followers that must stream through a replication slot before the leader answers 200 on /leader.");
         add("leaderl.runsv_group", matching("a group name", UNIX_NAME), "chef_pgsql",

@@ -79,7 +79,7 @@ final class StatusTable {
                 return inCluster ? local : "not part of a cluster; local: " + local;
             }
             case "leaderl":
-                return inCluster ? "member of a cluster" : "not part of a cluster";
+                return (inCluster ? "member of a cluster" : "not part of a cluster") + synchronousMode(status);
             default:
                 return "";
         }
@@ -92,7 +92,7 @@ final class StatusTable {
         switch (service) {
             case "leaderl":
                 return "leader: " + count(nodes, "role", "leader") + "; waiting: " + count(nodes, "role", "waiting_for_leader")
-                        + "; follower: " + count(nodes, "role", "follower") + "; total: " + total;
+                        + "; follower: " + count(nodes, "role", "follower") + "; total: " + total + synchronousMode(status);
             case "postgresql":
                 return "leader: " + countPg(nodes, "leader") + "; offline: " + countPg(nodes, "offline")
                         + "; syncing: " + countPg(nodes, "syncing") + "; synced: " + countPg(nodes, "synced");
@@ -107,6 +107,16 @@ final class StatusTable {
             default:
                 return distributed(status, service);
         }
+    }
+
+    /** In synchronous mode: the standby recorded in etcd, or that none is (then no node is elected by itself). */
+    static String synchronousMode(JsonNode status) {
+        JsonNode sync = status.path("leaderl").path("synchronous_standby");
+        if (sync.isMissingNode()) {
+            return "";
+        }
+        return sync.isTextual() ? "; synchronous standby: " + sync.asText()
+                : "; synchronous mode: no synchronous standby, no automatic failover";
     }
 
     private static int count(JsonNode nodes, String field, String value) {

@@ -228,6 +228,21 @@ public final class ClusterStore implements AutoCloseable {
     }
 
     /**
+     * Puts {@code key} only while {@code guardKey} is bound to this lease: what only the leader may write (etcd
+     * {@code sync}, {@code history}) is never written by a node that lost the key. True when this call wrote it.
+     */
+    public boolean putIfLease(String key, String value, String guardKey, long leaseId) {
+        Optional<Versioned> guard = get(guardKey);
+        if (guard.isEmpty() || leaseId == 0 || guard.get().leaseId() != leaseId) {
+            return false;
+        }
+        // the guard's mod revision stands for its lease (see deleteIfLease)
+        return txn("put " + key + " if " + guardKey + " has lease " + Long.toHexString(leaseId),
+                new Cmp(etcdKey(guardKey), Cmp.Op.EQUAL, CmpTarget.modRevision(guard.get().modRevision())),
+                Op.put(etcdKey(key), bytes(value), PutOption.DEFAULT));
+    }
+
+    /**
      * Deletes the key only while it is bound to this lease, so releasing never removes someone else's key. True when
      * this call deleted it.
      */

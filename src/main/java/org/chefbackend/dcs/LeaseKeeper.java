@@ -34,6 +34,7 @@ public final class LeaseKeeper implements AutoCloseable {
     private final long leaseId;
     private final long ttlNanos;
     private final Consumer<String> onLost;
+    private final java.util.function.BooleanSupplier ownerAlive;
     private final Thread thread;
     private final Object lock = new Object();
 
@@ -44,6 +45,12 @@ public final class LeaseKeeper implements AutoCloseable {
 
     LeaseKeeper(Refresher refresher, LongConsumer revoker, long leaseId, long ttlNanos, long grantedAtNanos,
             Consumer<String> onLost) {
+        this(refresher, revoker, leaseId, ttlNanos, grantedAtNanos, onLost, () -> true);
+    }
+
+    LeaseKeeper(Refresher refresher, LongConsumer revoker, long leaseId, long ttlNanos, long grantedAtNanos,
+            Consumer<String> onLost, java.util.function.BooleanSupplier ownerAlive) {
+        this.ownerAlive = ownerAlive;
         this.refresher = refresher;
         this.revoker = revoker;
         this.leaseId = leaseId;
@@ -59,10 +66,19 @@ public final class LeaseKeeper implements AutoCloseable {
      * reason.
      */
     public static LeaseKeeper start(ClusterStore store, long ttlSeconds, Consumer<String> onLost) {
+        return start(store, ttlSeconds, onLost, () -> true);
+    }
+
+    /**
+     * As {@link #start(ClusterStore, long, Consumer)}, but refreshes only while {@code ownerAlive} says the lease's
+     * owner still works: a holder whose own loop hung must lose the lease, not keep it alive from this thread.
+     */
+    public static LeaseKeeper start(ClusterStore store, long ttlSeconds, Consumer<String> onLost,
+            java.util.function.BooleanSupplier ownerAlive) {
         long sent = System.nanoTime(); // the lease cannot have started before its grant was sent
         long leaseId = store.grantLease(ttlSeconds);
         LeaseKeeper keeper = new LeaseKeeper(store::keepAliveOnce, store::revokeLease, leaseId,
-                TimeUnit.SECONDS.toNanos(ttlSeconds), sent, onLost);
+                TimeUnit.SECONDS.toNanos(ttlSeconds), sent, onLost, ownerAlive);
         keeper.startThread();
         return keeper;
     }
@@ -140,6 +156,14 @@ public final class LeaseKeeper implements AutoCloseable {
             long wakeAt = nextAttempt - deadline < 0 ? nextAttempt : deadline;
             if (wakeAt - now > 0) {
                 LockSupport.parkNanos(this, wakeAt - now); // close() unparks; spurious wake-ups just loop
+                continue;
+            }
+            if (!ownerAlive.getAsBoolean()) {
+                if (failures++ == 0) {
+                    LOG.warn("lease {}: its owner stopped checking in; no longer refreshing it",
+                            Long.toHexString(leaseId));
+                }
+                nextAttempt = System.nanoTime() + retryDelayNanos;
                 continue;
             }
             long sent = System.nanoTime();

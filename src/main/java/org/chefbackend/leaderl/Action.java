@@ -51,6 +51,14 @@ public sealed interface Action {
     record BaseBackupFrom(String leader) implements Action {
     }
 
+    /**
+     * Make the fenced data directory a standby with no upstream (read-only), remove {@code no-start-pgsql} and start
+     * PostgreSQL: this node was the last leader and nobody has led since, so its data is the newest and it may stand
+     * for election again (a whole cluster restarted, or a one-node cluster).
+     */
+    record ReinstateAsStandby() implements Action {
+    }
+
     /** Remove {@code no-start-pgsql}: this node is a healthy follower again (or the key holder restarting). */
     record ClearNoStartPgsql() implements Action {
     }

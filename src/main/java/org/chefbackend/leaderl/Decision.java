@@ -25,6 +25,7 @@ import org.chefbackend.leaderl.Action.RecordSynchronousStandby;
 import org.chefbackend.leaderl.Action.RefreshLease;
 import org.chefbackend.leaderl.Action.ReleaseLeaderKey;
 import org.chefbackend.leaderl.Action.RewindFrom;
+import org.chefbackend.leaderl.Action.ReinstateAsStandby;
 import org.chefbackend.leaderl.Action.SetSynchronousStandby;
 import org.chefbackend.leaderl.Action.StartPostgres;
 import org.chefbackend.leaderl.Action.StopAcceptingWrites;
@@ -236,6 +237,16 @@ public final class Decision {
             }
             return;
         }
+        if (configured != null && f.streamingFollowers().contains(configured) && !f.pgSyncConfirmed()) {
+            // commits wait for it, but writes acknowledged before may not have reached it yet (or this agent
+            // restarted and does not know): confirm before recording; a record naming it already stays true
+            if (recorded != null && !recorded.equals(configured)) {
+                p.then(new RecordSynchronousStandby(null));
+            }
+            p.then(new SetSynchronousStandby(configured));
+            p.note("synchronous standby: waiting for " + configured + " to confirm every earlier write");
+            return;
+        }
         if (configured != null && f.streamingFollowers().contains(configured)) {
             // it streams and every commit waits for it: it holds every acknowledged write, so it may be elected
             if (!configured.equals(recorded)) {
@@ -369,6 +380,13 @@ public final class Decision {
         }
         if (f.unsynced()) {
             return Step.of(WAITING_FOR_LEADER, partiallySynced());
+        }
+        if (deposed && !f.pgRunning() && f.self().equals(f.lastLeaderName())) {
+            // Rule 4b: nobody has led since this node did, so nothing it holds was ever superseded; as a standby
+            // (read-only) it stands for election again like the others
+            return new Step(WAITING_FOR_LEADER, List.of(new ReinstateAsStandby()), false,
+                    "fenced, but nobody has led since this node: restarting PostgreSQL as a standby to stand for"
+                            + " election");
         }
         if (deposed) {
             // Rule 4: a fenced former leader never leads again by itself; it rejoins once there is a leader.

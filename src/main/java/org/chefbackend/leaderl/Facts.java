@@ -42,8 +42,10 @@ import java.util.TreeSet;
  * @param lastLeaderLsn the last leader's last recorded WAL position: the newest of its {@code history} entry and
  *     the position in its last published status
  * @param lastLeaderTimeline the timeline recorded with it, 0 when unknown
+ * @param lastLeaderName the node {@code history} names as the last leader, null when unknown
  * @param syncStandby the standby recorded in etcd ({@code sync}) as synchronous, null when none may be elected
  * @param pgSyncStandby the standby local PostgreSQL's {@code synchronous_standby_names} names, null when none
+ * @param pgSyncConfirmed that standby has confirmed holding every write made before commits began to wait for it
  * @param streamingFollowers followers streaming from this node through their replication slots
  */
 public record Facts(
@@ -74,8 +76,10 @@ public record Facts(
         Map<String, Peer> peers,
         long lastLeaderLsn,
         long lastLeaderTimeline,
+        String lastLeaderName,
         String syncStandby,
         String pgSyncStandby,
+        boolean pgSyncConfirmed,
         Set<String> streamingFollowers) {
 
     /** No known WAL position (PostgreSQL never uses LSN 0, so every real position is above this). */
@@ -155,8 +159,10 @@ public record Facts(
         private Map<String, Peer> peers = new TreeMap<>();
         private long lastLeaderLsn = NO_POSITION;
         private long lastLeaderTimeline;
+        private String lastLeaderName;
         private String syncStandby;
         private String pgSyncStandby;
+        private boolean pgSyncConfirmed = true;
         private Set<String> streamingFollowers = new TreeSet<>();
 
         private Builder(String self) {
@@ -191,8 +197,10 @@ public record Facts(
             peers = new TreeMap<>(f.peers);
             lastLeaderLsn = f.lastLeaderLsn;
             lastLeaderTimeline = f.lastLeaderTimeline;
+            lastLeaderName = f.lastLeaderName;
             syncStandby = f.syncStandby;
             pgSyncStandby = f.pgSyncStandby;
+            pgSyncConfirmed = f.pgSyncConfirmed;
             streamingFollowers = new TreeSet<>(f.streamingFollowers);
         }
 
@@ -222,8 +230,10 @@ public record Facts(
         public Builder peer(String name, boolean eligible, long lsn) { peers.put(name, new Peer(eligible, lsn)); return this; }
         public Builder peers(Map<String, Peer> p) { peers = new TreeMap<>(p); return this; }
         public Builder lastLeader(long lsn, long timeline) { lastLeaderLsn = lsn; lastLeaderTimeline = timeline; return this; }
+        public Builder lastLeaderName(String name) { lastLeaderName = name; return this; }
         public Builder syncStandby(String name) { syncStandby = name; return this; }
         public Builder pgSyncStandby(String name) { pgSyncStandby = name; return this; }
+        public Builder pgSyncConfirmed(boolean v) { pgSyncConfirmed = v; return this; }
         public Builder streamingFollowers(String... names) { streamingFollowers = new TreeSet<>(Set.of(names)); return this; }
         public Builder streamingFollowers(Set<String> names) { streamingFollowers = new TreeSet<>(names); return this; }
 
@@ -231,8 +241,9 @@ public record Facts(
             return new Facts(nowNanos, self, state, dcsReachable, leader, holdsLeaderKey, leaseDeadlineNanos,
                     pgRunning, pgAccepting, pgInRecovery, pgLsn, pgTimeline, pgUpstream, pgStreaming, followTrouble,
                     pgsqlHealthy, elasticsearchHealthy, etcdHealthy, disksHealthy, noStartPgsql, unsynced,
-                    clusterFailover, nodeFailover, intent, peers, lastLeaderLsn, lastLeaderTimeline, syncStandby,
-                    pgSyncStandby, streamingFollowers);
+                    clusterFailover, nodeFailover, intent, peers, lastLeaderLsn, lastLeaderTimeline, lastLeaderName,
+                    syncStandby,
+                    pgSyncStandby, pgSyncConfirmed, streamingFollowers);
         }
     }
 }

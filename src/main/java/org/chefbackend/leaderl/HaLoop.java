@@ -47,6 +47,8 @@ public final class HaLoop {
     private static final ObjectMapper JSON = new ObjectMapper();
     static final String LEADER = "leader";
     static final String HISTORY = "history";
+    /** etcd {@code sync}: the standby that holds every acknowledged write (synchronous mode); written by the leader. */
+    static final String SYNC = "sync";
     static final long TICK_MS = 1000;
 
     private final Supplier<NodeContext> node;
@@ -69,6 +71,14 @@ public final class HaLoop {
     /** The slot this standby is configured to use is missing on its upstream (e.g. dropped): follow again. */
     private boolean slotMissing;
     private long pgLogOffset = -1;
+    /** The standby that confirmed holding every write made before commits started waiting for it. */
+    private volatile String confirmedSyncStandby;
+    /** What etcd {@code sync} said at the last look, for status. */
+    private volatile String recordedSyncStandby;
+    /** When this loop last began an iteration: the lease is refreshed only while it keeps coming round. */
+    private volatile long heartbeatNanos = System.nanoTime();
+    private long historyWrittenAt;
+    private boolean historyWritten;
     private ClusterStore.Subscription watch;
 
     public HaLoop(Supplier<NodeContext> node, ClusterAgent cluster, Supervisor supervisor, HealthMonitor health) {
@@ -138,6 +148,7 @@ public final class HaLoop {
         long lastHealth = 0;
         while (!Thread.currentThread().isInterrupted()) {
             long now = System.nanoTime();
+            heartbeatNanos = now;
             NodeContext ctx = node.get();
             long healthEvery = TimeUnit.SECONDS.toNanos(ctx.settings().integer("leaderl.health_check.interval_seconds"));
             if (now - lastHealth >= healthEvery) {
@@ -228,6 +239,37 @@ public final class HaLoop {
         reason = step.reason();
         leaderOk = step.leaderEndpoint200();
         feedWatchdog(ctx);
+        if (state == State.LEADER && facts.pgWritable()) {
+            refreshHistory(ctx, facts);
+        }
+    }
+
+    /**
+     * While leading, the leader's position goes to {@code history} every status_post_update_interval_seconds: after
+     * a period with no leader, only a node at or past it is elected automatically (Decision rule 3).
+     */
+    private void refreshHistory(NodeContext ctx, Facts facts) {
+        long every = TimeUnit.SECONDS.toNanos(ctx.settings().integer("leaderl.status_post_update_interval_seconds"));
+        boolean due = !historyWritten || facts.nowNanos() - historyWrittenAt >= every;
+        if (!due || facts.pgLsn() <= facts.lastLeaderLsn()) {
+            return;
+        }
+        try {
+            recordHistory(ctx, facts.pgLsn(), facts.pgTimeline());
+        } catch (IOException | RuntimeException e) {
+            log.debug("leaderl: history not refreshed: {}", e.getMessage());
+        }
+    }
+
+    private void recordHistory(NodeContext ctx, long lsn, long timeline) throws IOException {
+        LeaseKeeper l = lease;
+        String value = JSON.writeValueAsString(Map.of("leader", ctx.nodeName(), "lsn", lsn, "timeline", timeline,
+                "at", System.currentTimeMillis()));
+        if (l == null || !cluster.store().putIfLease(HISTORY, value, LEADER, l.leaseId())) {
+            throw new IllegalStateException("not holding the leader key");
+        }
+        historyWrittenAt = System.nanoTime();
+        historyWritten = true;
     }
 
     // ---- facts ---------------------------------------------------------------------------------------------------
@@ -245,9 +287,13 @@ public final class HaLoop {
             f.leader(holder).holdsLeaderKey(mine).leaseDeadline(l != null ? l.deadlineNanos() : 0);
             store.get(HISTORY).ifPresent(v -> {
                 JsonNode h = readTree(v.value());
-                f.lastLeader(h.path("lsn").asLong(Facts.NO_POSITION), h.path("timeline").asLong(0));
+                f.lastLeader(h.path("lsn").asLong(Facts.NO_POSITION), h.path("timeline").asLong(0))
+                        .lastLeaderName(h.path("leader").isTextual() ? h.path("leader").asText() : null);
             });
             store.get("intent").ifPresent(v -> f.intent(intent(ctx, readTree(v.value()))));
+            JsonNode sync = store.get(SYNC).map(v -> readTree(v.value())).orElse(JSON.createObjectNode());
+            recordedSyncStandby = sync.path("standby").isTextual() ? sync.path("standby").asText() : null;
+            f.syncStandby(recordedSyncStandby);
             f.clusterFailover(!"off".equals(store.get("settings/failover").map(ClusterStore.Versioned::value).orElse("on")));
             f.nodeFailover(!"off".equals(store.get("failover/" + ctx.nodeName()).map(ClusterStore.Versioned::value)
                     .orElse("on")));
@@ -332,6 +378,9 @@ public final class HaLoop {
             }
             slotMissing = false; // following again recreates the slot
             if (!local.inRecovery()) {
+                // only once it confirmed holding every earlier write does the standby count as synchronous
+                String configured = Replication.synchronousStandby(c);
+                f.pgSyncStandby(configured).pgSyncConfirmed(configured != null && configured.equals(confirmedSyncStandby));
                 Set<String> streaming = new HashSet<>();
                 for (Replication.ReplicaInfo r : Replication.replicas(c)) {
                     if ("streaming".equals(r.state()) && r.slot() != null) {
@@ -415,26 +464,68 @@ public final class HaLoop {
             rewind(ctx, a.leader());
         } else if (action instanceof Action.BaseBackupFrom a) {
             baseBackup(ctx, a.leader());
+        } else if (action instanceof Action.ReinstateAsStandby) {
+            Replication.makeStandbyWithoutUpstream(ctx);
+            Files.deleteIfExists(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL));
+            startPostgres();
         } else if (action instanceof Action.ClearNoStartPgsql) {
             Files.deleteIfExists(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL));
         } else if (action instanceof Action.RecordHistory a) {
-            cluster.store().put(HISTORY, JSON.writeValueAsString(Map.of("leader", ctx.nodeName(), "lsn", a.lsn(),
-                    "timeline", a.timeline(), "at", System.currentTimeMillis())));
+            recordHistory(ctx, a.lsn(), a.timeline());
         } else if (action instanceof Action.ClearIntent) {
             cluster.store().delete("intent");
-        } else {
-            // SetSynchronousStandby, RecordSynchronousStandby: emitted only in synchronous mode
-            throw new UnsupportedOperationException(action + ": synchronous mode is not built yet");
+        } else if (action instanceof Action.SetSynchronousStandby a) {
+            setSynchronousStandby(ctx, a.standby());
+        } else if (action instanceof Action.RecordSynchronousStandby a) {
+            recordSynchronousStandby(ctx, a.standby());
         }
+    }
+
+    /**
+     * Commits wait for {@code standby} from the reload on; it counts as synchronous once it has flushed everything
+     * written before. The wait is short, so the loop comes round in time to fence; a later iteration waits again.
+     */
+    private void setSynchronousStandby(NodeContext ctx, String standby) throws IOException, SQLException {
+        confirmedSyncStandby = null;
+        if (Replication.writeSynchronousStandby(ctx, standby)) {
+            supervisor.reload("postgresql");
+        }
+        try (Connection c = PostgresAdmin.connect(ctx, "postgres", 2000)) {
+            if (!Replication.awaitSynchronousStandby(c, standby, System.nanoTime() + TimeUnit.SECONDS.toNanos(2))) {
+                throw new IllegalStateException(standby == null ? "PostgreSQL did not apply synchronous_standby_names"
+                        : standby + " has not yet confirmed every write as synchronous standby");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        }
+        confirmedSyncStandby = standby;
+    }
+
+    /** Only the key holder writes etcd {@code sync}; null means that no node may be elected automatically. */
+    private void recordSynchronousStandby(NodeContext ctx, String standby) throws IOException {
+        LeaseKeeper l = lease;
+        Map<String, Object> value = new LinkedHashMap<>();
+        value.put("standby", standby);
+        value.put("leader", ctx.nodeName());
+        value.put("at", System.currentTimeMillis());
+        if (l == null || !cluster.store().putIfLease(SYNC, JSON.writeValueAsString(value), LEADER, l.leaseId())) {
+            throw new IllegalStateException("not holding the leader key");
+        }
+        recordedSyncStandby = standby;
     }
 
     private void acquire(NodeContext ctx) throws IOException {
         long ttl = ctx.settings().integer("leaderl.leader_ttl_seconds");
+        long ttlNanos = TimeUnit.SECONDS.toNanos(ttl);
+        // a loop that hangs (not frozen: the JVM runs on) must not keep its lease alive from the keeper's thread;
+        // a TTL without an iteration is far longer than any step a leader takes (the watchdog has already
+        // stopped PostgreSQL by then, since nobody fed it)
         LeaseKeeper keeper = LeaseKeeper.start(cluster.store(), ttl, why -> {
             log.warn("leaderl: leader lease lost: {}", why);
             leaderOk = false;
             wake.release();
-        });
+        }, () -> System.nanoTime() - heartbeatNanos < ttlNanos);
         Records.Leader record = new Records.Leader(ctx.nodeName(), ctx.nodeGuid(), ctx.publishAddress(),
                 ctx.settings().intValue("postgresql.port"), System.currentTimeMillis());
         if (!cluster.store().putIfAbsentWithLease(LEADER, Records.json(record), keeper.leaseId())) {
@@ -603,6 +694,9 @@ public final class HaLoop {
         m.put("reason", reason);
         m.put("leader_endpoint", leaderOk);
         m.put("eligible", eligible);
+        if (HaSettings.from(node.get().settings()).synchronousMode()) {
+            m.put("synchronous_standby", recordedSyncStandby);
+        }
         return m;
     }
 }

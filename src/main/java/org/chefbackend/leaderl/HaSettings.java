@@ -1,9 +1,7 @@
 package org.chefbackend.leaderl;
 
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.chefbackend.config.Settings;
-import org.chefbackend.config.SettingsSchema;
 
 /**
  * The leaderl.* values the decision needs. The health-check thresholds ({@code max_*_failures}) are not here: the
@@ -37,20 +35,7 @@ public record HaSettings(long leaderTtlSeconds, int requiredActiveFollowers, lon
                 s.intValue("leaderl.required_active_followers"),
                 s.integer("leaderl.health_check.max_bytes_behind_leader"),
                 s.bool("leaderl.health_check.fatal_system_checks"),
-                synchronousMode(s));
-    }
-
-    /** Off unless the schema knows the option (it is new, not one of the original's) and it is set. */
-    private static boolean synchronousMode(Settings s) {
-        if (SettingsSchema.get().find(SYNCHRONOUS_MODE).isEmpty()) {
-            return false;
-        }
-        Object v = s.get(SYNCHRONOUS_MODE);
-        return v instanceof Boolean b ? b
-                : v != null && switch (v.toString().toLowerCase(Locale.ROOT)) {
-                    case "on", "true", "enabled" -> true;
-                    default -> false;
-                };
+                s.bool(SYNCHRONOUS_MODE));
     }
 
     public long ttlNanos() {

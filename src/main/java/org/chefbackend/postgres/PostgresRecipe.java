@@ -141,7 +141,9 @@ public final class PostgresRecipe implements ServiceRecipe {
         p.putAll(PostgresqlConf.parameters(s));
         // Last, so a follower's primary_conninfo, slot and feedback settings win; absent on a leader.
         p.put("include_if_exists", Replication.STANDBY_CONF);
-        return HEADER + "\n" + String.join("\n", PostgresqlConf.lines(p)) + "\n";
+        return HEADER + "\n" + String.join("\n", PostgresqlConf.lines(p)) + "\n"
+                // after standby.conf; a second include_if_exists cannot be a map key
+                + "include_if_exists = '" + Replication.SYNCHRONOUS_CONF + "'\n";
     }
 
     /** What a running server needs after the files went from the old text to the new. */

@@ -51,4 +51,17 @@ class StatusTableTest {
         assertEquals("run: etcd: (pid 7) 12s", ServiceLines.runitLine(svc("etcd", true, 7, 12), NOW));
         assertEquals("down: etcd: 393s, normally up, want up", ServiceLines.runitLine(svc("etcd", false, 0, 393), NOW));
     }
+
+    @Test
+    void leaderlShowsTheSynchronousStandbyOrThatNoneMayBeElected() throws Exception {
+        JsonNode sync = JSON.readTree("{\"in_cluster\":true,\"leaderl\":{\"synchronous_standby\":\"be2\"}}");
+        JsonNode degraded = JSON.readTree("{\"in_cluster\":true,\"leaderl\":{\"synchronous_standby\":null}}");
+        JsonNode async = JSON.readTree("{\"in_cluster\":true,\"leaderl\":{}}");
+        JsonNode cluster = JSON.readTree("{\"nodes\":[{\"role\":\"leader\"},{\"role\":\"follower\"}]}");
+        assertEquals("leader: 1; waiting: 0; follower: 1; total: 2; synchronous standby: be2",
+                StatusTable.distributed(sync, cluster, "leaderl"));
+        assertEquals("leader: 1; waiting: 0; follower: 1; total: 2; synchronous mode: no synchronous standby, no"
+                + " automatic failover", StatusTable.distributed(degraded, cluster, "leaderl"));
+        assertEquals("leader: 1; waiting: 0; follower: 1; total: 2", StatusTable.distributed(async, cluster, "leaderl"));
+    }
 }

@@ -101,4 +101,30 @@ class LeaseKeeperTest {
         assertFalse(k.alive());
         assertTrue(losses.isEmpty());
     }
+
+    @Test
+    void anOwnerThatStoppedCheckingInLosesTheLeaseAtItsDeadline() throws Exception {
+        AtomicBoolean ownerAlive = new AtomicBoolean(true);
+        LeaseKeeper k = new LeaseKeeper((id, wait) -> {
+            attempts.incrementAndGet();
+            return true;
+        }, id -> { }, 7, TTL, System.nanoTime(), losses::add, ownerAlive::get);
+        k.startThread();
+        long deadline = System.nanoTime() + 5 * TTL;
+        while (attempts.get() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertTrue(attempts.get() >= 2, "no refreshes while the owner checked in");
+        ownerAlive.set(false);
+        int refreshed = attempts.get();
+        long lostBy = System.nanoTime() + 5 * TTL;
+        while (losses.isEmpty() && System.nanoTime() < lostBy) {
+            Thread.sleep(10);
+        }
+        assertFalse(k.alive());
+        assertEquals(1, losses.size(), losses::toString);
+        assertTrue(losses.get(0).contains("not refreshed"), losses.get(0));
+        assertTrue(attempts.get() <= refreshed + 1, "refreshed for an owner that stopped checking in");
+        k.close();
+    }
 }

@@ -338,6 +338,20 @@ class DecisionTest {
                 row("stale own key after an agent restart: wait for it to expire",
                         candidate().leader("be1"), WAITING_FOR_LEADER, false),
 
+                // ---- rule 4b: nobody has led since this fenced node ----
+                row("fenced, no leader, history names this node -> back as a standby to stand for election",
+                        candidate().noStartPgsql(true).pgRunning(false).pgAccepting(false).lastLeaderName("be1")
+                                .lastLeader(10_000_000, 1), WAITING_FOR_LEADER, false, new Action.ReinstateAsStandby())
+                        .because("nobody has led since"),
+                row("fenced, no leader, history names another node -> stays deposed",
+                        candidate().noStartPgsql(true).pgRunning(false).pgAccepting(false).lastLeaderName("be2")
+                                .lastLeader(10_000_000, 1), DEPOSED_LEADER, false).because("deposed leader"),
+                row("fenced, history names this node, but a leader exists -> rejoin it by pg_rewind",
+                        candidate().noStartPgsql(true).pgRunning(false).pgAccepting(false).lastLeaderName("be1")
+                                .leader("be2"), DEPOSED_LEADER, false, new RewindFrom("be2")),
+                row("fenced, history names this node, PostgreSQL still running -> no reinstatement yet",
+                        candidate().noStartPgsql(true).pgInRecovery(false).lastLeaderName("be1"), DEPOSED_LEADER,
+                        false),
                 // ---- rule 10: synchronous mode ----
                 row("sync mode: the best node is not the recorded standby -> not elected",
                         candidate().syncStandby("be2"), WAITING_FOR_LEADER, false).settings(SYNC)
@@ -353,6 +367,19 @@ class DecisionTest {
                 row("sync mode leader: the named standby streams -> record it",
                         leader().pgSyncStandby("be2"), LEADER, true, REFRESH, new RecordSynchronousStandby("be2"))
                         .settings(SYNC),
+                row("sync mode leader: named but not confirmed -> confirm before recording",
+                        leader().pgSyncStandby("be2").pgSyncConfirmed(false), LEADER, true, REFRESH,
+                        new SetSynchronousStandby("be2")).settings(SYNC).because("waiting for be2 to confirm"),
+                row("sync mode leader: unconfirmed after a restart, the record naming it stays",
+                        leader().pgSyncStandby("be2").syncStandby("be2").pgSyncConfirmed(false), LEADER, true,
+                        REFRESH, new SetSynchronousStandby("be2")).settings(SYNC),
+                row("sync mode leader: unconfirmed, the record names another -> record none first",
+                        leader().pgSyncStandby("be2").syncStandby("be3").pgSyncConfirmed(false), LEADER, true,
+                        REFRESH, new RecordSynchronousStandby(null), new SetSynchronousStandby("be2"))
+                        .settings(SYNC),
+                row("async mode leader: a synchronous_standby_names copied from the old leader is cleared",
+                        leader().pgSyncStandby("be2").pgSyncConfirmed(false), LEADER, true, REFRESH,
+                        new SetSynchronousStandby(null)),
                 row("sync mode leader: steady",
                         leader().pgSyncStandby("be2").syncStandby("be2"), LEADER, true, REFRESH).settings(SYNC),
                 row("sync mode leader: standby died -> record none, then wait for the next one",

@@ -6,25 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.chefbackend.config.Secrets;
-import org.chefbackend.config.SecretsFile;
+import org.chefbackend.testing.TestCluster;
 import org.chefbackend.testing.TestNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,98 +38,36 @@ class FailoverIT {
         "elasticsearch.heap_size = 384",
         // little WAL kept, so a follower that falls off its slot really loses what it needs
         "postgresql.wal_keep_segments = 1", "postgresql.min_wal_size = 2", "postgresql.max_wal_size = 4"};
-    final List<TestNode> nodes = new ArrayList<>();
-    Secrets secrets;
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(300)).build();
-    final AtomicBoolean polling = new AtomicBoolean(true);
-    final AtomicInteger maxLeaders = new AtomicInteger();
-    final AtomicInteger sweeps = new AtomicInteger();
-    Thread poller;
+    TestCluster cluster;
+    List<TestNode> nodes;
 
     @BeforeAll
     void build() throws Exception {
-        for (int i = 0; i < 3; i++) {
-            nodes.add(TestNode.create("127.0.0." + (21 + i), Path.of("/tmp/cbit/h" + (i + 1)), TestNode.secrets(), FAST));
-        }
-        TestNode.Run create = nodes.get(0).ctl("create-cluster", "-y");
-        assertEquals(0, create.code(), create.out() + create.err());
-        Path file = nodes.get(0).root.resolve("etc/chef-backend/chef-backend-secrets.json");
-        secrets = SecretsFile.load(file);
-        for (TestNode n : nodes.subList(1, 3)) {
-            TestNode.Run join = n.ctl("join-cluster", nodes.get(0).address, "-s", file.toString(), "-y");
-            assertEquals(0, join.code(), join.out() + join.err());
-        }
-        assertTrue(TestNode.waitUntil(Duration.ofSeconds(120), () -> synced(nodes.get(1)) == 2), "not all synced");
-        poller = new Thread(this::poll, "leader-poller");
-        poller.setDaemon(true);
-        poller.start();
+        cluster = TestCluster.create(List.of("127.0.0.21", "127.0.0.22", "127.0.0.23"), Path.of("/tmp/cbit"), null, FAST);
+        nodes = cluster.nodes;
     }
 
     @AfterAll
-    void destroy() throws InterruptedException {
-        polling.set(false);
-        if (poller != null) {
-            poller.join(5000);
-        }
-        nodes.forEach(TestNode::destroy);
-    }
-
-    /** Sweeps /leader on every node every 100 ms; remembers the most nodes that answered 200 in one sweep. */
-    void poll() {
-        while (polling.get()) {
-            int leaders = 0;
-            for (TestNode n : nodes) {
-                leaders += leaderAnswer(n) == 200 ? 1 : 0;
-            }
-            maxLeaders.accumulateAndGet(leaders, Math::max);
-            sweeps.incrementAndGet();
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                return;
-            }
+    void destroy() {
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
     int leaderAnswer(TestNode n) {
-        try {
-            return http.send(HttpRequest.newBuilder(URI.create("http://" + n.address + ":7331/leader"))
-                    .timeout(Duration.ofMillis(500)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (Exception e) {
-            return -1;
-        }
+        return cluster.leaderAnswer(n);
     }
 
     int synced(TestNode n) {
-        try {
-            JsonNode view = JSON.readTree(n.ctl("cluster-status", "--json").out());
-            int synced = 0;
-            for (JsonNode node : view.path("nodes")) {
-                synced += node.path("pgsql").path("role").asText().equals("synced") ? 1 : 0;
-            }
-            return synced;
-        } catch (Exception e) {
-            return -1;
-        }
+        return cluster.synced(n);
     }
 
     Connection pg(TestNode n) throws Exception {
-        Properties p = new Properties();
-        p.setProperty("user", "chef_pgsql");
-        p.setProperty("password", secrets.dbSuperuserPassword());
-        p.setProperty("connectTimeout", "2");
-        p.setProperty("socketTimeout", "5");
-        return DriverManager.getConnection("jdbc:postgresql://" + n.address + ":5432/postgres", p);
+        return cluster.pg(n);
     }
 
     boolean writes(TestNode n) {
-        try (Connection c = pg(n); Statement st = c.createStatement()) {
-            st.execute("create table if not exists failover_probe (id serial primary key, at timestamptz default now())");
-            st.execute("insert into failover_probe default values");
-            return true;
-        } catch (Exception e) {
-            return false;
-        }
+        return cluster.writes(n);
     }
 
     @Test
@@ -180,8 +108,8 @@ class FailoverIT {
         assertFalse(writes(other), "the other follower took a write");
         assertTrue(TestNode.waitUntil(Duration.ofSeconds(60), () -> synced(winner.get()) == 1),
                 "the remaining follower did not follow the new leader");
-        assertEquals(1, maxLeaders.get(), "two nodes answered 200 on /leader in the same sweep");
-        assertTrue(sweeps.get() > 30, "the poller hardly ran: " + sweeps.get());
+        assertEquals(1, cluster.maxLeaders(), "two nodes answered 200 on /leader in the same sweep");
+        assertTrue(cluster.sweeps() > 30, "the poller hardly ran: " + cluster.sweeps());
     }
 
     @Test
@@ -194,7 +122,7 @@ class FailoverIT {
                 "the old leader did not rejoin as a synced follower");
         assertEquals(503, leaderAnswer(old));
         assertFalse(writes(old), "the old leader took a write after rejoining");
-        assertEquals(1, maxLeaders.get(), "two nodes answered 200 on /leader in the same sweep");
+        assertEquals(1, cluster.maxLeaders(), "two nodes answered 200 on /leader in the same sweep");
     }
 
     @Test
@@ -218,7 +146,7 @@ class FailoverIT {
         assertEquals(0, on.code(), on.out() + on.err());
         assertTrue(TestNode.waitUntil(Duration.ofSeconds(60), () -> nodes.stream().anyMatch(n -> leaderAnswer(n) == 200)),
                 "no leader after failover was switched on again");
-        assertEquals(1, maxLeaders.get(), "two nodes answered 200 on /leader in the same sweep");
+        assertEquals(1, cluster.maxLeaders(), "two nodes answered 200 on /leader in the same sweep");
     }
 
     @Test
@@ -267,7 +195,7 @@ class FailoverIT {
                 return false;
             }
         }), "the resumed old leader did not rejoin as a synced follower");
-        assertEquals(1, maxLeaders.get(), "two nodes answered 200 on /leader in the same sweep");
+        assertEquals(1, cluster.maxLeaders(), "two nodes answered 200 on /leader in the same sweep");
     }
 
     @Test
@@ -321,7 +249,7 @@ class FailoverIT {
         List<Long> lost = acked.stream().filter(id -> !present.contains(id)).toList();
         System.out.printf("promote: %d acknowledged writes, %d lost%n", acked.size(), lost.size());
         assertTrue(lost.isEmpty(), "acknowledged writes lost in the switchover: " + lost);
-        assertEquals(1, maxLeaders.get(), "two nodes answered 200 on /leader in the same sweep");
+        assertEquals(1, cluster.maxLeaders(), "two nodes answered 200 on /leader in the same sweep");
     }
 
     @Test
@@ -337,7 +265,7 @@ class FailoverIT {
                 "no failover after search stopped on the leader");
         assertEquals(503, leaderAnswer(leader));
         assertFalse(writes(leader), "the old leader took a write");
-        assertEquals(1, maxLeaders.get(), "two nodes answered 200 on /leader in the same sweep");
+        assertEquals(1, cluster.maxLeaders(), "two nodes answered 200 on /leader in the same sweep");
         assertEquals(0, leader.ctl("start", "elasticsearch").code());
     }
 
@@ -396,7 +324,7 @@ class FailoverIT {
         assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> nodes.stream().anyMatch(n -> leaderAnswer(n) == 200)),
                 "no leader after the old one stopped");
         System.out.printf("stop of the leader: a new leader %.1f s after the stop began%n", (System.nanoTime() - t0) / 1e9);
-        assertEquals(1, maxLeaders.get(), "two nodes answered 200 on /leader in the same sweep");
+        assertEquals(1, cluster.maxLeaders(), "two nodes answered 200 on /leader in the same sweep");
     }
 
     @Test
@@ -428,7 +356,7 @@ class FailoverIT {
         TestNode newLeader = next;
         assertTrue(TestNode.waitUntil(Duration.ofSeconds(20), () -> writes(newLeader)));
         assertEquals(503, leaderAnswer(leader));
-        assertEquals(1, maxLeaders.get(), "two nodes answered 200 on /leader in the same sweep");
+        assertEquals(1, cluster.maxLeaders(), "two nodes answered 200 on /leader in the same sweep");
     }
 
     long count(TestNode n) {
@@ -458,11 +386,6 @@ class FailoverIT {
     }
 
     static boolean open(String address, int port) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress(address, port), 300);
-            return true;
-        } catch (Exception e) {
-            return false;
-        }
+        return TestCluster.open(address, port);
     }
 }

@@ -1,6 +1,7 @@
 package org.chefbackend.postgres;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -100,9 +101,27 @@ class ReplicationTest {
     // ---- files ----
 
     @Test
-    void postgresqlConfIncludesStandbyConfLast() {
+    void postgresqlConfIncludesStandbyConfThenSynchronousConfLast() {
         List<String> lines = PostgresRecipe.renderPostgresqlConf(node("n1")).lines().toList();
-        assertEquals("include_if_exists = 'standby.conf'", lines.get(lines.size() - 1));
+        assertEquals("include_if_exists = 'standby.conf'", lines.get(lines.size() - 2));
+        assertEquals("include_if_exists = 'synchronous.conf'", lines.get(lines.size() - 1));
+    }
+
+    @Test
+    void synchronousConfNamesTheStandbyQuotedOrNobody() {
+        assertTrue(Replication.renderSynchronousConf("n-127-0-0-2")
+                .contains("synchronous_standby_names = '\"n-127-0-0-2\"'"), Replication.renderSynchronousConf("x"));
+        assertTrue(Replication.renderSynchronousConf(null).contains("synchronous_standby_names = ''"));
+    }
+
+    @Test
+    void synchronousStandbyNamesParse() {
+        assertEquals("n-127-0-0-2", Replication.parseSynchronousStandby("\"n-127-0-0-2\""));
+        assertEquals("be2", Replication.parseSynchronousStandby("be2"));
+        assertEquals("be2", Replication.parseSynchronousStandby("FIRST 1 (be2, be3)"));
+        assertEquals("a\"b", Replication.parseSynchronousStandby("2 (\"a\"\"b\", c)"));
+        assertNull(Replication.parseSynchronousStandby(""));
+        assertNull(Replication.parseSynchronousStandby(null));
     }
 
     @Test

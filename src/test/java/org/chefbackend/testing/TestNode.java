@@ -30,6 +30,8 @@ public final class TestNode {
     public final String address;
     public final Path root;
     public final String name;
+    /** The cgroup every process of this node starts in ({@link LoopbackPartition}), null for none. */
+    private volatile Path hostCgroup;
 
     public record Run(int code, String out, String err) {
     }
@@ -64,6 +66,12 @@ public final class TestNode {
         return Secrets.generate(new SecureRandom());
     }
 
+    /** From now on every command of this node runs in {@code cgroup}, and so does everything it starts. */
+    public TestNode inCgroup(Path cgroup) {
+        this.hostCgroup = cgroup;
+        return this;
+    }
+
     public Path configFile() {
         return root.resolve("etc/chef-backend/chef-backend.rb");
     }
@@ -73,7 +81,13 @@ public final class TestNode {
     }
 
     public Run ctl(Map<String, String> env, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(REPO.resolve("bin/chef-backend-ctl").toString()));
+        List<String> cmd = new ArrayList<>();
+        Path cg = hostCgroup;
+        if (cg != null) {
+            // join the host's cgroup before exec: the agent and its services inherit it
+            cmd.addAll(List.of("bash", "-c", "echo $$ > " + cg.resolve("cgroup.procs") + " && exec \"$@\"", "_"));
+        }
+        cmd.add(REPO.resolve("bin/chef-backend-ctl").toString());
         cmd.addAll(List.of(args));
         Path out = Files.createTempFile("ctl", ".out");
         Path err = Files.createTempFile("ctl", ".err");
