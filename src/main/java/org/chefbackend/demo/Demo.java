@@ -226,7 +226,7 @@ public final class Demo {
         Duration limit = Duration.ofSeconds(180);
         out.println("==> waiting for every follower to be synced (at most " + limit.toSeconds() + " s)");
         out.flush();
-        if (!waitUntil(limit, () -> clusterView(o.addresses().get(0)).map(v -> synced(v) == roots.size() - 1)
+        if (!waitUntil(limit, () -> clusterView(o.addresses().get(0)).map(v -> settled(v, roots.size()))
                 .orElse(false))) {
             throw new IllegalStateException("the followers were not all synced within " + limit.toSeconds() + " s");
         }
@@ -239,6 +239,16 @@ public final class Demo {
         if (code != 0) {
             throw new IllegalStateException(args[0] + " on " + address + " failed (exit " + code + ")");
         }
+    }
+
+    /** Every follower synced and every node past initializing: a leader and followers. */
+    static boolean settled(JsonNode view, int size) {
+        int roles = 0;
+        for (JsonNode node : view.path("nodes")) {
+            String role = node.path("role").asText();
+            roles += role.equals("leader") || role.equals("follower") ? 1 : 0;
+        }
+        return roles == size && synced(view) == size - 1;
     }
 
     static int synced(JsonNode view) {
