@@ -388,9 +388,15 @@ class FrontendIT {
             // SYNCHRONOUS_MODE on, this is the guarantee.
             Set<Long> present = new HashSet<>();
             try (Connection c = pg(FRONTEND, "opscode_chef", "opscode_chef", chefPassword, null);
-                    Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select id from frontend_rows")) {
-                while (rs.next()) {
-                    present.add(rs.getLong(1));
+                    Statement st = c.createStatement()) {
+                try (ResultSet rs = st.executeQuery("select host(inet_server_addr())")) {
+                    rs.next();
+                    assertEquals(next.address, rs.getString(1), "HAProxy did not move to the new leader");
+                }
+                try (ResultSet rs = st.executeQuery("select id from frontend_rows")) {
+                    while (rs.next()) {
+                        present.add(rs.getLong(1));
+                    }
                 }
             }
             List<Long> lost = missing(acked.stream().map(Ack::id).toList(), present);
