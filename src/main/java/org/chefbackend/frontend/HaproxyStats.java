@@ -19,8 +19,11 @@ import java.util.Optional;
  * each backend are UP. {@link #parse} is pure; {@link #query} does the socket I/O.
  */
 public final class HaproxyStats {
-    /** One server line: backend (pxname), server (svname), status (UP, DOWN, MAINT, "UP 1/2", …). */
-    public record Server(String backend, String server, String status) {
+    /**
+     * One server line: backend (pxname), server (svname), status (UP, DOWN, MAINT, "UP 1/2", …) and its last health
+     * check (check_status and last_chk, e.g. "L7STS 503"; empty when HAProxy gives none).
+     */
+    public record Server(String backend, String server, String status, String lastCheck) {
         public boolean up() {
             return status.equals("UP") || status.startsWith("UP ");
         }
@@ -75,6 +78,8 @@ public final class HaproxyStats {
         int px = header.indexOf("pxname");
         int sv = header.indexOf("svname");
         int st = header.indexOf("status");
+        int checkStatus = header.indexOf("check_status");
+        int lastChk = header.indexOf("last_chk");
         if (px < 0 || sv < 0 || st < 0) {
             throw new IllegalArgumentException("'show stat' header lacks pxname, svname or status");
         }
@@ -90,9 +95,14 @@ public final class HaproxyStats {
             if (f[sv].equals("FRONTEND") || f[sv].equals("BACKEND")) {
                 continue;
             }
-            servers.add(new Server(f[px], f[sv], f[st]));
+            String check = (field(f, checkStatus) + " " + field(f, lastChk)).trim();
+            servers.add(new Server(f[px], f[sv], f[st], check));
         }
         return new HaproxyStats(servers);
+    }
+
+    private static String field(String[] fields, int index) {
+        return index >= 0 && index < fields.length ? fields[index] : "";
     }
 
     /** Sends {@code show stat} to the admin socket and parses the answer. */

@@ -53,7 +53,20 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@org.junit.jupiter.api.extension.ExtendWith(FrontendIT.KeepLogsOnFailure.class)
 class FrontendIT {
+    /** A failed test keeps the nodes' logs in /tmp/cbit-i6/failed-logs, since demo down removes the work dir. */
+    static final class KeepLogsOnFailure implements org.junit.jupiter.api.extension.TestWatcher {
+        @Override
+        public void testFailed(org.junit.jupiter.api.extension.ExtensionContext context, Throwable cause) {
+            try {
+                keepLogs();
+            } catch (IOException | InterruptedException e) {
+                System.out.println("could not keep the logs: " + e);
+            }
+        }
+    }
+
     static final ObjectMapper JSON = new ObjectMapper();
     static final Path REPO = Path.of(System.getProperty("chefbackend.repo", ".")).toAbsolutePath();
     static final Path DIR = Path.of("/tmp/cbit-i6/frontend");
@@ -348,8 +361,10 @@ class FrontendIT {
         Thread writer = new Thread(() -> write(rows, docs, failures, writing), "frontend-client");
         writer.start();
         try {
-            assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> rows.size() >= 30 && docs.size() >= 30),
-                    "the client did not write through HAProxy: " + rows.size() + " rows, " + failures.get() + " failures");
+            assertTrue(TestNode.waitUntil(Duration.ofSeconds(60), () -> rows.size() >= 30 && docs.size() >= 30),
+                    "the client did not write through HAProxy: " + rows.size() + " rows, " + docs.size() + " documents, "
+                    + failures.get() + " failures: " + errors);
+            System.out.println("before the kill: " + rows.size() + " rows, " + docs.size() + " documents, errors: " + errors);
             List<Long> pids = old.processes();
             assertFalse(pids.isEmpty());
             long killedAt = System.nanoTime();
@@ -358,13 +373,28 @@ class FrontendIT {
             assertTrue(TestNode.waitUntil(Duration.ofSeconds(5),
                     () -> !open(old.address, 5432) && !open(old.address, 7331) && !open(old.address, 9200)));
             int atKill = rows.size();
-            assertTrue(TestNode.waitUntil(Duration.ofSeconds(90), () -> rows.size() >= atKill + 30),
-                    "the client did not go on writing through HAProxy after the kill");
+            TestNode next = leader();
+            assertNotEquals(old, next);
+            System.out.printf("new leader %s answers 200 on /leader %.1f s after the kill%n", next.address,
+                    (System.nanoTime() - killedAt) / 1e9);
+            String nextGuid = guidOf(next.address);
+            List<String> backends = List.of(HaproxyConfig.POSTGRESQL_BACKEND, HaproxyConfig.ELASTICSEARCH_BACKEND);
+            assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> {
+                try {
+                    return HaproxyStats.query(socket()).singleActive(backends).equals(Optional.of(nextGuid));
+                } catch (IOException e) {
+                    return false;
+                }
+            }), "HAProxy did not move to the new leader: " + HaproxyStats.query(socket()).servers());
+            System.out.printf("HAProxy shows the new leader UP %.1f s after the kill%n", (System.nanoTime() - killedAt) / 1e9);
+            assertTrue(TestNode.waitUntil(Duration.ofSeconds(60), () -> rows.size() >= atKill + 30),
+                    "the client did not go on writing through HAProxy after the kill: " + errors + "; HAProxy: "
+                    + HaproxyStats.query(socket()).servers());
+            System.out.println("errors seen by the client: " + errors);
             writing.set(false);
             writer.join(30_000);
 
-            TestNode next = leader();
-            assertNotEquals(old, next);
+            assertEquals(next, leader(), "leadership moved again during the test");
             HaproxyStats stats = HaproxyStats.query(socket());
             assertEquals(Optional.of(guidOf(next.address)), stats.singleActive(List.of(HaproxyConfig.POSTGRESQL_BACKEND,
                     HaproxyConfig.ELASTICSEARCH_BACKEND)), stats.upByBackend().toString());
@@ -417,9 +447,21 @@ class FrontendIT {
         }
     }
 
-    /** A frontend's write loop: one row, then its document; on any error reconnect and go on. Bounded in time. */
+    /** Why writes failed: the first line of each distinct error, counted. */
+    final Map<String, Integer> errors = Collections.synchronizedMap(new java.util.TreeMap<>());
+
+    void failed(AtomicInteger failures, Throwable e) {
+        failures.incrementAndGet();
+        String m = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+        errors.merge(e.getClass().getSimpleName() + ": " + (m.length() > 120 ? m.substring(0, 120) : m), 1, Integer::sum);
+    }
+
+    /**
+     * A frontend's write loop: one row, then its document, as erchef writes an object to the database and then to
+     * the index; on a database error it reconnects and goes on. Bounded in time.
+     */
     void write(List<Ack> rows, Set<Long> docs, AtomicInteger failures, AtomicBoolean writing) {
-        long end = System.nanoTime() + Duration.ofSeconds(180).toNanos();
+        long end = System.nanoTime() + Duration.ofSeconds(240).toNanos();
         long id = 0;
         Connection c = null;
         while (writing.get() && System.nanoTime() < end) {
@@ -432,13 +474,8 @@ class FrontendIT {
                     st.execute("insert into frontend_rows (id) values (" + id + ")");
                 }
                 rows.add(new Ack(id, System.nanoTime()));
-                JsonNode b = JSON.readTree(search("POST", "/_bulk",
-                        bulkIndex("row" + id, "chef_e2e", "node", "name__=__row" + id), 200));
-                if (!b.path("errors").asBoolean()) {
-                    docs.add(id);
-                }
-            } catch (Exception | AssertionError e) {
-                failures.incrementAndGet();
+            } catch (Exception e) {
+                failed(failures, e);
                 if (c != null) {
                     try {
                         c.close();
@@ -447,6 +484,20 @@ class FrontendIT {
                     }
                     c = null;
                 }
+                sleep(100);
+                continue;
+            }
+            try {
+                JsonNode b = JSON.readTree(search("POST", "/_bulk",
+                        bulkIndex("row" + id, "chef_e2e", "node", "name__=__row" + id), 200));
+                if (!b.path("errors").asBoolean()) {
+                    docs.add(id);
+                } else {
+                    errors.merge("bulk item error: " + b.toString().substring(0, Math.min(200, b.toString().length())),
+                            1, Integer::sum);
+                }
+            } catch (Exception | AssertionError e) {
+                failed(failures, e);
                 sleep(100);
             }
         }

@@ -54,4 +54,12 @@ class HaproxyStatsTest {
         assertThrows(IllegalArgumentException.class, () -> HaproxyStats.parse("# a,b,c\n"));
         assertThrows(IllegalArgumentException.class, () -> HaproxyStats.parse(HEADER + "x,y\n"));
     }
+
+    @Test
+    void theLastHealthCheckIsKept() {
+        HaproxyStats s = HaproxyStats.parse("# pxname,svname,status,check_status,last_chk\n"
+                + "chef_backend_postgresql,a,DOWN,L7STS,503\nchef_backend_postgresql,b,UP,L7OK,200\n");
+        assertEquals("L7STS 503", s.servers().get(0).lastCheck());
+        assertEquals("L7OK 200", s.servers().get(1).lastCheck());
+    }
 }
