@@ -20,4 +20,16 @@ class ReadmeTest {
         List<String> ci = Files.readAllLines(Path.of(".ci/run"));
         assertTrue(ci.contains(command), ".ci/run does not run README's test command: " + command);
     }
+
+    /** README's first command is the demo: the script it names exists, is executable and runs the demo command. */
+    @Test
+    void quickStartRunsTheDemo() throws IOException {
+        String readme = Files.readString(Path.of("README.md"));
+        int start = readme.indexOf("```sh\n") + "```sh\n".length();
+        String first = readme.substring(start, readme.indexOf('\n', start)).trim();
+        assertTrue(first.equals("bin/install-deps && bin/demo up"), "README's first command: " + first);
+        Path demo = Path.of("bin/demo");
+        assertTrue(Files.isExecutable(demo), "bin/demo is not executable");
+        assertTrue(Files.readString(demo).contains("bin/chef-backend-ctl\" demo \"$@\""), "bin/demo does not run the demo command");
+    }
 }

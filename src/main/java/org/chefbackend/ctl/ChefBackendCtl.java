@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
             ReconfigureCommand.class,
             ShowConfigCommand.class,
             GenServerConfigCommand.class,
+            GenHaproxyConfigCommand.class,
             VersionCommand.class,
             StartCommand.class,
             StopCommand.class,
@@ -39,6 +40,7 @@ import picocli.CommandLine.Command;
             IntentCommands.ForceLeader.class,
             SetFailoverCommands.Cluster.class,
             SetFailoverCommands.Node.class,
+            DemoCommand.class,
         })
 public final class ChefBackendCtl implements Runnable {
     /** Bad input: a wrong option, a broken chef-backend.rb or secrets file. */

@@ -44,7 +44,14 @@ final class GenServerConfigCommand implements Callable<Integer> {
         String self = settings.optionalString("publish_address").orElseThrow(() -> OperatorException.usage(
                 "publish_address is not set in " + node.configFile() + "; the frontend needs the members' addresses"));
         Secrets secrets = SecretsFile.load(node.paths().secretsFile());
-        List<String> members = liveMembers(settings).orElse(List.of(self));
+        List<String> members = LiveMembers.fetch(node, settings)
+                .map(l -> l.stream().map(org.chefbackend.frontend.HaproxyConfig.Member::address).toList())
+                .orElseGet(() -> {
+                    spec.commandLine().getErr().println("chef-backend-ctl: note: no live cluster answered on this node; "
+                            + "chef_backend_members lists only this node's publish_address " + self);
+                    spec.commandLine().getErr().flush();
+                    return List.of(self);
+                });
         String text = ChefServerRb.render(fqdn, members, settings.integer("postgresql.port"),
                 settings.integer("elasticsearch.port"), settings.string("postgresql.db_superuser"),
                 secrets.dbSuperuserPassword());
@@ -55,18 +62,6 @@ final class GenServerConfigCommand implements Callable<Integer> {
             writePrivately(file, text);
         }
         return 0;
-    }
-
-    /** The publish addresses of the live cluster's members, when this node's agent runs as a member. */
-    private java.util.Optional<List<String>> liveMembers(Settings settings) {
-        if (settings.optionalString("publish_address").isEmpty()) {
-            return java.util.Optional.empty();
-        }
-        return new AgentClient(node.paths(), settings).get("/cluster").filter(r -> r.status() == 200).map(r -> {
-            List<String> ips = new java.util.ArrayList<>();
-            r.body().path("nodes").forEach(n -> ips.add(n.path("ip").asText()));
-            return ips;
-        }).filter(l -> !l.isEmpty());
     }
 
     /** Atomically, and never readable by others even for a moment: the file carries the superuser password. */

@@ -13,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
 import org.junit.jupiter.api.Test;
@@ -37,10 +39,10 @@ class ChefBackendCtlTest {
         Result r = run("--help");
         assertEquals(0, r.code());
         for (String cmd : COMMANDS) {
-            assertTrue(r.out().contains(cmd), cmd);
+            assertTrue(cmd.contains(" ") || r.out().contains(cmd), cmd);
         }
         // not built yet, so not offered
-        for (String cmd : new String[] {"backup", "restore", "pgsql-follow", "gen-haproxy-config", "demo"}) {
+        for (String cmd : new String[] {"backup", "restore", "pgsql-follow"}) {
             assertFalse(r.out().contains("  " + cmd + " "), cmd);
         }
     }
@@ -48,12 +50,15 @@ class ChefBackendCtlTest {
     static final String[] COMMANDS = {"gen-sample-backend-config", "show-config", "gen-server-config", "version",
         "reconfigure", "start", "stop", "restart", "status", "tail", "service-list", "agent", "create-cluster",
         "join-cluster", "remove-node", "cleanse", "cluster-status", "promote", "demote", "force-leader",
-        "set-cluster-failover", "set-node-failover"};
+        "set-cluster-failover", "set-node-failover", "gen-haproxy-config", "demo", "demo up", "demo status",
+        "demo down"};
 
     @Test
     void everyCommandHasHelp() {
         for (String cmd : COMMANDS) {
-            Result r = run(cmd, "--help");
+            List<String> args = new ArrayList<>(List.of(cmd.split(" ")));
+            args.add("--help");
+            Result r = run(args.toArray(String[]::new));
             assertEquals(0, r.code(), cmd);
             assertTrue(r.out().startsWith("Usage: chef-backend-ctl " + cmd), r.out());
         }
@@ -156,5 +161,77 @@ class ChefBackendCtlTest {
         JsonNode manifest = new ObjectMapper().readTree(run("version", "--json").out());
         assertEquals(2, manifest.get("manifest_format").asInt());
         assertTrue(manifest.at("/software/opensearch/locked_version").asText().startsWith("2."));
+    }
+
+    @Test
+    void genHaproxyConfigWithoutAClusterListsThisNodeAndSaysSo() throws IOException {
+        Path root = tmp.resolve("node");
+        Files.createDirectories(root.resolve("etc/chef-backend"));
+        Files.writeString(root.resolve("etc/chef-backend/chef-backend.rb"), "publish_address '127.0.0.39'\n");
+        Result r = run("gen-haproxy-config", "--listen", "127.0.0.1", "--postgresql-port", "15432",
+                "--elasticsearch-port", "19200", "--root", root.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("    bind 127.0.0.1:15432\n"), r.out());
+        assertTrue(r.out().contains("    server backend0 127.0.0.39:5432 check port 7331\n"), r.out());
+        assertTrue(r.out().contains("    server backend0 127.0.0.39:9200 check port 7331\n"), r.out());
+        assertTrue(r.err().contains("no live cluster answered"), r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
+    }
+
+    @Test
+    void genHaproxyConfigBadPortIsOneLineExitTwo() throws IOException {
+        Path root = tmp.resolve("node");
+        Files.createDirectories(root.resolve("etc/chef-backend"));
+        Files.writeString(root.resolve("etc/chef-backend/chef-backend.rb"), "publish_address '127.0.0.39'\n");
+        Result r = run("gen-haproxy-config", "--postgresql-port", "70000", "--root", root.toString());
+        assertEquals(2, r.code());
+        assertEquals("chef-backend-ctl: --postgresql-port must be a port from 1 to 65535, got 70000\n", r.err());
+        Result same = run("gen-haproxy-config", "--elasticsearch-port", "5432", "--root", root.toString());
+        assertEquals(2, same.code());
+        Result listen = run("gen-haproxy-config", "--listen", "a b", "--root", root.toString());
+        assertEquals(2, listen.code());
+        assertEquals(1, listen.err().lines().count(), listen.err());
+    }
+
+    @Test
+    void demoRefusesBadInputInOneLineAndChangesNothing() throws IOException {
+        Path dir = tmp.resolve("demo");
+        Result remote = run("demo", "up", "--dir", dir.toString(), "--nodes", "10.0.0.1,127.0.0.38");
+        assertEquals(2, remote.code());
+        assertEquals("chef-backend-ctl: node address 10.0.0.1 is not an IPv4 loopback address (127.x.y.z)\n", remote.err());
+        Result twice = run("demo", "up", "--dir", dir.toString(), "--nodes", "127.0.0.38,127.0.0.38");
+        assertEquals(2, twice.code());
+        assertEquals(1, twice.err().lines().count(), twice.err());
+        Result ports = run("demo", "up", "--dir", dir.toString(), "--nodes", "127.0.0.38", "--postgresql-port", "19200");
+        assertEquals(2, ports.code());
+        assertFalse(Files.exists(dir), "a refused demo up created " + dir);
+
+        Result status = run("demo", "status", "--dir", dir.toString());
+        assertEquals(1, status.code());
+        assertEquals("chef-backend-ctl: no demo in " + dir + " (start one with 'chef-backend-ctl demo up')\n", status.err());
+        Result down = run("demo", "down", "--dir", dir.toString());
+        assertEquals(0, down.code(), down.err());
+        assertTrue(down.out().contains("nothing to do"), down.out());
+
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("keep"), "x");
+        Result notDemo = run("demo", "up", "--dir", dir.toString(), "--nodes", "127.0.0.38");
+        assertEquals(2, notDemo.code());
+        assertTrue(notDemo.err().contains("exists and is not a demo"), notDemo.err());
+        Result notDemoDown = run("demo", "down", "--dir", dir.toString());
+        assertEquals(2, notDemoDown.code());
+        assertTrue(Files.exists(dir.resolve("keep")), "demo down removed a directory that is not a demo");
+    }
+
+    @Test
+    void demoUpOnAnExistingDemoSaysSoInOneLine() throws IOException {
+        Path dir = tmp.resolve("demo");
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("demo.json"), "{\"nodes\": []}");
+        Result r = run("demo", "up", "--dir", dir.toString(), "--nodes", "127.0.0.38");
+        assertEquals(1, r.code());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().startsWith("chef-backend-ctl: a demo already exists in " + dir), r.err());
+        assertEquals("{\"nodes\": []}", Files.readString(dir.resolve("demo.json")));
     }
 }

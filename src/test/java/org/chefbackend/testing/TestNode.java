@@ -62,6 +62,11 @@ public final class TestNode {
         return node;
     }
 
+    /** A node something else created (e.g. {@code demo up}), for its processes and HTTP API; nothing is written. */
+    public static TestNode existing(String address, Path root, String name) {
+        return new TestNode(address, root, name);
+    }
+
     public static Secrets secrets() {
         return Secrets.generate(new SecureRandom());
     }
