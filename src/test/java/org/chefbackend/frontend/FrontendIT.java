@@ -75,10 +75,10 @@ class FrontendIT {
     /** Not covered by md5_auth_cidr_addresses below: the negative control of the frontend's pg_hba entry. */
     static final String STRANGER = "127.0.0.38";
     /**
-     * Synchronous replication, for zero loss of acknowledged writes on failover. Empty (asynchronous) until
-     * leaderl.synchronous_mode exists on main; then: {@code List.of("leaderl.synchronous_mode true")}.
+     * Synchronous replication, for zero loss of acknowledged writes on failover: the elected node is the standby
+     * every commit waited for.
      */
-    static final List<String> SYNCHRONOUS_MODE = List.of();
+    static final List<String> SYNCHRONOUS_MODE = List.of("leaderl.synchronous_mode true");
     /**
      * A short lease so a crash fails over in seconds (TTL ≥ 3 × etcd election timeout); etcd's timing a little
      * less tight than FailoverIT's, as this test shares a loaded 2-core machine with three search engines.
@@ -413,9 +413,8 @@ class FrontendIT {
             // the client really saw the failover: writes failed in between
             assertTrue(failures.get() > 0, "no write failed: the kill did not reach the client");
 
-            // every acknowledged row is on the new leader. In asynchronous mode an acknowledged row could in theory
-            // be lost (not yet replayed by the follower that was elected); on loopback they are not. With
-            // SYNCHRONOUS_MODE on, this is the guarantee.
+            // every acknowledged row is on the new leader: synchronous mode's guarantee (SynchronousModeIT has the
+            // negative control that loses rows in asynchronous mode)
             Set<Long> present = new HashSet<>();
             try (Connection c = pg(FRONTEND, "opscode_chef", "opscode_chef", chefPassword, null);
                     Statement st = c.createStatement()) {
