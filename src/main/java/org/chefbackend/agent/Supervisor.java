@@ -56,7 +56,7 @@ public final class Supervisor {
                 ChildService pg = new ChildService(recipe, node, !downMarked(ctx, name),
                         () -> !NodeState.hasSentinel(node.get().paths(), NodeState.NO_START_PGSQL)
                                 || Files.exists(node.get().path("postgresql.data_dir").resolve("standby.signal")),
-                        "held down by the no-start-pgsql sentinel");
+                        NodeState.HELD_BY_NO_START_PGSQL);
                 // a node syncing from the leader has no usable data directory until the sync succeeds
                 pg.waitWhile(() -> NodeState.hasSentinel(node.get().paths(), NodeState.UNSYNCED),
                         "waiting for the sync from the leader (unsynced)");

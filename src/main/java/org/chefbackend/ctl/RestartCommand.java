@@ -34,8 +34,8 @@ final class RestartCommand implements Callable<Integer> {
             client.admin(service == null ? "/admin/restart" : "/admin/services/" + service + "/restart",
                     ServiceCommands.SERVICE_WAIT.plusSeconds(120));
         }
-        var states = ServiceCommands.waitFor(client, targets, ServiceCommands::isUpOrNotWanted,
+        var states = ServiceCommands.waitFor(client, targets, ServiceCommands::isUpNotWantedOrHeld,
                 ServiceCommands.SERVICE_WAIT);
-        return ServiceCommands.report(spec.commandLine().getOut(), states, ServiceCommands::isUpOrNotWanted);
+        return ServiceCommands.report(spec.commandLine().getOut(), states, ServiceCommands::isUpNotWantedOrHeld);
     }
 }

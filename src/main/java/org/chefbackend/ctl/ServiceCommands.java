@@ -93,13 +93,27 @@ final class ServiceCommands {
         int code = 0;
         for (JsonNode s : services) {
             boolean ok = done.test(s);
-            out.println((ok ? "ok: " : "timeout: ") + ServiceLines.runitLine(s, now));
+            boolean held = isHeld(s);
+            out.println((held ? "held: " : ok ? "ok: " : "timeout: ") + ServiceLines.runitLine(s, now));
             if (!ok) {
                 code = 1;
             }
         }
         out.flush();
         return code;
+    }
+
+    /**
+     * Held down by no-start-pgsql: a former leader's PostgreSQL, which leaderl brings back as a follower (or
+     * reinstates); not a failure of start or restart.
+     */
+    static boolean isHeld(JsonNode s) {
+        return !s.path("running").asBoolean()
+                && s.path("reason").asText("").equals(org.chefbackend.agent.NodeState.HELD_BY_NO_START_PGSQL);
+    }
+
+    static boolean isUpNotWantedOrHeld(JsonNode s) {
+        return isUpOrNotWanted(s) || isHeld(s);
     }
 
     static boolean isUpOrNotWanted(JsonNode s) {

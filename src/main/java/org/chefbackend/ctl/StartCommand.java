@@ -35,8 +35,8 @@ final class StartCommand implements Callable<Integer> {
             client.admin(service == null ? "/admin/start" : "/admin/services/" + service + "/start",
                     ServiceCommands.SERVICE_WAIT.plusSeconds(60));
         }
-        var states = ServiceCommands.waitFor(client, targets, ServiceCommands::isUpOrNotWanted,
+        var states = ServiceCommands.waitFor(client, targets, ServiceCommands::isUpNotWantedOrHeld,
                 ServiceCommands.SERVICE_WAIT);
-        return ServiceCommands.report(spec.commandLine().getOut(), states, ServiceCommands::isUpOrNotWanted);
+        return ServiceCommands.report(spec.commandLine().getOut(), states, ServiceCommands::isUpNotWantedOrHeld);
     }
 }

@@ -65,11 +65,17 @@ public final class SearchClient {
             }
             String manager = null;
             String local = null;
-            HttpResponse<String> state = get(base, "/_cluster/state/cluster_manager_node?local=true");
-            if (state.statusCode() == 200) {
-                manager = state.body();
-                HttpResponse<String> nodes = get(base, "/_nodes/_local?filter_path=nodes.*.name");
-                local = nodes.statusCode() == 200 ? nodes.body() : null;
+            try {
+                // who manages the cluster is secondary: a node that answers is up even when these time out (as
+                // they may while its cluster has no manager, e.g. cut off by a partition)
+                HttpResponse<String> state = get(base, "/_cluster/state/cluster_manager_node?local=true");
+                if (state.statusCode() == 200) {
+                    manager = state.body();
+                    HttpResponse<String> nodes = get(base, "/_nodes/_local?filter_path=nodes.*.name");
+                    local = nodes.statusCode() == 200 ? nodes.body() : null;
+                }
+            } catch (IOException e) {
+                manager = null;
             }
             return parse(h.body(), manager, local);
         } catch (IOException | IllegalArgumentException e) {

@@ -69,6 +69,9 @@ public final class TestCluster implements AutoCloseable {
             }
             require(TestNode.waitUntil(Duration.ofSeconds(120), () -> c.synced(first) == c.nodes.size() - 1),
                     "not every follower is synced");
+            require(TestNode.waitUntil(Duration.ofSeconds(120), () -> first.status()
+                    .map(s -> s.path("elasticsearch").path("nodes").asInt()).orElse(0) == c.nodes.size()),
+                    "not every search node joined");
             c.poller = new Thread(c::poll, "leader-poller");
             c.poller.setDaemon(true);
             c.poller.start();
