@@ -39,6 +39,8 @@ import picocli.CommandLine.Command;
             IntentCommands.ForceLeader.class,
             SetFailoverCommands.Cluster.class,
             SetFailoverCommands.Node.class,
+            BackupCommand.class,
+            RestoreCommand.class,
         })
 public final class ChefBackendCtl implements Runnable {
     /** Bad input: a wrong option, a broken chef-backend.rb or secrets file. */

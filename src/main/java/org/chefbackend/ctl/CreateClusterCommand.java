@@ -74,7 +74,7 @@ final class CreateClusterCommand implements Callable<Integer> {
         ClusterFile.creating().write(paths);
         ServiceCommands.ensureAgent(paths, client);
         options.step(out, "Started the node agent");
-        JsonNode status = waitForLeader(client, out);
+        JsonNode status = waitForLeader(client, out, options);
         options.step(out, "etcd: a one-member cluster on " + address);
         options.step(out, "PostgreSQL: initialized as the leader");
         options.step(out, "Elasticsearch: " + status.path("elasticsearch").path("status").asText("starting")
@@ -83,7 +83,8 @@ final class CreateClusterCommand implements Callable<Integer> {
         return 0;
     }
 
-    private JsonNode waitForLeader(AgentClient client, PrintWriter out) {
+    /** Waits until the local agent leads a cluster it is a member of, with search reachable. */
+    static JsonNode waitForLeader(AgentClient client, PrintWriter out, ClusterOptions options) {
         long deadline = System.nanoTime() + READY_WAIT.toNanos();
         String lastPhase = "";
         while (System.nanoTime() < deadline) {
