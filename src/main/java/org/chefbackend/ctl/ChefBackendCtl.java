@@ -41,6 +41,7 @@ import picocli.CommandLine.Command;
             SetFailoverCommands.Node.class,
             BackupCommand.class,
             RestoreCommand.class,
+            PgsqlFollowCommand.class,
         })
 public final class ChefBackendCtl implements Runnable {
     /** Bad input: a wrong option, a broken chef-backend.rb or secrets file. */
