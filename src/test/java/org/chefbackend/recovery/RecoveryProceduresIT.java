@@ -48,8 +48,8 @@ class RecoveryProceduresIT {
     static final Path BASE = Path.of("/tmp/cbit-i7/rp");
     static final String TABLE = "recovery_probe";
     static final Map<String, String> INTERNAL_OK = Map.of("PSQL_INTERNAL_OK", "true");
+    /** Default lease timing (a loaded CI machine must not fence anyone); quick status and little WAL. */
     static final String[] FAST = {
-        "etcd.heartbeat_interval = 100", "etcd.election_timeout = 1000", "leaderl.leader_ttl_seconds = 5",
         "leaderl.health_check.interval_seconds = 1", "leaderl.status_post_update_interval_seconds = 2",
         "elasticsearch.heap_size = 384",
         // little WAL kept, so a follower that falls off its slot really loses what it needs
@@ -141,6 +141,184 @@ class RecoveryProceduresIT {
                 HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
+    boolean open(String address, int port) {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(new java.net.InetSocketAddress(address, port), 300);
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    String leaderlState(TestNode n) {
+        return n.status().map(s -> s.path("leaderl").path("state").asText()).orElse("?");
+    }
+
+    Path sentinel(TestNode n, String name) {
+        return n.root.resolve("var/opt/chef-backend/leaderl/data/" + name);
+    }
+
+    void insert(TestNode leader, long id) throws Exception {
+        try (Connection c = pg(leader, secrets); Statement st = c.createStatement()) {
+            st.execute("insert into " + TABLE + " values (" + id + ", 'marker')");
+        }
+    }
+
+    void waitSameRows(TestNode a, TestNode b, Duration limit) {
+        assertTrue(TestNode.waitUntil(limit, () -> rowsOf(a).equals(rowsOf(b))), b.name + " has " + rowsOf(b)
+                + ", " + a.name + " has " + rowsOf(a));
+    }
+
+    // ---- General Follower Recovery Process: WAL gone, pgsql-follow --force-basebackup ------------------------
+
+    @Test
+    @Order(1)
+    void aFollowerWhoseWalIsGoneIsResyncedByPgsqlFollowForceBasebackup() throws Exception {
+        TestNode leader = leader();
+        TestNode follower = nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
+        // the runbook: leaderl stopped first, so nothing resyncs behind the operator's back
+        assertEquals(0, follower.ctl("stop", "leaderl").code());
+        assertEquals(0, follower.ctl("stop", "postgresql").code());
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(10), () -> !open(follower.address, 5432)));
+        try (Connection c = pg(leader, secrets); Statement st = c.createStatement()) {
+            st.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = '"
+                    + org.chefbackend.postgres.Replication.slotName(follower.name) + "'");
+            st.execute("create table if not exists wal_fill (x text)");
+            for (int i = 0; i < 6; i++) {
+                st.execute("insert into wal_fill select repeat('x', 1000) from generate_series(1, 20000)");
+                st.execute("select pg_switch_wal()");
+                st.execute("checkpoint");
+            }
+            st.execute("truncate wal_fill");
+            // the slot back, reserving WAL only from now on: the follower then asks for WAL that is gone (without
+            // it, the follower would only report its missing slot)
+            st.execute("select pg_create_physical_replication_slot('"
+                    + org.chefbackend.postgres.Replication.slotName(follower.name) + "', true)");
+        }
+        insert(leader, 1);
+        assertEquals(0, follower.ctl("start", "postgresql").code());
+        Path log = follower.root.resolve("var/log/chef-backend/postgresql/15/current");
+        // the fault took effect: the leader no longer has the WAL the follower asks for
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(60), () -> {
+            try {
+                return Files.readString(log).contains("has already been removed");
+            } catch (Exception e) {
+                return false;
+            }
+        }), "the follower never missed WAL; the test proves nothing");
+        assertNotEquals(rowsOf(leader), rowsOf(follower), "the follower caught up without help");
+
+        long pgPid = follower.pid("postgresql");
+        TestNode.Run unguarded = follower.ctl("pgsql-follow", leader.address, "--force-basebackup");
+        assertEquals(2, unguarded.code(), unguarded.out() + unguarded.err());
+        assertTrue(unguarded.err().contains("PSQL_INTERNAL_OK=true chef-backend-ctl pgsql-follow"), unguarded.err());
+        assertEquals(pgPid, follower.pid("postgresql"), "the refused pgsql-follow touched PostgreSQL");
+
+        assertTrue(clusterStatus(follower).path("nodes").size() == 3, "cluster-status does not answer on the follower");
+        TestNode.Run follow = follower.ctl(INTERNAL_OK, "pgsql-follow", "--force-basebackup", "--verbose", leader.address);
+        assertEquals(0, follow.code(), follow.out() + follow.err());
+        assertTrue(follow.out().contains("base backup complete"), follow.out());
+        assertTrue(follow.out().contains("ok: PostgreSQL follows " + leader.address), follow.out());
+        insert(leader, 2);
+        waitSameRows(leader, follower, Duration.ofSeconds(60));
+        assertEquals(0, follower.ctl("start").code());
+        RecoveryTestSupport.waitSynced(leader, 2, Duration.ofSeconds(90));
+    }
+
+    // ---- Handling nodes reporting partially_synced: true ----------------------------------------------------
+
+    @Test
+    @Order(2)
+    void aFailedSyncLeavesPartiallySyncedUntilTheDocumentedResolution() throws Exception {
+        TestNode leader = leader();
+        TestNode follower = nodes.stream().filter(n -> n != leader).skip(1).findFirst().orElseThrow();
+        assertEquals(0, follower.ctl("stop", "leaderl").code());
+        TestNode.Run failed;
+        try (Connection c = pg(leader, secrets); Statement st = c.createStatement()) {
+            st.execute("alter role replicator nologin"); // the cause an operator has to find
+            try {
+                failed = follower.ctl(INTERNAL_OK, "pgsql-follow", leader.address, "--force-basebackup", "--verbose");
+            } finally {
+                st.execute("alter role replicator login");
+            }
+        }
+        assertEquals(1, failed.code(), failed.out() + failed.err());
+        assertTrue(failed.err().contains("not permitted to log in"), failed.err());
+        assertTrue(failed.err().contains("partially synced"), failed.err());
+        assertTrue(Files.exists(sentinel(follower, "unsynced")), "no unsynced sentinel after the failed sync");
+
+        assertEquals(0, follower.ctl("start", "leaderl").code());
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> {
+            JsonNode m = RecoveryTestSupport.member(leader, follower.name);
+            return m.path("pgsql").path("partially_synced").asBoolean() && m.path("role").asText().equals("waiting_for_leader")
+                    && !m.path("eligible_for_leader").asBoolean();
+        }), "partially_synced not reported: " + RecoveryTestSupport.member(leader, follower.name));
+        TestNode.Run promote = leader.ctl("promote", follower.name);
+        assertEquals(2, promote.code(), promote.out() + promote.err());
+        assertTrue(promote.err().contains("partially synced"), promote.err());
+
+        // seed 004: stop leaderl, run the sync by hand and read its output, remove the sentinel, start leaderl
+        assertEquals(0, follower.ctl("stop", "leaderl").code());
+        TestNode.Run manual = follower.ctl(INTERNAL_OK, "pgsql-follow", leader.address, "--verbose");
+        assertEquals(0, manual.code(), manual.out() + manual.err());
+        Files.deleteIfExists(sentinel(follower, "unsynced"));
+        assertEquals(0, follower.ctl("start", "leaderl").code());
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(90), () -> {
+            JsonNode m = RecoveryTestSupport.member(leader, follower.name);
+            return !m.path("pgsql").path("partially_synced").asBoolean(true)
+                    && m.path("pgsql").path("role").asText().equals("synced");
+        }), "still partially synced: " + RecoveryTestSupport.member(leader, follower.name));
+        insert(leader, 3);
+        waitSameRows(leader, follower, Duration.ofSeconds(30));
+    }
+
+    // ---- Promoting a Previous Leader ------------------------------------------------------------------------
+
+    @Test
+    @Order(3)
+    void aPreviousLeaderIsReinstatedOnlyAfterItsNoStartPgsqlIsRemoved() throws Exception {
+        TestNode old = leader();
+        List<TestNode> others = nodes.stream().filter(n -> n != old).toList();
+        // no leader anywhere, the deposed one fenced: the followers' leaderl is stopped, then the leader's
+        for (TestNode n : others) {
+            assertEquals(0, n.ctl("stop", "leaderl").code());
+        }
+        insert(old, 4);
+        String atStop = rowsOf(old);
+        assertEquals(0, old.ctl("stop", "leaderl").code());
+        assertTrue(Files.exists(sentinel(old, "no-start-pgsql")), "the deposed leader was not fenced");
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(20), () -> old.pid("postgresql") == 0), "PostgreSQL still runs");
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(20), () -> clusterStatus(others.get(0)).at("/cluster/leader").isNull()
+                || clusterStatus(others.get(0)).at("/cluster/leader").isMissingNode()), "there is still a leader");
+        assertEquals(0, old.ctl("start", "leaderl").code());
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> leaderlState(old).equals("deposed_leader")),
+                "leaderl state " + leaderlState(old));
+        assertEquals(0, old.pid("postgresql"), "no-start-pgsql did not hold PostgreSQL down");
+
+        TestNode.Run refused = old.ctl("promote", old.name);
+        assertEquals(2, refused.code(), refused.out() + refused.err());
+        assertTrue(refused.err().contains("no-start-pgsql is in place"), refused.err());
+        assertTrue(refused.err().contains("chef-backend-ctl restart postgresql"), refused.err());
+
+        // seed 004: remove the sentinel, restart postgresql, promote
+        Files.delete(sentinel(old, "no-start-pgsql"));
+        TestNode.Run restart = old.ctl("restart", "postgresql");
+        assertEquals(0, restart.code(), restart.out() + restart.err());
+        TestNode.Run promote = old.ctl("promote", old.name);
+        assertEquals(0, promote.code(), promote.out() + promote.err());
+        assertTrue(promote.out().contains("ok: " + old.name + " is the leader"), promote.out());
+        assertEquals(atStop, rowsOf(old), "the reinstated leader's data differs from when it was deposed");
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(20), () -> writable(old)), "the reinstated leader takes no writes");
+        for (TestNode n : others) {
+            assertEquals(0, n.ctl("start", "leaderl").code());
+        }
+        RecoveryTestSupport.waitSynced(old, 2, Duration.ofSeconds(120));
+        insert(old, 5);
+        for (TestNode n : others) {
+            waitSameRows(old, n, Duration.ofSeconds(30));
+        }
+    }
+
     // ---- two-node failure -----------------------------------------------------------------------------------
 
     @Test
@@ -200,8 +378,9 @@ class RecoveryProceduresIT {
         assertTrue(r.out().contains("opensearch-node unsafe-bootstrap"), r.out());
         assertTrue(r.out().contains("is its leader"), r.out());
         assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> writable(survivor)), "the survivor does not take writes");
-        assertTrue(body("http://" + survivor.address + ":9200/qprobe/_doc/1").contains("\"found\":true"),
-                "the survivor's search data was not kept");
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(60), () -> body("http://" + survivor.address
+                + ":9200/qprobe/_doc/1").contains("\"found\":true")), "the survivor's search data was not kept: "
+                + body("http://" + survivor.address + ":9200/qprobe/_doc/1"));
         JsonNode view = clusterStatus(survivor);
         assertEquals(1, view.path("nodes").size(), view.toString());
         assertEquals(survivor.name, view.at("/cluster/leader").asText());
