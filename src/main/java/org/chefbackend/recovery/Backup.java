@@ -168,7 +168,9 @@ public final class Backup {
             step.accept("Manifest: versions, node, WAL position and SHA-256 of every file");
             progress.accept("compressing into " + archive);
             try {
-                Processes.run(List.of("tar", "-C", staging.toString(), "-czf", partial.toString(), "."), dir, Map.of(),
+                // gzip -1: about three times faster than the default level, the archive only slightly larger
+                Processes.run(List.of("tar", "-C", staging.toString(), "-I", "gzip -1", "-cf", partial.toString(), "."),
+                        dir, Map.of(),
                         null, deadline, line -> progress.accept("tar: " + line));
             } catch (Processes.TimeoutException e) {
                 throw new IOException("the backup did not finish within " + timeout.toSeconds()
