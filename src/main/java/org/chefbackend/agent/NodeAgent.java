@@ -282,6 +282,17 @@ public final class NodeAgent implements AgentHttpServer.Node {
             return Map.of("done", cluster.setFailover(body.path("scope").asText().equals("cluster"),
                     body.path("enabled").asBoolean()));
         }
+        if (action.equals("pgsql-follow")) {
+            try {
+                return Map.of("done", ha.get().followManually(body.path("leader").asText(),
+                        body.path("force_basebackup").asBoolean()));
+            } catch (java.sql.SQLException e) {
+                throw new org.chefbackend.api.ApiException(500, e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new org.chefbackend.api.ApiException(503, "interrupted");
+            }
+        }
         if (action.equals("cluster/remove")) {
             return Map.of("done", cluster.remove(body.path("name").asText()));
         }

@@ -136,7 +136,7 @@ public final class ClusterAgent {
     private void bootstrap(ClusterFile cf) throws IOException, InterruptedException {
         NodeContext ctx = node.get();
         phase = "bootstrapping the cluster";
-        store.put("members/" + ctx.nodeName(), Records.json(memberRecord(ctx, null)));
+        putPatiently("members/" + ctx.nodeName(), Records.json(memberRecord(ctx, null)));
         phase = "waiting for PostgreSQL";
         while (!PostgresAdmin.isAcceptingConnections(ctx)) {
             Thread.sleep(250);
@@ -158,9 +158,26 @@ public final class ClusterAgent {
         while (!PostgresAdmin.isAcceptingConnections(ctx)) {
             Thread.sleep(250);
         }
-        store.put("members/" + ctx.nodeName(), Records.json(memberRecord(ctx, cf.slot())));
+        putPatiently("members/" + ctx.nodeName(), Records.json(memberRecord(ctx, cf.slot())));
         cf.asMember().write(ctx.paths());
         log.info("cluster: joined; following {}", cf.leaderAddress());
+    }
+
+    /** A put that outlasts a slow etcd (a loaded machine, a member still settling): retried for up to a minute. */
+    private void putPatiently(String key, String value) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            try {
+                store.put(key, value);
+                return;
+            } catch (DcsException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                log.warn("cluster: {} (retrying)", e.getMessage());
+                Thread.sleep(1000);
+            }
+        }
     }
 
     /** The steady state: publish this node's status every status_post_update_interval_seconds. */

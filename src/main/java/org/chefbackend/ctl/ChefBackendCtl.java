@@ -41,6 +41,9 @@ import picocli.CommandLine.Command;
             SetFailoverCommands.Cluster.class,
             SetFailoverCommands.Node.class,
             DemoCommand.class,
+            BackupCommand.class,
+            RestoreCommand.class,
+            PgsqlFollowCommand.class,
         })
 public final class ChefBackendCtl implements Runnable {
     /** Bad input: a wrong option, a broken chef-backend.rb or secrets file. */

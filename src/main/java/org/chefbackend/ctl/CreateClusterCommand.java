@@ -16,6 +16,7 @@ import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
 import org.chefbackend.config.Settings;
 import org.chefbackend.etcd.EtcdRecipe;
+import org.chefbackend.recovery.QuorumLossRecovery;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -37,6 +38,11 @@ final class CreateClusterCommand implements Callable<Integer> {
             description = "Accepted for compatibility; the command waits until every service is ready.")
     int etcdWaitTime;
 
+    @Option(names = "--quorum-loss-recovery", description = "On the sole survivor of a two-node loss: form a new "
+            + "cluster of this node alone, keeping its data (etcd anew, search by unsafe-bootstrap, PostgreSQL promoted "
+            + "if it was a follower); new nodes then join it.")
+    boolean quorumLossRecovery;
+
     @Mixin
     ClusterOptions options;
 
@@ -54,6 +60,9 @@ final class CreateClusterCommand implements Callable<Integer> {
         String address = settings.optionalString("publish_address").orElseThrow(() -> OperatorException.usage(
                 "publish_address is not set in " + node.configFile() + "; add: publish_address 'IP_OF_THIS_NODE'"));
         LocalAddress.require(address);
+        if (quorumLossRecovery) {
+            return recoverFromQuorumLoss(out, paths, settings, address);
+        }
         if (ClusterFile.read(paths).isPresent()) {
             throw OperatorException.usage("this node is already part of a cluster ("
                     + org.chefbackend.agent.NodeState.clusterFile(paths) + "); to start over, run cleanse first");
@@ -74,7 +83,7 @@ final class CreateClusterCommand implements Callable<Integer> {
         ClusterFile.creating().write(paths);
         ServiceCommands.ensureAgent(paths, client);
         options.step(out, "Started the node agent");
-        JsonNode status = waitForLeader(client, out);
+        JsonNode status = waitForLeader(client, out, options);
         options.step(out, "etcd: a one-member cluster on " + address);
         options.step(out, "PostgreSQL: initialized as the leader");
         options.step(out, "Elasticsearch: " + status.path("elasticsearch").path("status").asText("starting")
@@ -83,7 +92,50 @@ final class CreateClusterCommand implements Callable<Integer> {
         return 0;
     }
 
-    private JsonNode waitForLeader(AgentClient client, PrintWriter out) {
+    private int recoverFromQuorumLoss(PrintWriter out, NodePaths paths, Settings settings, String address)
+            throws IOException {
+        if (ClusterFile.read(paths).isEmpty()) {
+            throw OperatorException.usage("this node is not part of a cluster; --quorum-loss-recovery re-forms the "
+                    + "cluster of a surviving member (for a new cluster, run create-cluster without it)");
+        }
+        Secrets secrets = SecretsFile.load(paths.secretsFile());
+        NodeIdentity id = NodeIdentity.load(paths, settings);
+        NodeContext ctx = new NodeContext(settings, paths, id.name(), id.guid(), secrets);
+        QuorumLossRecovery.refusal(ctx).ifPresent(why -> {
+            throw OperatorException.usage(why);
+        });
+        if (!options.confirm(out, "Form a new cluster of this node (" + address + ") alone, with its data? The lost "
+                + "members must be cleansed before they join again.")) {
+            throw OperatorException.usage("not confirmed; nothing was changed (use -y to confirm)");
+        }
+        Checklist list = new Checklist(out, options.quiet);
+        AgentClient client = ServiceCommands.client(node, settings);
+        list.step("Stopped this node's services", () -> ServiceCommands.stopAgent(paths, client));
+        list.step("etcd: a new one-member cluster (the lost cluster's keys are not carried over)",
+                () -> QuorumLossRecovery.newEtcdCluster(ctx));
+        String search = list.step("Elasticsearch: a new one-node cluster with this node's data",
+                () -> QuorumLossRecovery.newSearchCluster(ctx));
+        list.detail(search);
+        boolean lifted = list.step("PostgreSQL: keeps this node's data", () -> QuorumLossRecovery.liftFence(ctx));
+        if (lifted) {
+            list.detail("removed no-start-pgsql: this node's data is taken as the most up to date (seed 004)");
+        }
+        list.step("Started the node agent; leaderl elects this node (promoting PostgreSQL if it was a follower)", () -> {
+            ClusterFile.creating().write(paths);
+            ServiceCommands.ensureAgent(paths, client);
+            waitForLeader(client, out, options);
+        });
+        java.util.List<String> slots = list.step("Dropped the lost members' replication slots",
+                () -> QuorumLossRecovery.dropStaleSlots(ctx));
+        list.detail(slots.isEmpty() ? "none" : String.join(", ", slots));
+        out.println("Cluster re-formed; " + id.name() + " is its leader. Join new nodes (cleanse lost ones first) with: "
+                + "chef-backend-ctl join-cluster " + address + " -s " + paths.secretsFile());
+        out.flush();
+        return 0;
+    }
+
+    /** Waits until the local agent leads a cluster it is a member of, with search reachable. */
+    static JsonNode waitForLeader(AgentClient client, PrintWriter out, ClusterOptions options) {
         long deadline = System.nanoTime() + READY_WAIT.toNanos();
         String lastPhase = "";
         while (System.nanoTime() < deadline) {

@@ -39,6 +39,30 @@ final class IntentCommands {
         throw OperatorException.usage("no member named " + nameOrIp + " (see cluster-status)");
     }
 
+    /**
+     * A node with no-start-pgsql (a deposed leader's safety lock) or unsynced cannot be promoted; say why and what
+     * the runbook does about it, instead of letting leaderl refuse it quietly.
+     */
+    static void refuseFenced(RootOptions node, JsonNode member) {
+        String ip = member.path("ip").asText();
+        String name = member.path("name").asText();
+        AgentClient target = new AgentClient(ip, node.settings().intValue("leaderl.http_port"), node.paths());
+        target.get("/status").filter(r -> r.status() == 200).ifPresent(r -> {
+            JsonNode sentinels = r.body().path("sentinels");
+            String dir = r.body().path("node").path("root").asText("/").replaceFirst("/$", "")
+                    + "/var/opt/chef-backend/leaderl/data/";
+            if (sentinels.path("no-start-pgsql").asBoolean()) {
+                throw OperatorException.usage("cannot promote " + name + ": it is a deposed leader and its safety lock "
+                        + "no-start-pgsql is in place; to reinstate it, on " + name + " run: rm " + dir
+                        + "no-start-pgsql; chef-backend-ctl restart postgresql; then promote it again");
+            }
+            if (sentinels.path("unsynced").asBoolean()) {
+                throw OperatorException.usage("cannot promote " + name + ": it is partially synced (" + dir
+                        + "unsynced); resync it first (pgsql-follow, seed 004)");
+            }
+        });
+    }
+
     static String leader(JsonNode view) {
         JsonNode l = view.at("/cluster/leader");
         return l.isNull() || l.isMissingNode() ? null : l.asText();
@@ -99,6 +123,7 @@ final class IntentCommands {
             if (name.equals(leader(view))) {
                 throw OperatorException.usage(name + " is already the leader");
             }
+            refuseFenced(node, member(view, target));
             return request(node, spec, "promote", name, view);
         }
     }

@@ -57,6 +57,8 @@ public final class HaLoop {
     private final HealthMonitor health;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
     private final Semaphore wake = new Semaphore(0);
+    /** Held by each iteration and by an operator's pgsql-follow: the two never act on PostgreSQL at once. */
+    private final java.util.concurrent.locks.ReentrantLock acting = new java.util.concurrent.locks.ReentrantLock();
 
     private volatile State state = State.INITIALIZING;
     private volatile boolean leaderOk;
@@ -157,10 +159,13 @@ public final class HaLoop {
             }
             if (cluster.ready()) {
                 ensureWatch();
+                acting.lock();
                 try {
                     step();
                 } catch (RuntimeException e) {
                     log.warn("leaderl: iteration failed: {}", e.toString());
+                } finally {
+                    acting.unlock();
                 }
             }
             try {
@@ -663,19 +668,112 @@ public final class HaLoop {
     /** Re-syncs from scratch: the node is unsynced (not eligible) until the base backup completes. */
     private void baseBackup(NodeContext ctx, String leaderName) throws IOException, SQLException {
         Records.Member leader = member(leaderName);
+        baseBackup(ctx, leader.address(), leader.pgPort(), line -> { });
+    }
+
+    private void baseBackup(NodeContext ctx, String address, int port, java.util.function.Consumer<String> progress)
+            throws IOException, SQLException {
         String slot = Replication.slotName(ctx.nodeName());
-        try (Connection c = org.chefbackend.cluster.LeaderConnections.open(ctx, leader.address(), leader.pgPort())) {
+        try (Connection c = org.chefbackend.cluster.LeaderConnections.open(ctx, address, port)) {
             Replication.createSlot(c, slot);
         }
         supervisor.hold("postgresql");
+        Files.createDirectories(ctx.paths().leaderlDataDir());
         Files.writeString(NodeState.sentinel(ctx.paths(), NodeState.UNSYNCED), "");
         Replication.emptyDirectory(ctx.path("postgresql.data_dir"));
         Replication.writePgpass(ctx);
-        Replication.baseBackup(ctx, leader.address(), leader.pgPort(), slot, line -> { });
+        Replication.baseBackup(ctx, address, port, slot, progress);
         Files.deleteIfExists(NodeState.sentinel(ctx.paths(), NodeState.UNSYNCED));
         rewindFailed = false;
         walGone = false;
         startPostgres();
+    }
+
+    /**
+     * {@code pgsql-follow LEADER_IP} (seed 004): makes this node's PostgreSQL a streaming standby of the primary at
+     * {@code leaderAddress}, by a full base backup when forced or when there is no data (the {@code unsynced}
+     * sentinel stays if it fails: partially_synced), by pg_rewind when this node runs as a primary, else by
+     * re-pointing the standby. Runs between the loop's iterations (never during one), so leaderl and the operator
+     * never act on PostgreSQL at the same time.
+     *
+     * @return what was done, line by line (pg_basebackup's output included)
+     */
+    public java.util.List<String> followManually(String leaderAddress, boolean forceBaseBackup)
+            throws IOException, SQLException, InterruptedException {
+        NodeContext ctx = node.get();
+        if (leaderAddress.equals(ctx.publishAddress())) {
+            throw new org.chefbackend.api.ApiException(409, leaderAddress + " is this node's own address; name the "
+                    + "leader to follow");
+        }
+        if (!acting.tryLock(30, TimeUnit.SECONDS)) {
+            throw new org.chefbackend.api.ApiException(409, "leaderl is busy acting on PostgreSQL; try again, or "
+                    + "stop leaderl first (seed 004)");
+        }
+        try {
+            if (holdsLeaderKey()) {
+                throw new org.chefbackend.api.ApiException(409, "this node is the leader; pgsql-follow would make it "
+                        + "a standby (demote it first)");
+            }
+            java.util.List<String> done = new java.util.ArrayList<>();
+            int port = ctx.settings().intValue("postgresql.port");
+            try {
+                port = cluster.members().values().stream().filter(m -> m.address().equals(leaderAddress))
+                        .map(Records.Member::pgPort).findFirst().orElse(port);
+            } catch (RuntimeException e) {
+                done.add("etcd unreachable: assuming PostgreSQL port " + port + " on " + leaderAddress);
+            }
+            String slot = Replication.slotName(ctx.nodeName());
+            try (Connection c = org.chefbackend.cluster.LeaderConnections.open(ctx, leaderAddress, port);
+                    Statement st = c.createStatement();
+                    java.sql.ResultSet rs = st.executeQuery("select pg_is_in_recovery()")) {
+                rs.next();
+                if (rs.getBoolean(1)) {
+                    throw new org.chefbackend.api.ApiException(409, "PostgreSQL at " + leaderAddress + ":" + port
+                            + " is a standby, not a leader");
+                }
+                Replication.createSlot(c, slot);
+                done.add("replication slot " + slot + " on " + leaderAddress + ":" + port);
+            } catch (SQLException e) {
+                throw new org.chefbackend.api.ApiException(502, "cannot reach the leader's PostgreSQL at "
+                        + leaderAddress + ":" + port + ": " + e.getMessage());
+            }
+            boolean primary = false;
+            if (supervisor.status("postgresql").running()) {
+                try (Connection c = PostgresAdmin.connect(ctx, "postgres", 2000)) {
+                    primary = !Replication.localState(c).inRecovery();
+                } catch (SQLException e) {
+                    // not accepting connections: treated as a standby to re-point
+                }
+            }
+            if (forceBaseBackup || !org.chefbackend.postgres.PostgresRecipe.isInitialized(ctx)) {
+                done.add("base backup from " + leaderAddress + " (unsynced until it completes)");
+                try {
+                    baseBackup(ctx, leaderAddress, port, done::add);
+                } catch (org.chefbackend.agent.ServiceSetupException e) {
+                    throw new org.chefbackend.api.ApiException(500, e.getMessage() + " (the unsynced sentinel stays: "
+                            + "this node is partially synced until a sync succeeds)");
+                }
+                done.add("base backup complete; unsynced sentinel removed");
+            } else if (primary) {
+                supervisor.hold("postgresql");
+                Replication.rewind(ctx, leaderAddress, port);
+                Replication.writeStandbyConfig(ctx, leaderAddress, port, slot);
+                rewindFailed = false;
+                startPostgres();
+                done.add("pg_rewind from " + leaderAddress + "; following it");
+            } else {
+                Change change = Replication.writeStandbyConfig(ctx, leaderAddress, port, slot);
+                if (change == Change.RESTART && !supervisor.stoppedByOperator("postgresql")) {
+                    supervisor.restart("postgresql");
+                } else if (change == Change.RELOAD) {
+                    supervisor.reload("postgresql");
+                }
+                done.add("standby configuration points at " + leaderAddress + ":" + port + " (" + change + ")");
+            }
+            return done;
+        } finally {
+            acting.unlock();
+        }
     }
 
     /** Starts PostgreSQL, unless the operator stopped it (stop postgresql): their start brings it back. */

@@ -42,7 +42,7 @@ class ChefBackendCtlTest {
             assertTrue(cmd.contains(" ") || r.out().contains(cmd), cmd);
         }
         // not built yet, so not offered
-        for (String cmd : new String[] {"backup", "restore", "pgsql-follow"}) {
+        for (String cmd : new String[] {"upgrade", "down-for-upgrade", "gather-logs", "uninstall"}) {
             assertFalse(r.out().contains("  " + cmd + " "), cmd);
         }
     }
@@ -51,7 +51,22 @@ class ChefBackendCtlTest {
         "reconfigure", "start", "stop", "restart", "status", "tail", "service-list", "agent", "create-cluster",
         "join-cluster", "remove-node", "cleanse", "cluster-status", "promote", "demote", "force-leader",
         "set-cluster-failover", "set-node-failover", "gen-haproxy-config", "demo", "demo up", "demo status",
-        "demo down"};
+        "demo down", "backup", "restore", "pgsql-follow"};
+
+    @Test
+    void recoveryCommandsRefuseBadInputInOneLine() {
+        Result guard = run("pgsql-follow", "10.0.0.5", "--force-basebackup");
+        assertEquals(2, guard.code());
+        assertTrue(guard.err().contains("PSQL_INTERNAL_OK=true chef-backend-ctl pgsql-follow 10.0.0.5 --force-basebackup"),
+                guard.err());
+        assertEquals(1, guard.err().strip().lines().count(), guard.err());
+        Result missing = run("restore", tmp.resolve("nope.tgz").toString(), "-y");
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("no backup file at " + tmp.resolve("nope.tgz")), missing.err());
+        Result timeout = run("backup", "--timeout", "-5");
+        assertEquals(2, timeout.code());
+        assertTrue(timeout.err().contains("--timeout must be a positive number"), timeout.err());
+    }
 
     @Test
     void everyCommandHasHelp() {
