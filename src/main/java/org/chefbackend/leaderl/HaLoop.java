@@ -72,6 +72,8 @@ public final class HaLoop {
     private boolean walGone;
     /** The slot this standby is configured to use is missing on its upstream (e.g. dropped): follow again. */
     private boolean slotMissing;
+    /** This standby's timeline forked from its upstream's (it replayed WAL the new leader never had). */
+    private boolean diverged;
     private long pgLogOffset = -1;
     /** The standby that confirmed holding every write made before commits started waiting for it. */
     private volatile String confirmedSyncStandby;
@@ -313,37 +315,44 @@ public final class HaLoop {
                 .etcdHealthy(healthy(checks, "etcd")).disksHealthy(healthy(checks, "disks"))
                 .noStartPgsql(NodeState.hasSentinel(ctx.paths(), NodeState.NO_START_PGSQL))
                 .unsynced(NodeState.hasSentinel(ctx.paths(), NodeState.UNSYNCED))
-                .followTrouble(rewindFailed ? Facts.FollowTrouble.REWIND_FAILED
-                        : walGone() ? Facts.FollowTrouble.WAL_GONE : Facts.FollowTrouble.NONE);
+                .followTrouble(followTrouble());
         f.peers(peers(ctx, members));
         return f.build();
     }
 
+    private Facts.FollowTrouble followTrouble() {
+        scanPostgresLog();
+        return rewindFailed ? Facts.FollowTrouble.REWIND_FAILED
+                : walGone ? Facts.FollowTrouble.WAL_GONE
+                : diverged ? Facts.FollowTrouble.DIVERGED : Facts.FollowTrouble.NONE;
+    }
+
     /**
-     * Reads what PostgreSQL logged since the last look for the walreceiver's "requested WAL segment … has already
-     * been removed": the only sign that this standby can never catch up by streaming.
+     * Reads what PostgreSQL logged since the last look for the signs that streaming cannot work: the walreceiver's
+     * "requested WAL segment … has already been removed" (only a base backup helps), "new timeline N forked off
+     * current database system timeline M" (this standby replayed WAL the new leader never had, e.g. after an
+     * asynchronous failover; pg_rewind helps), and a slot missing on the upstream.
      */
-    private boolean walGone() {
-        if (walGone) {
-            return true;
-        }
+    private void scanPostgresLog() {
         java.nio.file.Path log = node.get().logDirectory("postgresql").resolve("current");
         try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(log)) {
             long size = ch.size();
             if (pgLogOffset < 0 || size < pgLogOffset) {
                 pgLogOffset = size; // first look, or the log rotated: start from here
-                return false;
+                return;
             }
             java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) Math.min(size - pgLogOffset, 1 << 20));
             ch.read(buf, pgLogOffset);
             pgLogOffset = size;
             String text = new String(buf.array(), 0, buf.position(), java.nio.charset.StandardCharsets.UTF_8);
-            walGone = text.contains("has already been removed");
+            walGone |= text.contains("has already been removed");
+            diverged |= text.contains("forked off current database system timeline")
+                    || text.contains("does not contain minimum recovery point")
+                    || text.contains("is ahead of the WAL flush position of this server");
             slotMissing = text.contains("replication slot") && text.contains("does not exist");
         } catch (IOException e) {
-            return false;
+            // no log yet
         }
-        return walGone;
     }
 
     /** The host standby.conf's primary_conninfo names, null on a primary. */
@@ -657,6 +666,7 @@ public final class HaLoop {
         try {
             Replication.rewind(ctx, leader.address(), leader.pgPort());
             rewindFailed = false;
+            diverged = false;
         } catch (RuntimeException e) {
             rewindFailed = true;
             throw e;
@@ -686,6 +696,7 @@ public final class HaLoop {
         Files.deleteIfExists(NodeState.sentinel(ctx.paths(), NodeState.UNSYNCED));
         rewindFailed = false;
         walGone = false;
+        diverged = false;
         startPostgres();
     }
 
@@ -759,6 +770,7 @@ public final class HaLoop {
                 Replication.rewind(ctx, leaderAddress, port);
                 Replication.writeStandbyConfig(ctx, leaderAddress, port, slot);
                 rewindFailed = false;
+                diverged = false;
                 startPostgres();
                 done.add("pg_rewind from " + leaderAddress + "; following it");
             } else {
