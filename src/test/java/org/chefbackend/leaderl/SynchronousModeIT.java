@@ -129,8 +129,9 @@ class SynchronousModeIT {
             TestNode.Run r = n.ctl("reconfigure");
             assertEquals(0, r.code(), r.out() + r.err());
         }
-        // only `first` is eligible besides the leader: it becomes the synchronous standby, shown in status
-        assertTrue(TestNode.waitUntil(Duration.ofSeconds(30),
+        // only `first` is eligible besides the leader: it becomes the synchronous standby, shown in status, once
+        // it is eligible again (its search node rejoins the search cluster first)
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(120),
                 () -> statusOut(second).contains("synchronous standby: " + first.name)),
                 "the leader shows no synchronous standby: " + statusOut(second));
         try (Connection c = cluster.pg(second); Statement st = c.createStatement();
