@@ -93,7 +93,7 @@ final class ServiceCommands {
         int code = 0;
         for (JsonNode s : services) {
             boolean ok = done.test(s);
-            boolean held = isHeld(s);
+            boolean held = ok && isHeld(s);
             out.println((held ? "held: " : ok ? "ok: " : "timeout: ") + ServiceLines.runitLine(s, now));
             if (!ok) {
                 code = 1;

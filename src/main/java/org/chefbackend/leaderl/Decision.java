@@ -411,7 +411,10 @@ public final class Decision {
             return Step.of(WAITING_FOR_LEADER, "not yet at the demoted leader's final position "
                     + lsn(demote.drainedAtLsn()));
         }
-        if (s.synchronousMode() && !handedOver) {
+        // Rule 10 does not bind a new cluster (nobody ever led) or the last leader itself when nobody led since it
+        boolean noLeaderYet = f.lastLeaderName() == null && f.lastLeaderLsn() == Facts.NO_POSITION;
+        boolean lastLeaderItself = f.self().equals(f.lastLeaderName());
+        if (s.synchronousMode() && !handedOver && !noLeaderYet && !lastLeaderItself) {
             // Rule 10: only the recorded synchronous standby is known to hold every acknowledged write.
             if (!f.self().equals(f.syncStandby())) {
                 return Step.of(WAITING_FOR_LEADER, f.syncStandby() == null

@@ -354,13 +354,20 @@ class DecisionTest {
                         false),
                 // ---- rule 10: synchronous mode ----
                 row("sync mode: the best node is not the recorded standby -> not elected",
-                        candidate().syncStandby("be2"), WAITING_FOR_LEADER, false).settings(SYNC)
-                        .because("only be2"),
+                        candidate().syncStandby("be2").lastLeaderName("be0").lastLeader(9_000_000, 2),
+                        WAITING_FOR_LEADER, false).settings(SYNC).because("only be2"),
                 row("sync mode: the recorded standby is elected though another is further ahead",
-                        candidate().syncStandby("be1").peer("be3", true, 10_500_000), WAITING_FOR_LEADER, false,
+                        candidate().syncStandby("be1").peer("be3", true, 10_500_000).lastLeaderName("be0")
+                                .lastLeader(9_000_000, 2), WAITING_FOR_LEADER, false,
                         ACQUIRE).settings(SYNC),
                 row("sync mode degraded (none recorded): nobody is elected automatically",
-                        candidate(), WAITING_FOR_LEADER, false).settings(SYNC).because("no standby is recorded"),
+                        candidate().lastLeaderName("be0").lastLeader(9_000_000, 2), WAITING_FOR_LEADER, false)
+                        .settings(SYNC).because("no standby is recorded"),
+                row("sync mode, a new cluster (nobody ever led): the best node is elected",
+                        candidate(), WAITING_FOR_LEADER, false, ACQUIRE).settings(SYNC),
+                row("sync mode, the last leader itself (nobody led since) may be elected",
+                        candidate().lastLeaderName("be1").lastLeader(10_000_000, 2), WAITING_FOR_LEADER, false,
+                        ACQUIRE).settings(SYNC),
                 row("sync mode, none recorded: an operator's promote still works",
                         candidate().intent(Intent.promote("be1", null)), WAITING_FOR_LEADER, false, ACQUIRE)
                         .settings(SYNC),
