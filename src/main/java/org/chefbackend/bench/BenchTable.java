@@ -30,6 +30,8 @@ public final class BenchTable {
     public final List<Target> targets = new ArrayList<>();
     public final List<String> notes = new ArrayList<>();
     public final ObjectNode data = JSON.createObjectNode();
+    /** PNG plots (paths relative to the JSON file's directory) with their captions. */
+    public final java.util.Map<String, String> plots = new java.util.LinkedHashMap<>();
     public String loadBefore = Load.uptime();
     public String loadAfter = "";
 
@@ -117,6 +119,8 @@ public final class BenchTable {
         ArrayNode ns = o.putArray("notes");
         notes.forEach(ns::add);
         o.set("data", data);
+        ObjectNode ps = o.putObject("plots");
+        plots.forEach(ps::put);
         return o;
     }
 
@@ -133,6 +137,7 @@ public final class BenchTable {
         o.path("notes").forEach(n -> t.note(n.asText()));
         t.loadBefore = o.path("load_before").asText();
         t.loadAfter = o.path("load_after").asText();
+        o.path("plots").fields().forEachRemaining(e -> t.plots.put(e.getKey(), e.getValue().asText()));
         if (o.path("data").isObject()) {
             t.data.setAll((ObjectNode) o.path("data"));
         }

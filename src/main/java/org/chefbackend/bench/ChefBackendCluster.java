@@ -126,15 +126,31 @@ public final class ChefBackendCluster implements HaCluster {
 
     /** Checks the configuration is accepted (show-config), without starting anything; null when it is, else why. */
     public String configProblem() throws IOException {
-        writeConfig(0);
-        Procs.Result r = ctl(0, Duration.ofSeconds(60), "show-config");
+        Procs.Result r = showConfig();
         return r.code() == 0 ? null : r.all().lines().findFirst().orElse("exit " + r.code());
+    }
+
+    /** show-config for node 1's configuration, in a scratch root (never the running node's files). */
+    private Procs.Result showConfig() throws IOException {
+        Path probe = root.resolveSibling(root.getFileName() + "-probe");
+        Procs.deleteTree(probe);
+        Path rb = probe.resolve("etc/chef-backend/chef-backend.rb");
+        Files.createDirectories(rb.getParent());
+        StringBuilder text = new StringBuilder().append("publish_address '").append(addresses.get(0)).append("'\n")
+                .append("fqdn '").append(nodeName(0)).append("'\n");
+        config.forEach(l -> text.append(l).append('\n'));
+        Files.writeString(rb, text.toString());
+        List<String> cmd = List.of(repo.resolve("bin/chef-backend-ctl").toString(), "show-config");
+        try {
+            return Procs.run(Duration.ofSeconds(60), Map.of("CHEF_BACKEND_ROOT", probe.toString()), cmd);
+        } finally {
+            Procs.deleteTree(probe);
+        }
     }
 
     /** PostgreSQL parameters chef-backend renders for this configuration (what Patroni and the direct server get too). */
     public Map<String, String> renderedPostgresParameters() throws IOException {
-        writeConfig(0);
-        Procs.Result r = ctl(0, Duration.ofSeconds(60), "show-config");
+        Procs.Result r = showConfig();
         if (r.code() != 0) {
             throw new IllegalStateException("show-config: " + r.all());
         }

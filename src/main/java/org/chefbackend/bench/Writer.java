@@ -166,7 +166,19 @@ public final class Writer implements AutoCloseable {
         List<Long> ids = new ArrayList<>(acks.stream().map(Ack::id).toList());
         long never = -IDS.incrementAndGet();
         ids.add(never);
-        List<Long> gone = new ArrayList<>(missing(cluster, ids));
+        List<Long> gone = null;
+        // right after a failover HAProxy may still be switching: retry the lookup for up to 60 s
+        double deadline = Procs.now() + 60;
+        while (gone == null) {
+            try {
+                gone = new ArrayList<>(missing(cluster, ids));
+            } catch (SQLException e) {
+                if (Procs.now() > deadline) {
+                    throw new SQLException("looking up acknowledged writes through HAProxy: " + e.getMessage(), e);
+                }
+                Procs.sleep(1000);
+            }
+        }
         if (!gone.remove(Long.valueOf(never))) {
             throw new IllegalStateException("loss checker broken: a never-written id was reported present");
         }
