@@ -64,7 +64,11 @@ public final class Bench {
         this.repo = repo;
     }
 
+    /** pgjdbc logs broken connections (expected here: crashes, switchovers) with stack traces; keep them quiet. */
+    static final java.util.logging.Logger PGJDBC_LOG = java.util.logging.Logger.getLogger("org.postgresql");
+
     public static void main(String[] args) {
+        PGJDBC_LOG.setLevel(java.util.logging.Level.OFF);
         Path repo = Path.of(System.getProperty("chefbackend.repo", ".")).toAbsolutePath().normalize();
         Bench b = new Bench(repo);
         if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help")) {
@@ -335,7 +339,7 @@ public final class Bench {
     static final Pattern TPS = Pattern.compile("tps = ([0-9.]+) \\(without initial connection time\\)");
 
     double pgbench(String host, String password, boolean init) {
-        Map<String, String> env = Map.of("PGPASSWORD", password, "PGCONNECT_TIMEOUT", "10");
+        Map<String, String> env = Map.of("PGPASSWORD", password, "PGCONNECT_TIMEOUT", "10", "PGSSLMODE", "disable");
         if (init) {
             Procs.Result r = Procs.run(Duration.ofSeconds(1800), env, List.of("pgbench", "-h", host, "-p", "5432", "-U",
                     "chef_pgsql", "-i", "-q", "-s", String.valueOf(n("pgbench-scale")), "postgres"));
@@ -425,7 +429,8 @@ public final class Bench {
         }
         t.note("pgbench (TPC-B-like) scale " + n("pgbench-scale") + ", 4 clients, 2 threads, " + n("pgbench-seconds")
                 + " s per run, " + n("pgbench-rounds") + " rounds interleaved direct → chef-backend → Patroni; median. "
-                + "All three servers run with chef-backend's rendered postgresql.conf parameters. The direct server is "
+                + "All three servers run with chef-backend's rendered postgresql.conf parameters; clients connect without "
+                + "TLS to all three (chef-backend's PostgreSQL also offers TLS, the others do not). The direct server is "
                 + "a single node; the clusters also stream WAL to 2 followers on the same 2 CPUs"
                 + (synchronous ? " and wait for a synchronous standby on every commit." : "."));
         t.data.put("direct_tps", d.toString()).put("chef_backend_tps", c.toString()).put("patroni_tps", p.toString());
@@ -500,8 +505,9 @@ public final class Bench {
         String file = bench + "-" + c.system().toLowerCase(Locale.ROOT).replace("-", "") + ".png";
         String caption = c.system() + ": acknowledged writes per second through HAProxy, " + bench + " run 1";
         try {
+            double last = acks.isEmpty() ? end : Math.min(end, acks.get(acks.size() - 1).at());
             LineChart.write(json().getParent().resolve(file), caption, acks.stream().map(Writer.Ack::at).toList(), start,
-                    end, marks);
+                    last, marks);
             plots.computeIfAbsent(bench, k -> new LinkedHashMap<>()).put(file, caption);
         } catch (Exception e) {
             System.err.println("plot " + file + ": " + e.getMessage());
@@ -638,7 +644,7 @@ public final class Bench {
         Path dir = root().resolve("basebackup-" + c.system().toLowerCase(Locale.ROOT).replace('-', '_'));
         Procs.deleteTree(dir);
         String leader = c.addresses().get(c.leader());
-        Procs.Result r = Procs.run(Duration.ofSeconds(1800), Map.of("PGPASSWORD", c.replicationPassword()),
+        Procs.Result r = Procs.run(Duration.ofSeconds(1800), Map.of("PGPASSWORD", c.replicationPassword(), "PGSSLMODE", "disable"),
                 List.of("pg_basebackup", "-h", leader, "-p", "5432", "-U", c.replicationUser(), "-D", dir.toString(),
                         "-X", "stream", "-c", "fast"));
         Procs.deleteTree(dir);
@@ -667,7 +673,7 @@ public final class Bench {
         HaCluster[] systems = {cb, patroni};
         for (int s = 0; s < 2; s++) {
             HaCluster c = systems[s];
-            Map<String, String> env = Map.of("PGPASSWORD", c.password(), "PGCONNECT_TIMEOUT", "10");
+            Map<String, String> env = Map.of("PGPASSWORD", c.password(), "PGCONNECT_TIMEOUT", "10", "PGSSLMODE", "disable");
             System.out.println(c.system() + ": loading pgbench scale " + scale);
             Procs.Result init = Procs.run(Duration.ofSeconds(3600), env, List.of("pgbench", "-h", c.proxy(), "-p", "5432",
                     "-U", "chef_pgsql", "-i", "-q", "-s", String.valueOf(scale), "postgres"));

@@ -76,6 +76,7 @@ public interface HaCluster extends AutoCloseable {
         p.setProperty("loginTimeout", String.valueOf(connectTimeoutSeconds + 1));
         p.setProperty("socketTimeout", String.valueOf(socketTimeoutSeconds));
         p.setProperty("tcpKeepAlive", "true");
+        p.setProperty("sslmode", "disable"); // the same for both: chef-backend's PostgreSQL offers TLS, Patroni's does not
         return DriverManager.getConnection("jdbc:postgresql://" + host + ":5432/postgres", p);
     }
 

@@ -26,11 +26,11 @@ public final class LineChart {
     }
 
     /**
-     * Counts per whole second: element i is the number of {@code times} in [start + i, start + i + 1), for every second
-     * up to {@code end}.
+     * Counts per whole second: element i is the number of {@code times} in [start + i, start + i + 1), for every whole
+     * second up to {@code end} (a last partial second would look like a drop).
      */
     public static double[] perSecond(List<Double> times, double start, double end) {
-        int n = Math.max(1, (int) Math.ceil(end - start));
+        int n = Math.max(1, (int) Math.floor(end - start));
         double[] counts = new double[n];
         for (double t : times) {
             int i = (int) Math.floor(t - start);

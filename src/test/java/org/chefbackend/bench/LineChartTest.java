@@ -21,6 +21,8 @@ class LineChartTest {
     void countsPerWholeSecondFromTheStart() {
         double[] c = LineChart.perSecond(List.of(100.1, 100.9, 101.0, 103.5, 99.9, 104.2), 100, 104);
         assertArrayEquals(new double[] {2, 1, 0, 1}, c);
+        // a trailing partial second is left out
+        assertArrayEquals(new double[] {2, 1, 0, 1}, LineChart.perSecond(List.of(100.1, 100.9, 101.0, 103.5, 104.2), 100, 104.5));
     }
 
     @Test
