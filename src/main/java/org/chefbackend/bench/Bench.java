@@ -26,7 +26,7 @@ public final class Bench {
     static final List<String> BENCHES = List.of("coldstart", "status", "resources", "throughput", "switchover",
             "failover", "join", "throughput_sync");
     static final String USAGE = """
-            usage: bin/bench COMMAND [--ttl S] [--runs N] [options]
+            usage: bin/bench COMMAND[,COMMAND...] [--ttl S] [--runs N] [options]
               all          every benchmark below, in one run (the documented full run)
               coldstart    3-node cold start to a healthy cluster (chef-backend: create-cluster + 2 join-cluster)
               failover     host crash of the leader (kill -9 of all its processes, etcd member included) until a
@@ -94,11 +94,15 @@ public final class Bench {
         Set<String> which = new LinkedHashSet<>();
         if (cmd.equals("all")) {
             which.addAll(BENCHES);
-        } else if (BENCHES.contains(cmd)) {
-            which.add(cmd);
         } else if (!cmd.equals("report")) {
-            System.err.println("bench: unknown command '" + cmd + "' (see bin/bench --help)");
-            System.exit(2);
+            for (String one : cmd.split(",")) {
+                if (!BENCHES.contains(one)) {
+                    System.err.println("bench: unknown command '" + one + "' (see bin/bench --help)");
+                    System.exit(2);
+                }
+            }
+            // in the order of BENCHES: one cluster pair serves them all
+            BENCHES.stream().filter(List.of(cmd.split(","))::contains).forEach(which::add);
         }
         int code;
         try {
@@ -264,10 +268,20 @@ public final class Bench {
                 p.add(b.seconds());
             }
         }
+        List<Double> ch = new ArrayList<>();
+        List<Double> ph = new ArrayList<>();
+        for (int r = 0; r < Math.min(5, n("status-runs")); r++) {
+            ch.add(Procs.run(Duration.ofSeconds(60), repo.resolve("bin/chef-backend-ctl").toString(), "--help").seconds());
+            ph.add(Procs.run(Duration.ofSeconds(60), "patronictl", "--help").seconds());
+        }
         Stats sc = Stats.of(c);
         Stats sp = Stats.of(p);
+        Stats hc = Stats.of(ch);
+        Stats hp = Stats.of(ph);
         t.row("`chef-backend-ctl status` vs `patronictl list` (wall time, whole command)", sc.format("%.2f", " s"),
                 sp.format("%.2f", " s"), BenchTable.ratio(sc.median(), sp.median()));
+        t.row("of which the CLI's start-up alone (`--help`)", hc.format("%.2f", " s"), hp.format("%.2f", " s"),
+                BenchTable.ratio(hc.median(), hp.median()));
         t.target("`status` ≤ 0.3 s median", BenchTable.f("%.2f s", sc.median()),
                 sc.n() == 0 ? null : sc.median() <= 0.3);
         t.note("Each command is started as an operator would, alternating the two systems; the time includes the "
@@ -314,6 +328,12 @@ public final class Bench {
                 pc.format("%.2f", " %"), BenchTable.ratio(sc.median(), pc.median()));
         t.target("agent RSS ≤ 90 MiB at idle", BenchTable.f("%.0f MiB", sr.max()) + " (largest of 3 nodes)",
                 sr.max() <= 90);
+        long agent = cbAgents.get(0).get(0);
+        String heap = Procs.run(Duration.ofSeconds(30), "jcmd", String.valueOf(agent), "GC.heap_info").out();
+        String jvm = Procs.cmdline(agent).replaceAll(" -cp .*", "").replaceAll("^\\S*java ", "");
+        t.note("chef-backend's agent JVM (node 1) runs with `" + jvm + "`; `jcmd GC.heap_info` at the end of the window: "
+                + heap.lines().map(String::trim).filter(l -> !l.isEmpty() && !l.matches("^[0-9]+:$"))
+                        .map(l -> l.replaceAll("\\s+\\[.*", "")).reduce((a, b) -> a + "; " + b).orElse("n/a") + ".");
         t.note("Median over the 3 nodes of each cluster, both clusters measured in the same idle window. chef-backend's "
                 + "agent also runs leaderl's HA loop (every second) and the health checks; Patroni runs its HA loop every "
                 + "loop_wait = " + PatroniCluster.timings(n("ttl"))[0] + " s.");
@@ -356,6 +376,20 @@ public final class Bench {
             throw new IllegalStateException("pgbench on " + host + ": " + r.all());
         }
         return Double.parseDouble(m.group(1));
+    }
+
+    /** Every process of the cluster's hosts except PostgreSQL's (ticks are 1/100 s, so ticks per second = % of a core). */
+    static List<Long> nonPostgres(HaCluster c) {
+        List<Long> pids = new ArrayList<>();
+        for (int i = 0; i < c.addresses().size(); i++) {
+            for (long pid : c.hostProcesses(i)) {
+                String cmd = Procs.cmdline(pid);
+                if (!cmd.startsWith("postgres") && !cmd.contains("/bin/postgres ")) {
+                    pids.add(pid);
+                }
+            }
+        }
+        return pids;
     }
 
     String show(HaCluster c, String setting) {
@@ -406,10 +440,24 @@ public final class Bench {
         List<Double> d = new ArrayList<>();
         List<Double> c = new ArrayList<>();
         List<Double> p = new ArrayList<>();
+        List<Double> cl = new ArrayList<>();
+        List<Double> pl = new ArrayList<>();
+        List<Double> cbOthers = new ArrayList<>();
+        List<Double> pOthers = new ArrayList<>();
         for (int r = 0; r < n("pgbench-rounds"); r++) {
             d.add(pgbench(direct.address(), direct.password(), false));
+            List<Long> others = nonPostgres(cb);
+            long c0 = others.stream().mapToLong(Procs::cpuTicks).sum();
+            double t0 = Procs.now();
             c.add(pgbench(cb.proxy(), cb.password(), false));
+            cbOthers.add((others.stream().mapToLong(Procs::cpuTicks).sum() - c0) / (Procs.now() - t0));
+            others = nonPostgres(patroni);
+            c0 = others.stream().mapToLong(Procs::cpuTicks).sum();
+            t0 = Procs.now();
             p.add(pgbench(patroni.proxy(), patroni.password(), false));
+            pOthers.add((others.stream().mapToLong(Procs::cpuTicks).sum() - c0) / (Procs.now() - t0));
+            cl.add(pgbench(cb.addresses().get(cb.leader()), cb.password(), false));
+            pl.add(pgbench(patroni.addresses().get(patroni.leader()), patroni.password(), false));
         }
         if (synchronous) {
             patroni.setSynchronous(false);
@@ -417,23 +465,39 @@ public final class Bench {
         Stats sd = Stats.of(d);
         Stats sc = Stats.of(c);
         Stats sp = Stats.of(p);
+        Stats scl = Stats.of(cl);
+        Stats spl = Stats.of(pl);
         t.row("direct single PostgreSQL (same parameters, no replication)", sd.format("%.0f", " tps"),
                 sd.format("%.0f", " tps"), "");
+        t.row("direct to the cluster's leader (no HAProxy)", scl.format("%.0f", " tps"), spl.format("%.0f", " tps"),
+                BenchTable.ratio(scl.median(), spl.median()));
         t.row("through HAProxy to the leader", sc.format("%.0f", " tps"), sp.format("%.0f", " tps"),
                 BenchTable.ratio(sc.median(), sp.median()));
-        t.row("through HAProxy / direct", BenchTable.f("%.2f×", sc.median() / sd.median()),
+        t.row("through HAProxy / direct to the same leader (the proxy's cost)",
+                BenchTable.f("%.2f×", sc.median() / scl.median()), BenchTable.f("%.2f×", sp.median() / spl.median()), "");
+        t.row("through HAProxy / direct single PostgreSQL", BenchTable.f("%.2f×", sc.median() / sd.median()),
                 BenchTable.f("%.2f×", sp.median() / sd.median()), "");
+        t.row("CPU of the cluster's other processes during its HAProxy runs (agents, etcd, search; % of one core)",
+                Stats.of(cbOthers).format("%.0f", " %"), Stats.of(pOthers).format("%.0f", " %"),
+                BenchTable.ratio(Stats.of(cbOthers).median(), Stats.of(pOthers).median()));
         if (!synchronous) {
-            t.target("throughput through HAProxy ≥ 0.95× direct (asynchronous)", BenchTable.f("%.2f×", sc.median() / sd.median()),
-                    sc.median() / sd.median() >= 0.95);
+            t.target("throughput through HAProxy ≥ 0.95× direct (asynchronous), direct = a single PostgreSQL without "
+                    + "replicas", BenchTable.f("%.2f×", sc.median() / sd.median()), sc.median() / sd.median() >= 0.95);
+            t.target("throughput through HAProxy ≥ 0.95× direct (asynchronous), direct = the same leader without HAProxy",
+                    BenchTable.f("%.2f×", sc.median() / scl.median()), sc.median() / scl.median() >= 0.95);
+        } else {
+            t.target("throughput through HAProxy (synchronous), next to Patroni's", BenchTable.ratio(sc.median(), sp.median())
+                    + " of Patroni's; " + BenchTable.f("%.2f×", sc.median() / sd.median()) + " of a single PostgreSQL", null);
         }
         t.note("pgbench (TPC-B-like) scale " + n("pgbench-scale") + ", 4 clients, 2 threads, " + n("pgbench-seconds")
-                + " s per run, " + n("pgbench-rounds") + " rounds interleaved direct → chef-backend → Patroni; median. "
-                + "All three servers run with chef-backend's rendered postgresql.conf parameters; clients connect without "
-                + "TLS to all three (chef-backend's PostgreSQL also offers TLS, the others do not). The direct server is "
-                + "a single node; the clusters also stream WAL to 2 followers on the same 2 CPUs"
+                + " s per run, " + n("pgbench-rounds") + " rounds interleaved (direct single → chef-backend via HAProxy → "
+                + "Patroni via HAProxy → chef-backend's leader → Patroni's leader); median. All servers run with "
+                + "chef-backend's rendered postgresql.conf parameters; clients connect without TLS to all (chef-backend's "
+                + "PostgreSQL also offers TLS, the others do not). The single server has no followers; the clusters' "
+                + "leaders stream WAL to 2 followers on the same 2 CPUs"
                 + (synchronous ? " and wait for a synchronous standby on every commit." : "."));
-        t.data.put("direct_tps", d.toString()).put("chef_backend_tps", c.toString()).put("patroni_tps", p.toString());
+        t.data.put("direct_tps", d.toString()).put("chef_backend_tps", c.toString()).put("patroni_tps", p.toString())
+                .put("chef_backend_leader_tps", cl.toString()).put("patroni_leader_tps", pl.toString());
         return t;
     }
 

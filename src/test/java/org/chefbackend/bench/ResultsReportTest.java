@@ -42,6 +42,10 @@ class ResultsReportTest {
         assertTrue(md.contains("| sync case | skipped | not measured |"), md);
         assertTrue(md.contains("![writes per second](results/failover-chefbackend.png)"), md);
         assertTrue(md.contains("Missed: median no slower than Patroni"), md);
+
+        Files.writeString(json.resolveSibling("bench-analysis.md"), "- crash: the lease ran out later.\n");
+        ResultsReport.write(report, tables, json);
+        assertTrue(Files.readString(report).contains("why, as analysed from this run:\n\n- crash: the lease ran out later.\n"));
     }
 
     @Test
