@@ -482,9 +482,9 @@ public final class Bench {
                 BenchTable.ratio(Stats.of(cbOthers).median(), Stats.of(pOthers).median()));
         if (!synchronous) {
             t.target("throughput through HAProxy ≥ 0.95× direct (asynchronous), direct = a single PostgreSQL without "
-                    + "replicas", BenchTable.f("%.2f×", sc.median() / sd.median()), sc.median() / sd.median() >= 0.95);
+                    + "replicas", BenchTable.f("%.3f×", sc.median() / sd.median()), sc.median() / sd.median() >= 0.95);
             t.target("throughput through HAProxy ≥ 0.95× direct (asynchronous), direct = the same leader without HAProxy",
-                    BenchTable.f("%.2f×", sc.median() / scl.median()), sc.median() / scl.median() >= 0.95);
+                    BenchTable.f("%.3f×", sc.median() / scl.median()), sc.median() / scl.median() >= 0.95);
         } else {
             t.target("throughput through HAProxy (synchronous), next to Patroni's", BenchTable.ratio(sc.median(), sp.median())
                     + " of Patroni's; " + BenchTable.f("%.2f×", sc.median() / sd.median()) + " of a single PostgreSQL", null);
@@ -708,7 +708,8 @@ public final class Bench {
         Path dir = root().resolve("basebackup-" + c.system().toLowerCase(Locale.ROOT).replace('-', '_'));
         Procs.deleteTree(dir);
         String leader = c.addresses().get(c.leader());
-        Procs.Result r = Procs.run(Duration.ofSeconds(1800), Map.of("PGPASSWORD", c.replicationPassword(), "PGSSLMODE", "disable"),
+        // TLS when the server offers it (sslmode prefer), as each system's own join does
+        Procs.Result r = Procs.run(Duration.ofSeconds(1800), Map.of("PGPASSWORD", c.replicationPassword()),
                 List.of("pg_basebackup", "-h", leader, "-p", "5432", "-U", c.replicationUser(), "-D", dir.toString(),
                         "-X", "stream", "-c", "fast"));
         Procs.deleteTree(dir);
