@@ -517,7 +517,29 @@ public final class Bench {
         }
     }
 
-    record Crash(double seconds, boolean etcdLeader, int lost, int acked) {
+    record Crash(double seconds, double elected, boolean etcdLeader, int lost, int acked) {
+    }
+
+    /** Seconds from {@code t0} until a node other than {@code old} answers 200 on its health check; NaN after 180 s. */
+    static Thread electionWatch(HaCluster c, int old, double t0, double[] out) {
+        out[0] = Double.NaN;
+        Thread th = new Thread(() -> {
+            while (Procs.now() < t0 + 180 && !Thread.currentThread().isInterrupted()) {
+                int l = c.leader();
+                if (l >= 0 && l != old) {
+                    out[0] = Procs.now() - t0;
+                    return;
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "election-watch");
+        th.setDaemon(true);
+        th.start();
+        return th;
     }
 
     Crash crash(HaCluster c, int run) throws Exception {
@@ -535,6 +557,8 @@ public final class Bench {
             List<Long> pids = c.hostProcesses(l);
             double t0 = Procs.now();
             Procs.kill9(pids);
+            double[] elected = new double[1];
+            Thread watch = electionWatch(c, l, t0, elected);
             try {
                 // the crash took effect: none of the host's processes lives, nothing answers on its PostgreSQL port
                 if (!Procs.waitUntil(Duration.ofSeconds(10), () -> pids.stream().noneMatch(Procs::alive) && !Procs.open(addr, 5432))) {
@@ -544,18 +568,19 @@ public final class Bench {
                     throw new IllegalStateException(c.system() + ": no write through HAProxy within 180 s of the crash");
                 }
                 double seconds = w.firstAckAfter(t0 + 0.001).at() - t0;
-                Procs.sleep(2000);
+                watch.join(10_000);
                 w.close();
                 List<Long> lost = Writer.lost(c, w.acks());
-                System.out.printf(Locale.ROOT, "%s crash run %d: leader %s (etcd leader there: %s) → write after %.2f s; "
-                        + "%d of %d acknowledged writes lost%n", c.system(), run, addr, etcdLeader, seconds, lost.size(),
-                        w.acks().size());
+                System.out.printf(Locale.ROOT, "%s crash run %d: leader %s (etcd leader there: %s) → new leader's health "
+                        + "check 200 after %.2f s, write through HAProxy after %.2f s; %d of %d acknowledged writes lost%n",
+                        c.system(), run, addr, etcdLeader, elected[0], seconds, lost.size(), w.acks().size());
                 if (run == 1) {
                     plot("failover", c, w.acks(), t0 - 2, Procs.now(), List.of(new LineChart.Marker(t0, "kill -9 leader host"),
                             new LineChart.Marker(t0 + seconds, String.format(Locale.ROOT, "write ok +%.1f s", seconds))));
                 }
-                return new Crash(seconds, Boolean.TRUE.equals(etcdLeader), lost.size(), w.acks().size());
+                return new Crash(seconds, elected[0], Boolean.TRUE.equals(etcdLeader), lost.size(), w.acks().size());
             } finally {
+                watch.interrupt();
                 w.close();
                 c.restartHost(l); // also when the measurement failed, so the next run finds 3 hosts
             }
@@ -600,6 +625,18 @@ public final class Bench {
         Stats sp = Stats.of(p.stream().map(Crash::seconds).toList());
         t.row("kill -9 of every process of the leader host → first write through HAProxy", sc.format("%.1f", " s"),
                 sp.format("%.1f", " s"), BenchTable.ratio(sc.median(), sp.median()));
+        Stats ec = Stats.of(c.stream().map(Crash::elected).filter(x -> !x.isNaN()).toList());
+        Stats ep = Stats.of(p.stream().map(Crash::elected).filter(x -> !x.isNaN()).toList());
+        t.row("of which until a survivor's health check answers 200 (elected and writable)", ec.format("%.1f", " s"),
+                ep.format("%.1f", " s"), BenchTable.ratio(ec.median(), ep.median()));
+        List<Double> cEt = c.stream().filter(Crash::etcdLeader).map(Crash::seconds).toList();
+        List<Double> pEt = p.stream().filter(Crash::etcdLeader).map(Crash::seconds).toList();
+        List<Double> cNo = c.stream().filter(x -> !x.etcdLeader()).map(Crash::seconds).toList();
+        List<Double> pNo = p.stream().filter(x -> !x.etcdLeader()).map(Crash::seconds).toList();
+        t.row("runs where the crashed host also led etcd: time to write", Stats.of(cEt).format("%.1f", " s"),
+                Stats.of(pEt).format("%.1f", " s"), BenchTable.ratio(Stats.of(cEt).median(), Stats.of(pEt).median()));
+        t.row("runs where it did not: time to write", Stats.of(cNo).format("%.1f", " s"),
+                Stats.of(pNo).format("%.1f", " s"), BenchTable.ratio(Stats.of(cNo).median(), Stats.of(pNo).median()));
         t.row("runs where the crashed host also led etcd", String.valueOf(c.stream().filter(Crash::etcdLeader).count()),
                 String.valueOf(p.stream().filter(Crash::etcdLeader).count()), "");
         t.row("acknowledged writes lost (asynchronous; of all acknowledged)",
@@ -619,7 +656,11 @@ public final class Bench {
                 + "acknowledged write afterwards. The crashed host is started again and the cluster is healthy again "
                 + "before the next run; runs alternate between the two systems.");
         t.data.put("chef_backend_s", c.stream().map(Crash::seconds).toList().toString())
-                .put("patroni_s", p.stream().map(Crash::seconds).toList().toString());
+                .put("patroni_s", p.stream().map(Crash::seconds).toList().toString())
+                .put("chef_backend_elected_s", c.stream().map(Crash::elected).toList().toString())
+                .put("patroni_elected_s", p.stream().map(Crash::elected).toList().toString())
+                .put("chef_backend_etcd_leader", c.stream().map(Crash::etcdLeader).toList().toString())
+                .put("patroni_etcd_leader", p.stream().map(Crash::etcdLeader).toList().toString());
         return t;
     }
 
