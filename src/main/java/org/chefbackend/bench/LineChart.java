@@ -59,7 +59,11 @@ public final class LineChart {
         chart.getStyler().setChartBackgroundColor(Color.WHITE);
         chart.getStyler().setPlotBackgroundColor(Color.WHITE);
         chart.getStyler().setXAxisMin(0.0);
-        chart.getStyler().setXAxisMax((double) x.length);
+        double right = x.length;
+        for (Marker m : markers) {
+            right = Math.max(right, Math.ceil(m.x() - start) + 1);
+        }
+        chart.getStyler().setXAxisMax(right);
         double top = 1;
         for (double v : y) {
             top = Math.max(top, v);

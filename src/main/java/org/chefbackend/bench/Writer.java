@@ -22,8 +22,14 @@ public final class Writer implements AutoCloseable {
     public static final String TABLE = "bench_writes";
     private static final AtomicLong IDS = new AtomicLong(System.currentTimeMillis() * 1000);
 
-    /** One acknowledged write: its id and when the commit returned (seconds on {@link Procs#now()}'s clock). */
-    public record Ack(long id, double at) {
+    /**
+     * One acknowledged write: its id, when the commit returned and when the attempt was sent (seconds on
+     * {@link Procs#now()}'s clock).
+     */
+    public record Ack(long id, double at, double sent) {
+        public Ack(long id, double at) {
+            this(id, at, at);
+        }
     }
 
     private final HaCluster cluster;
@@ -60,6 +66,7 @@ public final class Writer implements AutoCloseable {
         while (running.get() && Procs.now() < deadline) {
             double next = Procs.now() + periodMs / 1000.0;
             long id = IDS.incrementAndGet();
+            double sent = Procs.now();
             try {
                 if (c == null) {
                     c = cluster.connect(cluster.proxy(), 1, 2);
@@ -69,7 +76,7 @@ public final class Writer implements AutoCloseable {
                 ps.executeUpdate();
                 double at = Procs.now();
                 synchronized (acks) {
-                    acks.add(new Ack(id, at));
+                    acks.add(new Ack(id, at, sent));
                 }
             } catch (SQLException e) {
                 failures.incrementAndGet();
@@ -109,10 +116,17 @@ public final class Writer implements AutoCloseable {
         return failures.get();
     }
 
-    /** The first acknowledgement at or after {@code t}, null when none (yet). */
+    /**
+     * The first acknowledgement of a write sent at or after {@code t}, null when none (yet). (A commit sent before a
+     * crash may still be acknowledged just after it: that is not a recovery.)
+     */
     public Ack firstAckAfter(double t) {
-        for (Ack a : acks()) {
-            if (a.at() >= t) {
+        return firstSentAfter(acks(), t);
+    }
+
+    static Ack firstSentAfter(List<Ack> acks, double t) {
+        for (Ack a : acks) {
+            if (a.sent() >= t) {
                 return a;
             }
         }

@@ -31,6 +31,15 @@ class BenchPartsTest {
     }
 
     @Test
+    void recoveryIsTheFirstWriteSentAfterTheCrashNotOneInFlight() {
+        List<Writer.Ack> acks = List.of(new Writer.Ack(1, 10.00, 9.99), new Writer.Ack(2, 10.04, 10.01),
+                new Writer.Ack(3, 21.0, 20.9));
+        // the crash at 10.02: write 2 was in flight (sent 10.01) and acknowledged after it
+        assertEquals(3, Writer.firstSentAfter(acks, 10.02).id());
+        assertEquals(null, Writer.firstSentAfter(acks, 21));
+    }
+
+    @Test
     void patroniTimingsKeepItsRuleForEveryTtl() {
         assertArrayEquals(new int[] {2, 4}, PatroniCluster.timings(10));
         assertArrayEquals(new int[] {6, 12}, PatroniCluster.timings(30));
