@@ -27,6 +27,7 @@ public final class ChefBackendCluster implements HaCluster {
     private final List<String> config;
     private Haproxy haproxy;
     private Secrets secrets;
+    private java.util.function.Function<String, Path> cgroupOf = a -> null;
 
     /**
      * @param extraConfig chef-backend.rb lines every node gets (TTL, etcd timings, synchronous mode, ...)
@@ -37,6 +38,15 @@ public final class ChefBackendCluster implements HaCluster {
         this.addresses = List.copyOf(addresses);
         this.proxyAddress = proxyAddress;
         this.config = List.copyOf(extraConfig);
+    }
+
+    /**
+     * From now on every command of node i runs inside {@code cgroupOf.apply(address i)} (null: none), and so does
+     * everything it starts (the agent and its services): what {@link org.chefbackend.chaos.LoopbackNet} partitions need.
+     */
+    public ChefBackendCluster inCgroups(java.util.function.Function<String, Path> cgroupOf) {
+        this.cgroupOf = cgroupOf;
+        return this;
     }
 
     /** chef-backend.rb lines for a leader TTL and etcd timings (the same ones Patroni's etcd gets). */
@@ -101,7 +111,7 @@ public final class ChefBackendCluster implements HaCluster {
         return "cb" + (i + 1);
     }
 
-    Path nodeRoot(int i) {
+    public Path nodeRoot(int i) {
         return root.resolve("n" + (i + 1));
     }
 
@@ -112,10 +122,11 @@ public final class ChefBackendCluster implements HaCluster {
     public Procs.Result ctl(int i, Duration timeout, String... args) {
         List<String> cmd = new ArrayList<>(List.of(repo.resolve("bin/chef-backend-ctl").toString()));
         cmd.addAll(List.of(args));
-        return Procs.run(timeout, Map.of("CHEF_BACKEND_ROOT", nodeRoot(i).toString()), cmd);
+        return Procs.run(timeout, Map.of("CHEF_BACKEND_ROOT", nodeRoot(i).toString()),
+                org.chefbackend.chaos.LoopbackNet.inCgroup(cgroupOf.apply(addresses.get(i)), cmd));
     }
 
-    void writeConfig(int i) throws IOException {
+    public void writeConfig(int i) throws IOException {
         Path n = nodeRoot(i);
         Files.createDirectories(n.resolve("etc/chef-backend"));
         StringBuilder rb = new StringBuilder().append("publish_address '").append(addresses.get(i)).append("'\n")

@@ -30,7 +30,7 @@ public final class Procs {
     }
 
     public record Result(int code, String out, String err, double seconds) {
-        String all() {
+        public String all() {
             return (out + "\n" + err).trim();
         }
     }

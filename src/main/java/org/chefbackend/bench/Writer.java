@@ -158,7 +158,12 @@ public final class Writer implements AutoCloseable {
 
     /** Acknowledged ids that the cluster (through HAProxy) does not have. */
     public static List<Long> missing(HaCluster cluster, List<Long> ids) throws SQLException {
-        try (Connection c = cluster.connect(cluster.proxy(), 5, 60);
+        return missing(cluster, cluster.proxy(), ids);
+    }
+
+    /** Acknowledged ids that the PostgreSQL on {@code host} (a node directly, or HAProxy) does not have. */
+    public static List<Long> missing(HaCluster cluster, String host, List<Long> ids) throws SQLException {
+        try (Connection c = cluster.connect(host, 5, 60);
                 PreparedStatement ps = c.prepareStatement("select id from " + TABLE + " where id = any(?)")) {
             Array arr = c.createArrayOf("bigint", ids.toArray(new Long[0]));
             ps.setArray(1, arr);

@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
-import org.chefbackend.testing.LoopbackPartition;
+import org.chefbackend.chaos.LoopbackNet;
 import org.chefbackend.testing.TestCluster;
 import org.chefbackend.testing.TestNode;
 import org.junit.jupiter.api.AfterAll;
@@ -34,13 +34,13 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PartitionIT {
     static final List<String> HOSTS = List.of("127.0.0.51", "127.0.0.52", "127.0.0.53");
-    LoopbackPartition net;
+    LoopbackNet net;
     TestCluster cluster;
     String isolated;
 
     @BeforeAll
     void build() throws Exception {
-        net = LoopbackPartition.create("cbitpart", HOSTS);
+        net = LoopbackNet.create("cbitpart", HOSTS);
         cluster = TestCluster.create(HOSTS, Path.of("/tmp/cbit/part"), net::cgroup, FailoverIT.FAST);
     }
 

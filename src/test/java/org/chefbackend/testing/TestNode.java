@@ -30,7 +30,7 @@ public final class TestNode {
     public final String address;
     public final Path root;
     public final String name;
-    /** The cgroup every process of this node starts in ({@link LoopbackPartition}), null for none. */
+    /** The cgroup every process of this node starts in ({@link org.chefbackend.chaos.LoopbackNet}), null for none. */
     private volatile Path hostCgroup;
 
     public record Run(int code, String out, String err) {
@@ -86,14 +86,10 @@ public final class TestNode {
     }
 
     public Run ctl(Map<String, String> env, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        Path cg = hostCgroup;
-        if (cg != null) {
-            // join the host's cgroup before exec: the agent and its services inherit it
-            cmd.addAll(List.of("bash", "-c", "echo $$ > " + cg.resolve("cgroup.procs") + " && exec \"$@\"", "_"));
-        }
-        cmd.add(REPO.resolve("bin/chef-backend-ctl").toString());
-        cmd.addAll(List.of(args));
+        List<String> ctl = new ArrayList<>(List.of(REPO.resolve("bin/chef-backend-ctl").toString()));
+        ctl.addAll(List.of(args));
+        // join the host's cgroup before exec: the agent and its services inherit it
+        List<String> cmd = org.chefbackend.chaos.LoopbackNet.inCgroup(hostCgroup, ctl);
         Path out = Files.createTempFile("ctl", ".out");
         Path err = Files.createTempFile("ctl", ".err");
         try {

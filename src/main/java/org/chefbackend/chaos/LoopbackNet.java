@@ -1,4 +1,4 @@
-package org.chefbackend.testing;
+package org.chefbackend.chaos;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,15 +16,15 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Set up before the hosts' processes start: conntrack does not re-translate connections that already exist.
  */
-public final class LoopbackPartition implements AutoCloseable {
-    static final Path CGROUP2 = Path.of("/sys/fs/cgroup/unified");
+public final class LoopbackNet implements AutoCloseable {
+    public static final Path CGROUP2 = Path.of("/sys/fs/cgroup/unified");
 
     private final String tag;
     private final List<String> hosts;
     private final String natChain;
     private final String dropChain;
 
-    private LoopbackPartition(String tag, List<String> hosts) {
+    private LoopbackNet(String tag, List<String> hosts) {
         this.tag = tag;
         this.hosts = List.copyOf(hosts);
         this.natChain = tag.toUpperCase(java.util.Locale.ROOT) + "_NAT";
@@ -32,8 +32,8 @@ public final class LoopbackPartition implements AutoCloseable {
     }
 
     /** One cgroup and one SNAT rule per host address. */
-    public static LoopbackPartition create(String tag, List<String> hosts) throws IOException {
-        LoopbackPartition p = new LoopbackPartition(tag, hosts);
+    public static LoopbackNet create(String tag, List<String> hosts) throws IOException {
+        LoopbackNet p = new LoopbackNet(tag, hosts);
         p.close(); // leftovers of an earlier run
         try {
             for (String h : hosts) {
@@ -70,6 +70,24 @@ public final class LoopbackPartition implements AutoCloseable {
                 cut(address, other);
             }
         }
+    }
+
+    /** Drops traffic from {@code from} to {@code to} only (an asymmetric partition: the other way still flows). */
+    public void cutOneWay(String from, String to) throws IOException {
+        iptables("-A", dropChain, "-s", from, "-d", to, "-j", "DROP");
+    }
+
+    /**
+     * The command prefix that runs {@code command} inside {@code cgroup} (the shell joins it, then execs the command, so
+     * the command and everything it starts belong to the host). {@code cgroup} null: the command unchanged.
+     */
+    public static List<String> inCgroup(Path cgroup, List<String> command) {
+        List<String> cmd = new ArrayList<>();
+        if (cgroup != null) {
+            cmd.addAll(List.of("bash", "-c", "echo $$ > " + cgroup.resolve("cgroup.procs") + " && exec \"$@\"", "_"));
+        }
+        cmd.addAll(command);
+        return cmd;
     }
 
     /** Drops traffic between two hosts, both ways. */
