@@ -1,0 +1,783 @@
+package org.chefbackend.chaos;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.chefbackend.bench.ChefBackendCluster;
+import org.chefbackend.bench.Procs;
+import org.chefbackend.bench.Writer;
+
+/**
+ * The fault-injection harness ({@code bin/chaos}): a 3-node chef-backend cluster behind a real HAProxy, a writer
+ * through HAProxy (one unique-id insert per transaction, every acknowledgement logged with its time) and a leader
+ * watch (every node's {@code /leader} every 100 ms) while a nemesis acts; then the checker. Each nemesis first proves
+ * it took effect with a probe that must now fail. Results go to {@code docs/results/chaos.json}, the chaos section of
+ * {@code docs/RESULTS.md} and one plot per fault ({@link ChaosReport}).
+ */
+public final class Chaos implements AutoCloseable {
+    static final ObjectMapper JSON = new ObjectMapper();
+    /** In priority order; "control" is the asynchronous/synchronous negative control of the loss checker. */
+    public static final List<String> FAULTS = List.of("host-crash", "agent-freeze", "partition", "pg-crash",
+            "search-crash", "etcd-crash", "control", "pg-agent-freeze", "bridge-partition", "graceful-stop");
+    static final String DEPOSED_TABLE = "chaos_deposed";
+    private static final AtomicLong PROBE_IDS = new AtomicLong(System.currentTimeMillis() * 1000 + 500_000_000L);
+
+    /** The harness's options (bin/chaos --help). */
+    public record Options(int runs, int ttl, boolean synchronous, Path root, List<String> addresses, String proxy,
+            Path report, Path json, Path plots) {
+    }
+
+    final Path repo;
+    final Options opt;
+    LoopbackNet net;
+    ChefBackendCluster cb;
+    boolean syncOn;
+    final List<Outcome> outcomes = new ArrayList<>();
+
+    public Chaos(Path repo, Options opt) {
+        this.repo = repo;
+        this.opt = opt;
+    }
+
+    /** chef-backend.rb lines: the TTL and fast etcd/health timings (FailoverIT's), asynchronous to start with. */
+    List<String> settings() {
+        List<String> l = new ArrayList<>(ChefBackendCluster.settings(opt.ttl(), 100, 1000, false));
+        l.addAll(List.of("leaderl.health_check.interval_seconds = 1", "leaderl.status_post_update_interval_seconds = 2"));
+        return l;
+    }
+
+    public void setUp() throws Exception {
+        net = LoopbackNet.create("chaos", opt.addresses());
+        cb = new ChefBackendCluster(repo, opt.root(), opt.addresses(), opt.proxy(), settings()).inCgroups(net::cgroup);
+        String problem = cb.configProblem();
+        if (problem != null) {
+            throw new IllegalStateException("configuration rejected: " + problem);
+        }
+        log("building a 3-node cluster on %s (HAProxy %s:5432), TTL %d s", opt.addresses(), opt.proxy(), opt.ttl());
+        double t = Procs.now();
+        cb.coldStart();
+        Writer.createTable(cb);
+        try (Connection c = cb.connect(cb.proxy(), 5, 30); Statement st = c.createStatement()) {
+            st.execute("create table if not exists " + DEPOSED_TABLE + " (id bigint primary key, at timestamptz default now())");
+        }
+        log("cluster healthy after %.0f s", Procs.now() - t);
+    }
+
+    /** Runs the faults asked for (in {@link #FAULTS} order), {@code runs} times each; returns the outcomes. */
+    public List<Outcome> run(Set<String> faults) throws Exception {
+        if (faults.contains("control")) {
+            outcomes.add(control(false, 1));
+            setSynchronous(true);
+            for (int r = 1; r <= opt.runs(); r++) {
+                outcomes.add(control(true, r));
+            }
+        }
+        setSynchronous(opt.synchronous());
+        for (String f : FAULTS) {
+            if (!faults.contains(f) || f.equals("control")) {
+                continue;
+            }
+            for (int r = 1; r <= opt.runs(); r++) {
+                outcomes.add(scenario(f, r));
+            }
+        }
+        return outcomes;
+    }
+
+    static void log(String fmt, Object... args) {
+        System.out.println(String.format(Locale.ROOT, "[chaos %tT] ", System.currentTimeMillis())
+                + String.format(Locale.ROOT, fmt, args));
+    }
+
+    String addr(int i) {
+        return opt.addresses().get(i);
+    }
+
+    // ---- synchronous mode ------------------------------------------------------------------------------------
+
+    /** Switches leaderl.synchronous_mode on every node (chef-backend.rb + reconfigure), as an operator would. */
+    void setSynchronous(boolean on) throws Exception {
+        if (on == syncOn) {
+            return;
+        }
+        for (int i = 0; i < opt.addresses().size(); i++) {
+            Files.writeString(cb.nodeRoot(i).resolve("etc/chef-backend/chef-backend.rb"),
+                    "leaderl.synchronous_mode " + on + "\n", StandardOpenOption.APPEND);
+            Procs.Result r = cb.ctl(i, Duration.ofSeconds(180), "reconfigure");
+            if (r.code() != 0) {
+                throw new IllegalStateException("reconfigure " + cb.nodeName(i) + ": " + r.all());
+            }
+        }
+        syncOn = on;
+        if (on && !Procs.waitUntil(Duration.ofSeconds(180), () -> syncStandby() != null)) {
+            throw new IllegalStateException("synchronous mode on, but no synchronous standby within 180 s");
+        }
+        log("synchronous mode %s", on ? "on (standby " + syncStandby() + ")" : "off");
+    }
+
+    /** The application_name of the leader's synchronous standby, null when none. */
+    String syncStandby() {
+        int l = cb.leader();
+        if (l < 0) {
+            return null;
+        }
+        try (Connection c = cb.connect(addr(l), 2, 5); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("select application_name from pg_stat_replication where sync_state = 'sync'")) {
+            return rs.next() ? rs.getString(1) : null;
+        } catch (SQLException e) {
+            return null;
+        }
+    }
+
+    // ---- nemeses -----------------------------------------------------------------------------------------------
+
+    /** A fault in effect; {@link #release} ends it (thaw, heal, restart: what the world does, not an operator). */
+    interface Fault {
+        String describe();
+
+        void release() throws Exception;
+    }
+
+    static final class NotEffective extends Exception {
+        NotEffective(String m) {
+            super(m);
+        }
+    }
+
+    /** Pid of one of node i's services as its agent reports it (0 when unknown). */
+    long servicePid(int i, String service) {
+        String body = Procs.httpGet("http://" + addr(i) + ":7331/status");
+        if (body == null) {
+            return 0;
+        }
+        try {
+            for (JsonNode s : JSON.readTree(body).path("services")) {
+                if (s.path("name").asText().equals(service)) {
+                    return s.path("pid").asLong();
+                }
+            }
+        } catch (Exception e) {
+            return 0;
+        }
+        return 0;
+    }
+
+    List<Long> postgresProcesses(int i) {
+        String backend = "postgres: " + cb.nodeName(i) + ":";
+        return cb.hostProcesses(i).stream().filter(p -> {
+            String c = Procs.cmdline(p);
+            return c.startsWith(backend) || c.matches("^\\S*/postgres( .*)?$");
+        }).toList();
+    }
+
+    static void signal(List<Long> pids, String sig) {
+        List<String> cmd = new ArrayList<>(List.of("kill", "-" + sig));
+        pids.forEach(p -> cmd.add(String.valueOf(p)));
+        Procs.run(Duration.ofSeconds(10), Map.of(), cmd);
+    }
+
+    /** True when a fresh connection to PostgreSQL on {@code host} answers {@code select 1} within ~2 s. */
+    boolean pgAnswers(String host) {
+        try (Connection c = cb.connect(host, 1, 2); Statement st = c.createStatement()) {
+            st.execute("select 1");
+            return true;
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    Fault inject(String fault, int l) throws Exception {
+        String a = addr(l);
+        switch (fault) {
+            case "host-crash" -> {
+                List<Long> pids = cb.hostProcesses(l);
+                Procs.kill9(pids);
+                if (!Procs.waitUntil(Duration.ofSeconds(10), () -> pids.stream().noneMatch(Procs::alive) && !Procs.open(a, 5432)
+                        && !Procs.open(a, 2379) && !Procs.open(a, 7331))) {
+                    throw new NotEffective("host " + a + " still has live processes or open ports after kill -9");
+                }
+                return fault("kill -9 of " + pids.size() + " processes of " + cb.nodeName(l), () -> cb.restartHost(l));
+            }
+            case "agent-freeze", "pg-agent-freeze" -> {
+                List<Long> pids = new ArrayList<>(cb.agentProcesses(l).subList(0, 1)); // the agent JVM, not its watchdog
+                if (fault.equals("pg-agent-freeze")) {
+                    pids.addAll(postgresProcesses(l));
+                }
+                signal(pids, "STOP");
+                boolean frozen = Procs.waitUntil(Duration.ofSeconds(5), () -> Procs.httpStatus("http://" + a + ":7331/status") == -1
+                        && (fault.equals("agent-freeze") || !pgAnswers(a)));
+                if (!frozen) {
+                    signal(pids, "CONT");
+                    throw new NotEffective("the agent (or PostgreSQL) of " + a + " still answers after SIGSTOP");
+                }
+                return fault("SIGSTOP of " + pids.size() + " processes of " + cb.nodeName(l), () -> signal(pids, "CONT"));
+            }
+            case "partition", "bridge-partition" -> {
+                List<String> others = new ArrayList<>(opt.addresses());
+                others.remove(a);
+                if (fault.equals("partition")) {
+                    net.isolate(a);
+                } else {
+                    net.cut(a, others.get(0)); // the leader loses one follower; the other still sees both
+                    others = List.of(others.get(0));
+                }
+                for (String o : others) {
+                    if (net.reaches(a, o, 2379) || net.reaches(o, a, 5432)) {
+                        net.heal();
+                        throw new NotEffective(a + " still reaches " + o + " (or is reached) after the cut");
+                    }
+                }
+                return fault((fault.equals("partition") ? "leader isolated from both" : "leader cut from " + others.get(0)),
+                        net::heal);
+            }
+            case "pg-crash" -> {
+                // a session opened before the crash must fail after it
+                Connection before = cb.connect(a, 2, 5);
+                try {
+                    List<Long> pids = postgresProcesses(l);
+                    Procs.kill9(pids);
+                    boolean dead = Procs.waitUntil(Duration.ofSeconds(5), () -> pids.stream().noneMatch(Procs::alive));
+                    try (Statement st = before.createStatement()) {
+                        st.execute("select 1");
+                        throw new NotEffective("a session on " + a + " still answers after kill -9 of PostgreSQL");
+                    } catch (SQLException expected) {
+                        // the probe fails: PostgreSQL is gone
+                    }
+                    if (!dead) {
+                        throw new NotEffective("PostgreSQL processes of " + a + " survive kill -9");
+                    }
+                    return fault("kill -9 of PostgreSQL (" + pids.size() + " processes) on " + cb.nodeName(l), () -> { });
+                } finally {
+                    try {
+                        before.close();
+                    } catch (SQLException ignored) {
+                        // broken by the crash
+                    }
+                }
+            }
+            case "search-crash", "etcd-crash" -> {
+                String service = fault.equals("search-crash") ? "elasticsearch" : "etcd";
+                int port = fault.equals("search-crash") ? 9200 : 2379;
+                long pid = servicePid(l, service);
+                if (pid <= 0) {
+                    throw new NotEffective("the agent of " + a + " reports no pid for " + service);
+                }
+                List<Long> pids = new ArrayList<>(List.of(pid));
+                ProcessHandle.of(pid).ifPresent(h -> h.descendants().forEach(d -> pids.add(d.pid())));
+                Procs.kill9(pids);
+                if (!Procs.waitUntil(Duration.ofSeconds(5), () -> pids.stream().noneMatch(Procs::alive))) {
+                    throw new NotEffective(service + " of " + a + " survives kill -9");
+                }
+                if (Procs.open(a, port) && servicePid(l, service) == pid) {
+                    throw new NotEffective(service + " of " + a + " still listens on " + port);
+                }
+                return fault("kill -9 of " + service + " on " + cb.nodeName(l), () -> { });
+            }
+            case "graceful-stop" -> {
+                Procs.Result r = cb.ctl(l, Duration.ofSeconds(180), "stop");
+                if (r.code() != 0 || Procs.open(a, 5432)) {
+                    throw new NotEffective("chef-backend-ctl stop on " + a + ": exit " + r.code() + " " + r.all());
+                }
+                return fault("chef-backend-ctl stop on " + cb.nodeName(l), () -> {
+                    Procs.Result s = cb.ctl(l, Duration.ofSeconds(300), "start");
+                    if (s.code() != 0) {
+                        throw new IllegalStateException("start " + cb.nodeName(l) + ": " + s.all());
+                    }
+                });
+            }
+            default -> throw new IllegalArgumentException("unknown fault " + fault);
+        }
+    }
+
+    interface Action {
+        void run() throws Exception;
+    }
+
+    static Fault fault(String what, Action release) {
+        return new Fault() {
+            @Override
+            public String describe() {
+                return what;
+            }
+
+            @Override
+            public void release() throws Exception {
+                release.run();
+            }
+        };
+    }
+
+    // ---- the deposed-leader probe --------------------------------------------------------------------------------
+
+    /**
+     * Once another node answers 200 on /leader, inserts directly (not through HAProxy) on the old leader every
+     * 200 ms until it is a standby again (pg_is_in_recovery), leads again, or the probe is stopped; every insert it
+     * acknowledges is a write accepted by a deposed leader.
+     */
+    final class DeposedProbe implements AutoCloseable {
+        final int old;
+        final LeaderWatch watch;
+        final AtomicBoolean running = new AtomicBoolean(true);
+        final List<Double> accepted = new ArrayList<>();
+        final AtomicLong attempts = new AtomicLong();
+        volatile String end = "probe stopped before the old leader rejoined";
+        final Thread thread;
+
+        DeposedProbe(int old, LeaderWatch watch) {
+            this.old = old;
+            this.watch = watch;
+            this.thread = new Thread(this::loop, "chaos-deposed-probe");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        void loop() {
+            double deadline = Procs.now() + 600;
+            boolean deposed = false;
+            while (running.get() && Procs.now() < deadline) {
+                int now = watch.current();
+                if (!deposed && now >= 0 && now != old) {
+                    deposed = true;
+                }
+                if (deposed) {
+                    if (now == old) {
+                        end = "the old leader was elected again";
+                        return;
+                    }
+                    attempts.incrementAndGet();
+                    try (Connection c = cb.connect(addr(old), 1, 2); Statement st = c.createStatement()) {
+                        try (ResultSet rs = st.executeQuery("select pg_is_in_recovery()")) {
+                            if (rs.next() && rs.getBoolean(1)) {
+                                end = "the old leader is a standby again";
+                                return;
+                            }
+                        }
+                        try (PreparedStatement ps = c.prepareStatement("insert into " + DEPOSED_TABLE + " (id) values (?)")) {
+                            ps.setLong(1, PROBE_IDS.incrementAndGet());
+                            ps.executeUpdate();
+                            synchronized (accepted) {
+                                accepted.add(Procs.now());
+                            }
+                        }
+                    } catch (SQLException e) {
+                        // refused, down, read-only or blocked past the timeout: not accepted
+                    }
+                }
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+
+        List<Double> accepted() {
+            synchronized (accepted) {
+                return List.copyOf(accepted);
+            }
+        }
+
+        /** Waits (bounded) for the probe to see the old leader rejoin or lead again. */
+        void awaitEnd(Duration limit) throws InterruptedException {
+            thread.join(limit.toMillis());
+        }
+
+        @Override
+        public void close() {
+            running.set(false);
+            try {
+                thread.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    // ---- one run -----------------------------------------------------------------------------------------------
+
+    /** The checker's verdict on one run. Times in seconds; NaN when not reached. */
+    public record Outcome(String fault, int run, boolean synchronous, String oldLeader, String newLeader, String what,
+            int acked, int lost, int deposedWrites, String deposedEnd, int doubleLeaderSweeps, int sweeps,
+            double recovery, double newLeaderAfter, boolean healed, double healSeconds, String error,
+            List<Double> ackTimes, double t0, double released, double healedAt, List<Double> leaderChanges) {
+        boolean failedOver() {
+            return newLeader != null && !newLeader.equals(oldLeader);
+        }
+    }
+
+    Outcome scenario(String fault, int run) {
+        log("--- %s run %d (%s)", fault, run, syncOn ? "synchronous" : "asynchronous");
+        if (!cb.waitHealthy(Duration.ofSeconds(300))) {
+            return failed(fault, run, "cluster not healthy before the run");
+        }
+        int l = cb.leader();
+        LeaderWatch watch = LeaderWatch.start(opt.addresses(), 900);
+        Writer w = Writer.start(cb, 50, 900);
+        DeposedProbe probe = null;
+        Fault f = null;
+        double t0 = Double.NaN;
+        double released = Double.NaN;
+        try {
+            if (!Procs.waitUntil(Duration.ofSeconds(30), () -> w.acks().size() >= 20)) {
+                return failed(fault, run, "the writer got fewer than 20 acknowledgements through HAProxy in 30 s");
+            }
+            Procs.sleep(1000);
+            t0 = Procs.now();
+            probe = new DeposedProbe(l, watch);
+            try {
+                f = inject(fault, l);
+            } catch (NotEffective e) {
+                return failed(fault, run, "the fault did not take effect: " + e.getMessage());
+            }
+            double effective = Procs.now();
+            log("%s in effect after %.2f s (probe failed as it must)", f.describe(), effective - t0);
+            boolean recovered = Procs.waitUntil(Duration.ofSeconds(180), () -> w.firstAckAfter(effective) != null);
+            Procs.sleep(2000);
+            released = Procs.now();
+            Fault toRelease = f;
+            f = null;
+            toRelease.release();
+            double relDone = Procs.now();
+            boolean healed = cb.waitHealthy(Duration.ofSeconds(240));
+            double healedAt = healed ? Procs.now() : Double.NaN;
+            probe.awaitEnd(Duration.ofSeconds(30));
+            Procs.sleep(2000);
+            w.close();
+            watch.close();
+            probe.close();
+            List<Writer.Ack> acks = w.acks();
+            double recovery = recovered ? Writer.maxGap(acks, t0, w.firstAckAfter(effective).at()) : Double.NaN;
+            List<LeaderWatch.Sweep> sweeps = watch.sweeps();
+            LeaderWatch.Sweep other = LeaderWatch.firstOtherLeader(sweeps, t0, l);
+            int finalLeader = cb.leader();
+            List<Long> lost = lostOn(finalLeader, acks);
+            Outcome o = new Outcome(fault, run, syncOn, cb.nodeName(l), finalLeader < 0 ? null : cb.nodeName(finalLeader),
+                    f == null ? toRelease.describe() : "", acks.size(), lost == null ? -1 : lost.size(),
+                    probe.accepted().size(), probe.end, LeaderWatch.doubleLeaders(sweeps).size(), sweeps.size(), recovery,
+                    other == null ? Double.NaN : other.at() - t0, healed, healed ? healedAt - relDone : Double.NaN,
+                    lost == null ? "no leader to read the acknowledged writes back from" : null,
+                    acks.stream().map(Writer.Ack::at).toList(), t0, released, healedAt,
+                    LeaderWatch.changes(sweeps).stream().map(LeaderWatch.Sweep::at).toList());
+            report(o);
+            return o;
+        } catch (Exception e) {
+            return failed(fault, run, e.getClass().getSimpleName() + ": " + e.getMessage());
+        } finally {
+            if (f != null) {
+                try {
+                    f.release();
+                } catch (Exception e) {
+                    log("releasing %s failed: %s", fault, e.getMessage());
+                }
+            }
+            if (probe != null) {
+                probe.close();
+            }
+            w.close();
+            watch.close();
+        }
+    }
+
+    /** Acknowledged ids missing on the PostgreSQL of node {@code leader}, read directly; null when no leader. */
+    List<Long> lostOn(int leader, List<Writer.Ack> acks) throws SQLException {
+        if (leader < 0) {
+            return null;
+        }
+        List<Long> ids = new ArrayList<>(acks.stream().map(Writer.Ack::id).toList());
+        long never = -PROBE_IDS.incrementAndGet();
+        ids.add(never);
+        List<Long> gone = new ArrayList<>(Writer.missing(cb, addr(leader), ids));
+        if (!gone.remove(Long.valueOf(never))) {
+            throw new IllegalStateException("loss checker broken: a never-written id was reported present");
+        }
+        return gone;
+    }
+
+    Outcome failed(String fault, int run, String why) {
+        log("%s run %d FAILED: %s", fault, run, why);
+        return new Outcome(fault, run, syncOn, null, null, "", 0, -1, -1, "", -1, 0, Double.NaN, Double.NaN, false,
+                Double.NaN, why, List.of(), Double.NaN, Double.NaN, Double.NaN, List.of());
+    }
+
+    static void report(Outcome o) {
+        log("%s run %d: %s; %s → %s; %d acked, %d lost, %d written on the deposed leader (%s), %d double-leader sweeps "
+                + "of %d, write outage %.2f s, new leader after %.2f s, healed %s%s", o.fault(), o.run(), o.what(),
+                o.oldLeader(), o.newLeader(), o.acked(), o.lost(), o.deposedWrites(), o.deposedEnd(),
+                o.doubleLeaderSweeps(), o.sweeps(), o.recovery(), o.newLeaderAfter(), o.healed(),
+                o.healed() ? String.format(Locale.ROOT, " (%.0f s after release)", o.healSeconds()) : "");
+    }
+
+    // ---- the negative control ------------------------------------------------------------------------------------
+
+    long walReceiver(int i) {
+        String name = "postgres: " + cb.nodeName(i) + ": walreceiver";
+        return cb.hostProcesses(i).stream().filter(p -> Procs.cmdline(p).startsWith(name)).findFirst().orElse(0L);
+    }
+
+    /**
+     * The loss checker's negative control (SynchronousModeIT's technique): the third node's failover is off, so the
+     * follower {@code F} is the only candidate; F's WAL receiver is frozen; writes go on; the leader host is killed and
+     * the frozen receiver SIGKILLed (a thaw would read WAL already in its socket). Asynchronous: nobody is elected
+     * (F is behind the recorded history), the operator promotes F and acknowledged writes are lost. Synchronous:
+     * commits block during the freeze, F (the synchronous standby) is elected and nothing is lost.
+     */
+    Outcome control(boolean sync, int run) {
+        String name = "control-" + (sync ? "sync" : "async");
+        log("--- %s run %d", name, run);
+        if (!cb.waitHealthy(Duration.ofSeconds(300))) {
+            return failed(name, run, "cluster not healthy before the run");
+        }
+        int l = cb.leader();
+        int follower = -1;
+        int never = -1;
+        String standby = sync ? syncStandby() : null;
+        for (int i = 0; i < 3; i++) {
+            if (i != l) {
+                if (follower < 0 && (standby == null || standby.equals(cb.nodeName(i)))) {
+                    follower = i;
+                } else {
+                    never = i;
+                }
+            }
+        }
+        if (follower < 0 || never < 0) {
+            return failed(name, run, "no follower/third node (synchronous standby " + standby + ")");
+        }
+        int f = follower;
+        LeaderWatch watch = LeaderWatch.start(opt.addresses(), 900);
+        Writer w = Writer.start(cb, 50, 900);
+        long receiver = 0;
+        boolean crashed = false;
+        try {
+            Procs.Result off = cb.ctl(never, Duration.ofSeconds(60), "set-node-failover", "off");
+            if (off.code() != 0) {
+                return failed(name, run, "set-node-failover off: " + off.all());
+            }
+            if (sync && !Procs.waitUntil(Duration.ofSeconds(60), () -> cb.nodeName(f).equals(syncStandby()))) {
+                return failed(name, run, "the synchronous standby is not " + cb.nodeName(f));
+            }
+            if (!Procs.waitUntil(Duration.ofSeconds(30), () -> w.acks().size() >= 20)) {
+                return failed(name, run, "the writer got fewer than 20 acknowledgements in 30 s");
+            }
+            receiver = walReceiver(f);
+            if (receiver <= 0) {
+                return failed(name, run, "no WAL receiver on " + cb.nodeName(f));
+            }
+            double t0 = Procs.now();
+            signal(List.of(receiver), "STOP");
+            int before = w.acks().size();
+            Procs.sleep(4000);
+            int during = w.acks().size() - before;
+            // the probe: asynchronous commits go on without the frozen follower; synchronous ones must block
+            if (sync ? during > 2 : during < 20) {
+                return failed(name, run, "the freeze did not take effect: " + during + " commits acknowledged in 4 s");
+            }
+            List<Long> host = cb.hostProcesses(l);
+            Procs.kill9(host);
+            crashed = true;
+            signal(List.of(receiver), "KILL");
+            receiver = 0;
+            if (!Procs.waitUntil(Duration.ofSeconds(10), () -> host.stream().noneMatch(Procs::alive))) {
+                return failed(name, run, "the leader host survives kill -9");
+            }
+            String what;
+            if (sync) {
+                what = "sync standby frozen, leader host killed";
+                if (!Procs.waitUntil(Duration.ofSeconds(90), () -> cb.leader() == f)) {
+                    return failed(name, run, "the synchronous standby was not elected within 90 s");
+                }
+            } else {
+                boolean elected = Procs.waitUntil(Duration.ofSeconds(3L * opt.ttl()), () -> cb.leader() >= 0);
+                what = "follower frozen, leader host killed, " + (elected ? "a leader was elected by itself (!)"
+                        : "no automatic election; operator: promote " + cb.nodeName(f));
+                if (!elected) {
+                    Procs.Result p = cb.ctl(f, Duration.ofSeconds(180), "promote", cb.nodeName(f));
+                    if (p.code() != 0 || !Procs.waitUntil(Duration.ofSeconds(90), () -> cb.leader() == f)) {
+                        return failed(name, run, "promote " + cb.nodeName(f) + ": " + p.all());
+                    }
+                }
+            }
+            double firstAfter = Procs.now();
+            Procs.waitUntil(Duration.ofSeconds(30), () -> w.firstAckAfter(firstAfter) != null);
+            Procs.sleep(1000);
+            w.close();
+            watch.close();
+            List<Writer.Ack> acks = w.acks();
+            int leaderNow = cb.leader();
+            List<Long> lost = lostOn(leaderNow, acks);
+            List<LeaderWatch.Sweep> sweeps = watch.sweeps();
+            LeaderWatch.Sweep other = LeaderWatch.firstOtherLeader(sweeps, t0, l);
+            double released = Procs.now();
+            cb.restartHost(l);
+            cb.ctl(never, Duration.ofSeconds(60), "set-node-failover", "on");
+            boolean healed = cb.waitHealthy(Duration.ofSeconds(300));
+            Outcome o = new Outcome(name, run, sync, cb.nodeName(l), leaderNow < 0 ? null : cb.nodeName(leaderNow), what,
+                    acks.size(), lost == null ? -1 : lost.size(), 0, "the old host was dead until restarted",
+                    LeaderWatch.doubleLeaders(sweeps).size(), sweeps.size(),
+                    Writer.maxGap(acks, t0, Procs.now()), other == null ? Double.NaN : other.at() - t0, healed,
+                    healed ? Procs.now() - released : Double.NaN, null, acks.stream().map(Writer.Ack::at).toList(), t0,
+                    released, healed ? Procs.now() : Double.NaN,
+                    LeaderWatch.changes(sweeps).stream().map(LeaderWatch.Sweep::at).toList());
+            report(o);
+            crashed = false;
+            return o;
+        } catch (Exception e) {
+            return failed(name, run, e.getClass().getSimpleName() + ": " + e.getMessage());
+        } finally {
+            if (receiver > 0) {
+                signal(List.of(receiver), "KILL");
+            }
+            w.close();
+            watch.close();
+            if (crashed) {
+                try {
+                    cb.restartHost(l);
+                } catch (Exception e) {
+                    log("restarting %s failed: %s", cb.nodeName(l), e.getMessage());
+                }
+            }
+            cb.ctl(never, Duration.ofSeconds(60), "set-node-failover", "on");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (cb != null) {
+            cb.close();
+        }
+        if (net != null) {
+            net.close();
+        }
+    }
+
+    // ---- command line ----------------------------------------------------------------------------------------------
+
+    static final String USAGE = """
+            usage: bin/chaos FAULT[,FAULT...]|all|ci|report [--runs N] [--ttl S] [--mode sync|async]
+              Builds a 3-node chef-backend cluster (127.0.0.101-103, HAProxy on 127.0.0.100:5432, roots under
+              /tmp/cbit-chaos), runs a writer through HAProxy while each fault acts, checks, and writes the chaos
+              section of docs/RESULTS.md, docs/results/chaos.json and docs/results/chaos-FAULT.png.
+              faults, in priority order: %s
+                host-crash        kill -9 of every process of the leader's host (etcd member included); restarted after
+                agent-freeze      SIGSTOP of the leader's agent JVM; SIGCONT after the writes recovered
+                partition         the leader cut from both other hosts (iptables on loopback, per-host cgroups)
+                pg-crash          kill -9 of the leader's PostgreSQL (the agent lives)
+                search-crash      kill -9 of the leader's OpenSearch
+                etcd-crash        kill -9 of the leader's etcd
+                control           negative control of the loss checker: a frozen WAL receiver, then a host crash,
+                                  once asynchronous (loses writes) and N times synchronous (loses none)
+                pg-agent-freeze   SIGSTOP of the leader's PostgreSQL and agent
+                bridge-partition  the leader cut from one follower only
+                graceful-stop     chef-backend-ctl stop on the leader (hand-over)
+              all: every fault; ci: host-crash,agent-freeze,partition,control with --runs 1
+              --runs N (1)  --ttl S (5; etcd heartbeat 100 ms, election 1000 ms)  --mode sync|async (sync: the faults
+              other than control run with leaderl.synchronous_mode true)
+              report: only regenerate the report from docs/results/chaos.json
+            """.formatted(String.join(", ", FAULTS));
+
+    public static void main(String[] args) {
+        java.util.logging.Logger.getLogger("org.postgresql").setLevel(java.util.logging.Level.OFF);
+        if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help")) {
+            System.out.print(USAGE);
+            System.exit(args.length == 0 ? 2 : 0);
+        }
+        Path repo = Path.of(System.getProperty("chefbackend.repo", ".")).toAbsolutePath().normalize();
+        Map<String, String> o = new LinkedHashMap<>(Map.of("runs", "1", "ttl", "5", "mode", "sync"));
+        for (int i = 1; i < args.length; i++) {
+            String a = args[i];
+            if (!a.startsWith("--") || !o.containsKey(a.substring(2)) || i + 1 >= args.length) {
+                System.err.println("chaos: unknown or incomplete option '" + a + "' (see bin/chaos --help)");
+                System.exit(2);
+            }
+            o.put(a.substring(2), args[++i]);
+        }
+        for (String k : List.of("runs", "ttl")) {
+            if (!o.get(k).matches("[1-9][0-9]{0,3}")) {
+                System.err.println("chaos: --" + k + " must be a positive integer, not '" + o.get(k) + "'");
+                System.exit(2);
+            }
+        }
+        if (!o.get("mode").matches("sync|async")) {
+            System.err.println("chaos: --mode must be sync or async, not '" + o.get("mode") + "'");
+            System.exit(2);
+        }
+        Set<String> faults = new LinkedHashSet<>();
+        String cmd = args[0];
+        if (cmd.equals("all")) {
+            faults.addAll(FAULTS);
+        } else if (cmd.equals("ci")) {
+            faults.addAll(List.of("host-crash", "agent-freeze", "partition", "control"));
+        } else if (!cmd.equals("report")) {
+            for (String f : cmd.split(",")) {
+                if (!FAULTS.contains(f)) {
+                    System.err.println("chaos: unknown fault '" + f + "' (see bin/chaos --help)");
+                    System.exit(2);
+                }
+                faults.add(f);
+            }
+        }
+        Options opt = defaults(repo, Integer.parseInt(o.get("runs")), Integer.parseInt(o.get("ttl")),
+                o.get("mode").equals("sync"));
+        int code;
+        try {
+            if (faults.isEmpty()) {
+                ChaosReport.write(opt);
+                System.out.println("wrote " + opt.report());
+                code = 0;
+            } else {
+                List<Outcome> out = runAll(repo, opt, faults);
+                ChaosReport.save(opt, out);
+                ChaosReport.write(opt);
+                System.out.println(ChaosReport.table(ChaosReport.load(opt.json())));
+                code = out.stream().allMatch(ChaosReport::passed) ? 0 : 1;
+            }
+        } catch (Exception e) {
+            System.err.println("chaos: " + e.getMessage());
+            code = 1;
+        }
+        System.exit(code);
+    }
+
+    public static Options defaults(Path repo, int runs, int ttl, boolean sync) {
+        return new Options(runs, ttl, sync, Path.of("/tmp/cbit-chaos/cluster"),
+                List.of("127.0.0.101", "127.0.0.102", "127.0.0.103"), "127.0.0.100", repo.resolve("docs/RESULTS.md"),
+                repo.resolve("docs/results/chaos.json"), repo.resolve("docs/results"));
+    }
+
+    /** Builds the cluster, runs the faults and tears everything down (also on failure or Ctrl-C). */
+    public static List<Outcome> runAll(Path repo, Options opt, Set<String> faults) throws Exception {
+        Chaos c = new Chaos(repo, opt);
+        Thread hook = new Thread(c::close, "chaos-cleanup");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            c.setUp();
+            List<Outcome> out = c.run(faults);
+            ChaosReport.plots(opt, out);
+            return out;
+        } finally {
+            c.close();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException ignored) {
+                // shutting down already
+            }
+        }
+    }
+}
