@@ -36,6 +36,8 @@ public final class Chaos implements AutoCloseable {
     /** In priority order; "control" is the asynchronous/synchronous negative control of the loss checker. */
     public static final List<String> FAULTS = List.of("host-crash", "agent-freeze", "partition", "pg-crash",
             "search-crash", "etcd-crash", "control", "pg-agent-freeze", "bridge-partition", "graceful-stop");
+    /** Faults held until another node leads (then released), not released as soon as writes flow. */
+    static final Set<String> HELD = Set.of("agent-freeze", "pg-agent-freeze", "partition", "bridge-partition");
     static final String DEPOSED_TABLE = "chaos_deposed";
     private static final AtomicLong PROBE_IDS = new AtomicLong(System.currentTimeMillis() * 1000 + 500_000_000L);
 
@@ -448,7 +450,18 @@ public final class Chaos implements AutoCloseable {
             }
             double effective = Procs.now();
             log("%s in effect after %.2f s (probe failed as it must)", f.describe(), effective - t0);
-            boolean recovered = Procs.waitUntil(Duration.ofSeconds(180), () -> w.firstAckAfter(effective) != null);
+            double from = effective;
+            if (HELD.contains(fault)) {
+                // a freeze or a cut is held until another node leads (bounded), as a long pause would be: a short
+                // one is absorbed by the TTL and proves nothing
+                if (Procs.waitUntil(Duration.ofSeconds(4L * opt.ttl() + 20), () -> watch.current() >= 0 && watch.current() != l)) {
+                    from = Procs.now();
+                } else {
+                    log("%s: no other node led within %d s; releasing", fault, 4 * opt.ttl() + 20);
+                }
+            }
+            double recoverFrom = from;
+            boolean recovered = Procs.waitUntil(Duration.ofSeconds(180), () -> w.firstAckAfter(recoverFrom) != null);
             Procs.sleep(2000);
             released = Procs.now();
             Fault toRelease = f;
@@ -463,7 +476,7 @@ public final class Chaos implements AutoCloseable {
             watch.close();
             probe.close();
             List<Writer.Ack> acks = w.acks();
-            double recovery = recovered ? Writer.maxGap(acks, t0, w.firstAckAfter(effective).at()) : Double.NaN;
+            double recovery = recovered ? Writer.maxGap(acks, t0, w.firstAckAfter(recoverFrom).at()) : Double.NaN;
             List<LeaderWatch.Sweep> sweeps = watch.sweeps();
             LeaderWatch.Sweep other = LeaderWatch.firstOtherLeader(sweeps, t0, l);
             int finalLeader = cb.leader();
