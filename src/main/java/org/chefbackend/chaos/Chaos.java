@@ -403,12 +403,7 @@ public final class Chaos implements AutoCloseable {
 
         @Override
         public void close() {
-            running.set(false);
-            try {
-                thread.join(5000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            LeaderWatch.stop(running, thread);
         }
     }
 

@@ -180,7 +180,7 @@ public final class ChaosReport {
     }
 
     /** The markdown of the chaos section (between and including the markers). */
-    public static String markdown(List<Chaos.Outcome> runs, JsonNode settings, Set<String> plots) {
+    public static String markdown(List<Chaos.Outcome> runs, JsonNode settings, Set<String> plots, String analysis) {
         int ttl = settings.path("ttl_s").asInt(5);
         StringBuilder md = new StringBuilder(BEGIN).append("\n## Fault scenarios (bin/chaos)\n\n");
         md.append("A 3-node chef-backend cluster (leader TTL ").append(ttl).append(" s, etcd heartbeat 100 ms / election ")
@@ -220,6 +220,14 @@ public final class ChaosReport {
         for (String p : plots) {
             md.append("![").append(p).append("](results/").append(p).append(")\n\n");
         }
+        List<Target> missed = ts.stream().filter(t -> Boolean.FALSE.equals(t.met())).toList();
+        md.append("### Closing note (faults)\n\n");
+        md.append(missed.isEmpty() ? "No fault target measured here was missed.\n"
+                : "Missed: " + String.join("; ", missed.stream().map(Target::target).toList()) + ".\n");
+        if (!analysis.isBlank()) {
+            md.append('\n').append(analysis.strip()).append('\n');
+        }
+        md.append('\n');
         return md.append(END).append('\n').toString();
     }
 
@@ -229,7 +237,9 @@ public final class ChaosReport {
         try (var s = Files.exists(opt.plots()) ? Files.list(opt.plots()) : java.util.stream.Stream.<Path>empty()) {
             s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("chaos-") && n.endsWith(".png")).forEach(plots::add);
         }
-        ResultsReport.replaceSection(opt.report(), BEGIN, END, markdown(load(opt.json()), root.path("settings"), plots));
+        Path analysis = opt.plots().resolve("chaos-analysis.md");
+        ResultsReport.replaceSection(opt.report(), BEGIN, END, markdown(load(opt.json()), root.path("settings"), plots,
+                Files.exists(analysis) ? Files.readString(analysis) : ""));
     }
 
     /** One plot per fault, from its first run that completed. */

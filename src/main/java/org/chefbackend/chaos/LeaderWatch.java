@@ -123,6 +123,11 @@ public final class LeaderWatch implements AutoCloseable {
 
     @Override
     public void close() {
+        stop(running, thread);
+    }
+
+    /** Tells a harness thread to stop and waits for it (at most 5 s). */
+    static void stop(AtomicBoolean running, Thread thread) {
         running.set(false);
         try {
             thread.join(5000);

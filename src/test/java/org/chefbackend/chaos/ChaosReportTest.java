@@ -53,6 +53,6 @@ class ChaosReportTest {
         assertTrue(text.contains("bench") && text.contains("two") && !text.contains("one"), text);
         assertEquals(text.indexOf(ChaosReport.BEGIN), text.lastIndexOf(ChaosReport.BEGIN), "one chaos section");
         assertTrue(ChaosReport.markdown(List.of(), new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode(),
-                Set.of("chaos-host-crash.png")).contains("](results/chaos-host-crash.png)"));
+                Set.of("chaos-host-crash.png"), "").contains("](results/chaos-host-crash.png)"));
     }
 }
