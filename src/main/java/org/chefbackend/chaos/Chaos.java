@@ -287,8 +287,10 @@ public final class Chaos implements AutoCloseable {
                 if (!Procs.waitUntil(Duration.ofSeconds(5), () -> pids.stream().noneMatch(Procs::alive))) {
                     throw new NotEffective(service + " of " + a + " survives kill -9");
                 }
-                if (Procs.open(a, port) && servicePid(l, service) == pid) {
-                    throw new NotEffective(service + " of " + a + " still listens on " + port);
+                // the probe: the killed process is gone (the agent may restart the service within a second, so an open
+                // port alone proves nothing); a listener on the port must be a new process
+                if (Procs.open(a, port) && servicePid(l, service) == pid && Procs.alive(pid)) {
+                    throw new NotEffective(service + " of " + a + " still listens on " + port + " as pid " + pid);
                 }
                 return fault("kill -9 of " + service + " on " + cb.nodeName(l), () -> { });
             }
