@@ -84,6 +84,9 @@ public final class HaLoop {
     private long historyWrittenAt;
     private boolean historyWritten;
     private ClusterStore.Subscription watch;
+    private ClusterStore.Subscription intentWatch;
+    /** Iterations run at once after one that made progress, in a row; bounded so a step that repeats can't spin. */
+    private int immediateRuns;
 
     public HaLoop(Supplier<NodeContext> node, ClusterAgent cluster, Supervisor supervisor, HealthMonitor health) {
         this.node = node;
@@ -203,13 +206,17 @@ public final class HaLoop {
         }
     }
 
+    /** The leader key and the operator's intent: a change of either is acted on at once, not at the next tick. */
     private void ensureWatch() {
-        if (watch == null) {
-            try {
+        try {
+            if (watch == null) {
                 watch = cluster.store().watch(LEADER, v -> wake.release());
-            } catch (DcsException e) {
-                log.debug("leaderl: cannot watch the leader key yet: {}", e.getMessage());
             }
+            if (intentWatch == null) {
+                intentWatch = cluster.store().watch("intent", v -> wake.release());
+            }
+        } catch (DcsException e) {
+            log.debug("leaderl: cannot watch the leader key yet: {}", e.getMessage());
         }
     }
 
@@ -217,6 +224,10 @@ public final class HaLoop {
         if (watch != null) {
             watch.close();
             watch = null;
+        }
+        if (intentWatch != null) {
+            intentWatch.close();
+            intentWatch = null;
         }
     }
 
@@ -242,10 +253,20 @@ public final class HaLoop {
         if (step.next() != state || !step.reason().equals(reason)) {
             log.info("leaderl: {} -> {}: {}", state.jsonName(), step.next().jsonName(), step.reason());
         }
+        boolean progressed = step.next() != state
+                || step.actions().stream().anyMatch(a -> !(a instanceof Action.RefreshLease));
         state = step.next();
         reason = step.reason();
         leaderOk = step.leaderEndpoint200();
         feedWatchdog(ctx);
+        // a step that changed something is followed at once by the next (a switchover or a promotion takes
+        // several), not a tick later; at most three in a row
+        if (progressed && immediateRuns < 3) {
+            immediateRuns++;
+            wake.release();
+        } else if (!progressed) {
+            immediateRuns = 0;
+        }
         if (state == State.LEADER && facts.pgWritable()) {
             refreshHistory(ctx, facts);
         }
