@@ -335,10 +335,20 @@ public final class HaLoop {
         f.pgsqlHealthy(healthy(checks, "pgsql")).elasticsearchHealthy(healthy(checks, "elasticsearch"))
                 .etcdHealthy(healthy(checks, "etcd")).disksHealthy(healthy(checks, "disks"))
                 .noStartPgsql(NodeState.hasSentinel(ctx.paths(), NodeState.NO_START_PGSQL))
+                .bootFenced(bootFenced(ctx))
                 .unsynced(NodeState.hasSentinel(ctx.paths(), NodeState.UNSYNCED))
                 .followTrouble(followTrouble());
         f.peers(peers(ctx, members));
         return f.build();
+    }
+
+    private static boolean bootFenced(NodeContext ctx) {
+        try {
+            return Files.readString(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL)).strip()
+                    .equals(NodeState.BOOT_FENCE_NOTE);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private Facts.FollowTrouble followTrouble() {
