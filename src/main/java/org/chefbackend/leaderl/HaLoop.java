@@ -290,12 +290,8 @@ public final class HaLoop {
     }
 
     private void recordHistory(NodeContext ctx, long lsn, long timeline) throws IOException {
-        LeaseKeeper l = lease;
-        String value = JSON.writeValueAsString(Map.of("leader", ctx.nodeName(), "lsn", lsn, "timeline", timeline,
+        putAsLeader(HISTORY, Map.of("leader", ctx.nodeName(), "lsn", lsn, "timeline", timeline,
                 "at", System.currentTimeMillis()));
-        if (l == null || !cluster.store().putIfLease(HISTORY, value, LEADER, l.leaseId())) {
-            throw new IllegalStateException("not holding the leader key");
-        }
         historyWrittenAt = System.nanoTime();
         historyWritten = true;
     }
@@ -549,15 +545,20 @@ public final class HaLoop {
 
     /** Only the key holder writes etcd {@code sync}; null means that no node may be elected automatically. */
     private void recordSynchronousStandby(NodeContext ctx, String standby) throws IOException {
-        LeaseKeeper l = lease;
         Map<String, Object> value = new LinkedHashMap<>();
         value.put("standby", standby);
         value.put("leader", ctx.nodeName());
         value.put("at", System.currentTimeMillis());
-        if (l == null || !cluster.store().putIfLease(SYNC, JSON.writeValueAsString(value), LEADER, l.leaseId())) {
+        putAsLeader(SYNC, value);
+        recordedSyncStandby = standby;
+    }
+
+    /** Writes what only the leader may write, in a transaction guarded by this node's hold on the leader key. */
+    private void putAsLeader(String key, Map<String, Object> value) throws IOException {
+        LeaseKeeper l = lease;
+        if (l == null || !cluster.store().putIfLease(key, JSON.writeValueAsString(value), LEADER, l.leaseId())) {
             throw new IllegalStateException("not holding the leader key");
         }
-        recordedSyncStandby = standby;
     }
 
     private void acquire(NodeContext ctx) throws IOException {
