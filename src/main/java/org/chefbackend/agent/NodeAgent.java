@@ -142,7 +142,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
                 && !NodeState.hasSentinel(ctx.paths(), NodeState.NO_START_PGSQL)) {
             Files.createDirectories(ctx.paths().leaderlDataDir());
             Files.writeString(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL),
-                    "PostgreSQL was a primary when the agent started; leaderl decides\n");
+                    NodeState.BOOT_FENCE_NOTE + "\n");
             log.warn("PostgreSQL was a primary when the agent went down: held down (no-start-pgsql) until leaderl"
                     + " decides");
         }

@@ -15,7 +15,8 @@ import org.chefbackend.system.Distribution;
 final class AgentProcess {
     /** Heap and collector for a small, long-running supervisor; keeps its footprint low on shared machines. */
     static final List<String> JVM_OPTIONS = List.of("-Xms16m", "-Xmx128m", "-XX:+UseSerialGC", "-Xss512k",
-            "-XX:TieredStopAtLevel=1", "-XX:MaxMetaspaceSize=96m");
+            "-XX:TieredStopAtLevel=1", "-XX:MaxMetaspaceSize=96m", "-XX:ReservedCodeCacheSize=24m",
+            "-XX:MaxDirectMemorySize=32m");
 
     private AgentProcess() {
     }
@@ -52,6 +53,8 @@ final class AgentProcess {
                 .redirectOutput(console.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().put(NodePaths.ROOT_ENV, paths.root().toString());
+        // ~50 threads would otherwise get up to 8 glibc malloc arenas of 64 MB reserve, several MB resident each
+        pb.environment().put("MALLOC_ARENA_MAX", "2");
         return pb.start();
     }
 

@@ -34,10 +34,7 @@ final class RestartCommand implements Callable<Integer> {
             client.admin(service == null ? "/admin/restart" : "/admin/services/" + service + "/restart",
                     ServiceCommands.SERVICE_WAIT.plusSeconds(120));
         }
-        // the whole node: a PostgreSQL held down by no-start-pgsql is leaderl's to bring back (a former leader
-        // rejoining), not a failure; asked for by name, it is one
-        java.util.function.Predicate<com.fasterxml.jackson.databind.JsonNode> done = service == null
-                ? ServiceCommands::isUpNotWantedOrHeld : ServiceCommands::isUpOrNotWanted;
+        var done = ServiceCommands.startedEnough(service);
         var states = ServiceCommands.waitFor(client, targets, done, ServiceCommands.SERVICE_WAIT);
         return ServiceCommands.report(spec.commandLine().getOut(), states, done);
     }

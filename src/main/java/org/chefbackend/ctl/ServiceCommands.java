@@ -112,8 +112,12 @@ final class ServiceCommands {
                 && s.path("reason").asText("").equals(org.chefbackend.agent.NodeState.HELD_BY_NO_START_PGSQL);
     }
 
-    static boolean isUpNotWantedOrHeld(JsonNode s) {
-        return isUpOrNotWanted(s) || isHeld(s);
+    /**
+     * When start or restart of {@code service} (null: the whole node) succeeded: for the whole node a PostgreSQL
+     * held down by no-start-pgsql is leaderl's to bring back (a former leader rejoining); asked for by name, it is not.
+     */
+    static Predicate<JsonNode> startedEnough(String service) {
+        return service == null ? s -> isUpOrNotWanted(s) || isHeld(s) : ServiceCommands::isUpOrNotWanted;
     }
 
     static boolean isUpOrNotWanted(JsonNode s) {

@@ -35,10 +35,7 @@ final class StartCommand implements Callable<Integer> {
             client.admin(service == null ? "/admin/start" : "/admin/services/" + service + "/start",
                     ServiceCommands.SERVICE_WAIT.plusSeconds(60));
         }
-        // the whole node: a PostgreSQL held down by no-start-pgsql is leaderl's to bring back (a former leader
-        // rejoining), not a failure; asked for by name, it is one
-        java.util.function.Predicate<com.fasterxml.jackson.databind.JsonNode> done = service == null
-                ? ServiceCommands::isUpNotWantedOrHeld : ServiceCommands::isUpOrNotWanted;
+        var done = ServiceCommands.startedEnough(service);
         var states = ServiceCommands.waitFor(client, targets, done, ServiceCommands.SERVICE_WAIT);
         return ServiceCommands.report(spec.commandLine().getOut(), states, done);
     }

@@ -381,9 +381,13 @@ public final class Decision {
         if (f.unsynced()) {
             return Step.of(WAITING_FOR_LEADER, partiallySynced());
         }
-        if (deposed && !f.pgRunning() && f.self().equals(f.lastLeaderName())) {
-            // Rule 4b: nobody has led since this node did, so nothing it holds was ever superseded; as a standby
-            // (read-only) it stands for election again like the others
+        boolean nobodyLedSince = f.self().equals(f.lastLeaderName())
+                || (f.lastLeaderName() == null && f.lastLeaderLsn() == Facts.NO_POSITION);
+        if (deposed && !f.pgRunning() && f.bootFenced() && nobodyLedSince) {
+            // Rule 4b: fenced only because it was a primary when its agent started (a crash, a power loss, a
+            // quorum-loss recovery), and nobody has led since (or ever, in this etcd), so nothing it holds was
+            // superseded; as a standby (read-only) it stands for election again like the others. A leader that
+            // leaderl fenced stays deposed until a new leader exists or the operator reinstates it (seed 004).
             return new Step(WAITING_FOR_LEADER, List.of(new ReinstateAsStandby()), false,
                     "fenced, but nobody has led since this node: restarting PostgreSQL as a standby to stand for"
                             + " election");

@@ -33,6 +33,8 @@ import java.util.TreeSet;
  * @param etcdHealthy this node's own etcd member, after {@code max_etcd_failures}
  * @param disksHealthy every {@code disk_paths} entry has {@code disk_min_space_mb} free
  * @param noStartPgsql the {@code no-start-pgsql} sentinel exists (fenced former leader)
+ * @param bootFenced {@code no-start-pgsql} was written at agent start because PostgreSQL was a primary then (a crash
+ *     or power loss), not by leaderl fencing a leader
  * @param unsynced the {@code unsynced} sentinel exists (a sync failed or is incomplete: partially_synced)
  * @param clusterFailover failover enabled cluster-wide ({@code set-cluster-failover})
  * @param nodeFailover failover enabled for this node ({@code set-node-failover})
@@ -69,6 +71,7 @@ public record Facts(
         boolean etcdHealthy,
         boolean disksHealthy,
         boolean noStartPgsql,
+        boolean bootFenced,
         boolean unsynced,
         boolean clusterFailover,
         boolean nodeFailover,
@@ -152,6 +155,7 @@ public record Facts(
         private boolean etcdHealthy = true;
         private boolean disksHealthy = true;
         private boolean noStartPgsql;
+        private boolean bootFenced;
         private boolean unsynced;
         private boolean clusterFailover = true;
         private boolean nodeFailover = true;
@@ -190,6 +194,7 @@ public record Facts(
             etcdHealthy = f.etcdHealthy;
             disksHealthy = f.disksHealthy;
             noStartPgsql = f.noStartPgsql;
+            bootFenced = f.bootFenced;
             unsynced = f.unsynced;
             clusterFailover = f.clusterFailover;
             nodeFailover = f.nodeFailover;
@@ -223,6 +228,7 @@ public record Facts(
         public Builder etcdHealthy(boolean v) { etcdHealthy = v; return this; }
         public Builder disksHealthy(boolean v) { disksHealthy = v; return this; }
         public Builder noStartPgsql(boolean v) { noStartPgsql = v; return this; }
+        public Builder bootFenced(boolean v) { bootFenced = v; return this; }
         public Builder unsynced(boolean v) { unsynced = v; return this; }
         public Builder clusterFailover(boolean v) { clusterFailover = v; return this; }
         public Builder nodeFailover(boolean v) { nodeFailover = v; return this; }
@@ -240,7 +246,7 @@ public record Facts(
         public Facts build() {
             return new Facts(nowNanos, self, state, dcsReachable, leader, holdsLeaderKey, leaseDeadlineNanos,
                     pgRunning, pgAccepting, pgInRecovery, pgLsn, pgTimeline, pgUpstream, pgStreaming, followTrouble,
-                    pgsqlHealthy, elasticsearchHealthy, etcdHealthy, disksHealthy, noStartPgsql, unsynced,
+                    pgsqlHealthy, elasticsearchHealthy, etcdHealthy, disksHealthy, noStartPgsql, bootFenced, unsynced,
                     clusterFailover, nodeFailover, intent, peers, lastLeaderLsn, lastLeaderTimeline, lastLeaderName,
                     syncStandby,
                     pgSyncStandby, pgSyncConfirmed, streamingFollowers);

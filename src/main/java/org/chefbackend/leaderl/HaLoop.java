@@ -84,6 +84,9 @@ public final class HaLoop {
     private long historyWrittenAt;
     private boolean historyWritten;
     private ClusterStore.Subscription watch;
+    private ClusterStore.Subscription intentWatch;
+    /** Iterations run at once after one that made progress, in a row; bounded so a step that repeats can't spin. */
+    private int immediateRuns;
 
     public HaLoop(Supplier<NodeContext> node, ClusterAgent cluster, Supervisor supervisor, HealthMonitor health) {
         this.node = node;
@@ -203,13 +206,17 @@ public final class HaLoop {
         }
     }
 
+    /** The leader key and the operator's intent: a change of either is acted on at once, not at the next tick. */
     private void ensureWatch() {
-        if (watch == null) {
-            try {
+        try {
+            if (watch == null) {
                 watch = cluster.store().watch(LEADER, v -> wake.release());
-            } catch (DcsException e) {
-                log.debug("leaderl: cannot watch the leader key yet: {}", e.getMessage());
             }
+            if (intentWatch == null) {
+                intentWatch = cluster.store().watch("intent", v -> wake.release());
+            }
+        } catch (DcsException e) {
+            log.debug("leaderl: cannot watch the leader key yet: {}", e.getMessage());
         }
     }
 
@@ -217,6 +224,10 @@ public final class HaLoop {
         if (watch != null) {
             watch.close();
             watch = null;
+        }
+        if (intentWatch != null) {
+            intentWatch.close();
+            intentWatch = null;
         }
     }
 
@@ -242,10 +253,20 @@ public final class HaLoop {
         if (step.next() != state || !step.reason().equals(reason)) {
             log.info("leaderl: {} -> {}: {}", state.jsonName(), step.next().jsonName(), step.reason());
         }
+        boolean progressed = step.next() != state
+                || step.actions().stream().anyMatch(a -> !(a instanceof Action.RefreshLease));
         state = step.next();
         reason = step.reason();
         leaderOk = step.leaderEndpoint200();
         feedWatchdog(ctx);
+        // a step that changed something is followed at once by the next (a switchover or a promotion takes
+        // several), not a tick later; at most three in a row
+        if (progressed && immediateRuns < 3) {
+            immediateRuns++;
+            wake.release();
+        } else if (!progressed) {
+            immediateRuns = 0;
+        }
         if (state == State.LEADER && facts.pgWritable()) {
             refreshHistory(ctx, facts);
         }
@@ -269,12 +290,8 @@ public final class HaLoop {
     }
 
     private void recordHistory(NodeContext ctx, long lsn, long timeline) throws IOException {
-        LeaseKeeper l = lease;
-        String value = JSON.writeValueAsString(Map.of("leader", ctx.nodeName(), "lsn", lsn, "timeline", timeline,
+        putAsLeader(HISTORY, Map.of("leader", ctx.nodeName(), "lsn", lsn, "timeline", timeline,
                 "at", System.currentTimeMillis()));
-        if (l == null || !cluster.store().putIfLease(HISTORY, value, LEADER, l.leaseId())) {
-            throw new IllegalStateException("not holding the leader key");
-        }
         historyWrittenAt = System.nanoTime();
         historyWritten = true;
     }
@@ -314,10 +331,20 @@ public final class HaLoop {
         f.pgsqlHealthy(healthy(checks, "pgsql")).elasticsearchHealthy(healthy(checks, "elasticsearch"))
                 .etcdHealthy(healthy(checks, "etcd")).disksHealthy(healthy(checks, "disks"))
                 .noStartPgsql(NodeState.hasSentinel(ctx.paths(), NodeState.NO_START_PGSQL))
+                .bootFenced(bootFenced(ctx))
                 .unsynced(NodeState.hasSentinel(ctx.paths(), NodeState.UNSYNCED))
                 .followTrouble(followTrouble());
         f.peers(peers(ctx, members));
         return f.build();
+    }
+
+    private static boolean bootFenced(NodeContext ctx) {
+        try {
+            return Files.readString(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL)).strip()
+                    .equals(NodeState.BOOT_FENCE_NOTE);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private Facts.FollowTrouble followTrouble() {
@@ -518,15 +545,20 @@ public final class HaLoop {
 
     /** Only the key holder writes etcd {@code sync}; null means that no node may be elected automatically. */
     private void recordSynchronousStandby(NodeContext ctx, String standby) throws IOException {
-        LeaseKeeper l = lease;
         Map<String, Object> value = new LinkedHashMap<>();
         value.put("standby", standby);
         value.put("leader", ctx.nodeName());
         value.put("at", System.currentTimeMillis());
-        if (l == null || !cluster.store().putIfLease(SYNC, JSON.writeValueAsString(value), LEADER, l.leaseId())) {
+        putAsLeader(SYNC, value);
+        recordedSyncStandby = standby;
+    }
+
+    /** Writes what only the leader may write, in a transaction guarded by this node's hold on the leader key. */
+    private void putAsLeader(String key, Map<String, Object> value) throws IOException {
+        LeaseKeeper l = lease;
+        if (l == null || !cluster.store().putIfLease(key, JSON.writeValueAsString(value), LEADER, l.leaseId())) {
             throw new IllegalStateException("not holding the leader key");
         }
-        recordedSyncStandby = standby;
     }
 
     private void acquire(NodeContext ctx) throws IOException {

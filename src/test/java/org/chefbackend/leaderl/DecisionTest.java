@@ -338,20 +338,27 @@ class DecisionTest {
                 row("stale own key after an agent restart: wait for it to expire",
                         candidate().leader("be1"), WAITING_FOR_LEADER, false),
 
-                // ---- rule 4b: nobody has led since this fenced node ----
-                row("fenced, no leader, history names this node -> back as a standby to stand for election",
+                // ---- rule 4b: fenced at agent start, nobody has led since ----
+                row("boot-fenced, no leader, history names this node -> back as a standby to stand for election",
+                        candidate().noStartPgsql(true).bootFenced(true).pgRunning(false).pgAccepting(false)
+                                .lastLeaderName("be1").lastLeader(10_000_000, 1), WAITING_FOR_LEADER, false,
+                        new Action.ReinstateAsStandby()).because("nobody has led since"),
+                row("boot-fenced, no leader, no history at all (a fresh etcd) -> back as a standby",
+                        candidate().noStartPgsql(true).bootFenced(true).pgRunning(false).pgAccepting(false),
+                        WAITING_FOR_LEADER, false, new Action.ReinstateAsStandby()),
+                row("boot-fenced, no leader, history names another node -> stays deposed",
+                        candidate().noStartPgsql(true).bootFenced(true).pgRunning(false).pgAccepting(false)
+                                .lastLeaderName("be2").lastLeader(10_000_000, 1), DEPOSED_LEADER, false)
+                        .because("deposed leader"),
+                row("fenced by leaderl (not at boot), history names this node -> stays deposed (seed 004)",
                         candidate().noStartPgsql(true).pgRunning(false).pgAccepting(false).lastLeaderName("be1")
-                                .lastLeader(10_000_000, 1), WAITING_FOR_LEADER, false, new Action.ReinstateAsStandby())
-                        .because("nobody has led since"),
-                row("fenced, no leader, history names another node -> stays deposed",
-                        candidate().noStartPgsql(true).pgRunning(false).pgAccepting(false).lastLeaderName("be2")
                                 .lastLeader(10_000_000, 1), DEPOSED_LEADER, false).because("deposed leader"),
-                row("fenced, history names this node, but a leader exists -> rejoin it by pg_rewind",
-                        candidate().noStartPgsql(true).pgRunning(false).pgAccepting(false).lastLeaderName("be1")
-                                .leader("be2"), DEPOSED_LEADER, false, new RewindFrom("be2")),
-                row("fenced, history names this node, PostgreSQL still running -> no reinstatement yet",
-                        candidate().noStartPgsql(true).pgInRecovery(false).lastLeaderName("be1"), DEPOSED_LEADER,
-                        false),
+                row("boot-fenced, history names this node, but a leader exists -> rejoin it by pg_rewind",
+                        candidate().noStartPgsql(true).bootFenced(true).pgRunning(false).pgAccepting(false)
+                                .lastLeaderName("be1").leader("be2"), DEPOSED_LEADER, false, new RewindFrom("be2")),
+                row("boot-fenced, history names this node, PostgreSQL still running -> no reinstatement yet",
+                        candidate().noStartPgsql(true).bootFenced(true).pgInRecovery(false).lastLeaderName("be1"),
+                        DEPOSED_LEADER, false),
                 // ---- rule 10: synchronous mode ----
                 row("sync mode: the best node is not the recorded standby -> not elected",
                         candidate().syncStandby("be2").lastLeaderName("be0").lastLeader(9_000_000, 2),

@@ -43,6 +43,7 @@ public final class TestCluster implements AutoCloseable {
     private final AtomicInteger maxLeaders = new AtomicInteger();
     private final AtomicInteger sweeps = new AtomicInteger();
     private final Set<String> everLeader = ConcurrentHashMap.newKeySet();
+    private final java.util.Map<String, Long> last200 = new ConcurrentHashMap<>();
     private Thread poller;
     private Secrets secrets;
 
@@ -108,6 +109,7 @@ public final class TestCluster implements AutoCloseable {
                 if (leaderAnswer(n) == 200) {
                     leaders++;
                     everLeader.add(n.name);
+                    last200.put(n.name, System.nanoTime());
                 }
             }
             maxLeaders.accumulateAndGet(leaders, Math::max);
@@ -132,6 +134,11 @@ public final class TestCluster implements AutoCloseable {
     /** Names of every node that answered 200 on /leader at least once. */
     public Set<String> everLeader() {
         return Collections.unmodifiableSet(new HashSet<>(everLeader));
+    }
+
+    /** {@link System#nanoTime()} of the last sweep in which {@code n} answered 200 on /leader, 0 when never. */
+    public long last200(TestNode n) {
+        return last200.getOrDefault(n.name, 0L);
     }
 
     public Secrets secrets() {
