@@ -28,6 +28,7 @@ public final class ChefBackendCluster implements HaCluster {
     private Haproxy haproxy;
     private Secrets secrets;
     private java.util.function.Function<String, Path> cgroupOf = a -> null;
+    private int dataDiskMb;
 
     /**
      * @param extraConfig chef-backend.rb lines every node gets (TTL, etcd timings, synchronous mode, ...)
@@ -37,7 +38,7 @@ public final class ChefBackendCluster implements HaCluster {
         this.root = root;
         this.addresses = List.copyOf(addresses);
         this.proxyAddress = proxyAddress;
-        this.config = List.copyOf(extraConfig);
+        this.config = new ArrayList<>(extraConfig);
     }
 
     /**
@@ -47,6 +48,46 @@ public final class ChefBackendCluster implements HaCluster {
     public ChefBackendCluster inCgroups(java.util.function.Function<String, Path> cgroupOf) {
         this.cgroupOf = cgroupOf;
         return this;
+    }
+
+    /**
+     * From now on every node's PostgreSQL directory ({@code /var/opt/chef-backend/postgresql} under its root) is a
+     * filesystem of its own, a tmpfs of {@code mb} MiB mounted before the node is built: a disk that can fill up.
+     */
+    public ChefBackendCluster withDataDisks(int mb) {
+        this.dataDiskMb = mb;
+        return this;
+    }
+
+    /** Node i's PostgreSQL directory (its own filesystem with {@link #withDataDisks}). */
+    public Path dataDisk(int i) {
+        return nodeRoot(i).resolve("var/opt/chef-backend/postgresql");
+    }
+
+    private void mountDataDisk(int i) throws IOException {
+        if (dataDiskMb <= 0) {
+            return;
+        }
+        Files.createDirectories(dataDisk(i));
+        Procs.Result r = Procs.run(Duration.ofSeconds(30), "mount", "-t", "tmpfs", "-o", "size=" + dataDiskMb + "m,mode=0755",
+                "cbdisk", dataDisk(i).toString());
+        if (r.code() != 0) {
+            throw new IllegalStateException("mount tmpfs on " + dataDisk(i) + ": " + r.all());
+        }
+    }
+
+    /** Unmounts node i's data disk if it is mounted (its processes must have ended). */
+    private void unmountDataDisk(int i) {
+        if (Procs.run(Duration.ofSeconds(10), "mountpoint", "-q", dataDisk(i).toString()).code() == 0) {
+            Procs.run(Duration.ofSeconds(30), "umount", dataDisk(i).toString());
+        }
+    }
+
+    /** Wipes node i's root (its data disk emptied by unmounting it) and mounts a fresh disk. */
+    private void wipe(int i) throws IOException {
+        unmountDataDisk(i);
+        Procs.deleteTree(nodeRoot(i));
+        mountDataDisk(i);
     }
 
     /** chef-backend.rb lines for a leader TTL and etcd timings (the same ones Patroni's etcd gets). */
@@ -120,10 +161,25 @@ public final class ChefBackendCluster implements HaCluster {
     }
 
     public Procs.Result ctl(int i, Duration timeout, String... args) {
+        return ctl(i, timeout, Map.of(), args);
+    }
+
+    /** chef-backend-ctl on node i with extra environment (PSQL_INTERNAL_OK for seed 004's procedures). */
+    public Procs.Result ctl(int i, Duration timeout, Map<String, String> env, String... args) {
         List<String> cmd = new ArrayList<>(List.of(repo.resolve("bin/chef-backend-ctl").toString()));
         cmd.addAll(List.of(args));
-        return Procs.run(timeout, Map.of("CHEF_BACKEND_ROOT", nodeRoot(i).toString()),
-                org.chefbackend.chaos.LoopbackNet.inCgroup(cgroupOf.apply(addresses.get(i)), cmd));
+        Map<String, String> all = new LinkedHashMap<>(env);
+        all.put("CHEF_BACKEND_ROOT", nodeRoot(i).toString());
+        return Procs.run(timeout, all, org.chefbackend.chaos.LoopbackNet.inCgroup(cgroupOf.apply(addresses.get(i)), cmd));
+    }
+
+    /**
+     * Sets a chef-backend.rb line for every node from now on, replacing any earlier line for {@code key}; written to the
+     * nodes by {@link #writeConfig} (then {@code reconfigure}), and what a rebuilt node gets.
+     */
+    public void setting(String key, String line) {
+        config.removeIf(l -> l.startsWith(key + " ") || l.startsWith(key + "="));
+        config.add(line);
     }
 
     public void writeConfig(int i) throws IOException {
@@ -176,6 +232,7 @@ public final class ChefBackendCluster implements HaCluster {
         close();
         Procs.deleteTree(root);
         for (int i = 0; i < addresses.size(); i++) {
+            mountDataDisk(i);
             writeConfig(i);
         }
         Procs.Result create = ctl(0, Duration.ofSeconds(300), "create-cluster", "-y", "--quiet");
@@ -193,9 +250,12 @@ public final class ChefBackendCluster implements HaCluster {
     }
 
     private void join(int i) {
-        int via = Math.max(0, leader());
+        join(i, Math.max(0, leader()), secretsFile(0));
+    }
+
+    private void join(int i, int via, Path secretsFile) {
         Procs.Result join = ctl(i, Duration.ofSeconds(3600), "join-cluster", addresses.get(via), "-s",
-                secretsFile(0).toString(), "-y", "--quiet");
+                secretsFile.toString(), "-y", "--quiet");
         if (join.code() != 0) {
             throw new IllegalStateException("join-cluster " + nodeName(i) + ": " + join.all());
         }
@@ -306,12 +366,27 @@ public final class ChefBackendCluster implements HaCluster {
         if (remove.code() != 0) {
             throw new IllegalStateException("remove-node " + nodeName(i) + ": " + remove.all());
         }
-        Procs.deleteTree(nodeRoot(i));
+        wipe(i);
         writeConfig(i);
         join(i);
         if (!waitHealthy(Duration.ofSeconds(1800))) {
             throw new IllegalStateException("chef-backend node " + nodeName(i) + " did not rejoin within 30 min");
         }
+    }
+
+    /**
+     * Replaces lost host i by a new machine with the same address (seed 004 after a quorum loss): its processes must
+     * be gone; its root is wiped, its chef-backend.rb written again, and it joins through node {@code via} with that
+     * node's secrets.
+     */
+    public void rebuildHost(int i, int via) throws IOException {
+        if (!hostProcesses(i).isEmpty()) {
+            throw new IllegalStateException(nodeName(i) + " still has processes; it is not lost");
+        }
+        wipe(i);
+        writeConfig(i);
+        join(i, via, secretsFile(via));
+        secrets = null;
     }
 
     @Override
@@ -325,5 +400,8 @@ public final class ChefBackendCluster implements HaCluster {
             all.addAll(hostProcesses(i));
         }
         Procs.terminate(all, Duration.ofSeconds(30));
+        for (int i = 0; i < addresses.size(); i++) {
+            unmountDataDisk(i);
+        }
     }
 }

@@ -35,9 +35,18 @@ public final class Chaos implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
     /** In priority order; "control" is the asynchronous/synchronous negative control of the loss checker. */
     public static final List<String> FAULTS = List.of("host-crash", "agent-freeze", "partition", "pg-crash",
-            "search-crash", "etcd-crash", "control", "pg-agent-freeze", "bridge-partition", "graceful-stop");
+            "search-crash", "etcd-crash", "control", "pg-agent-freeze", "bridge-partition", "isolate",
+            "asymmetric-partition", "graceful-stop", "disk-full", "wal-removed", "two-nodes-lost");
     /** Faults held until another node leads (then released), not released as soon as writes flow. */
-    static final Set<String> HELD = Set.of("agent-freeze", "pg-agent-freeze", "partition", "bridge-partition");
+    static final Set<String> HELD = Set.of("agent-freeze", "pg-agent-freeze", "partition", "bridge-partition", "isolate",
+            "asymmetric-partition", "disk-full");
+    /**
+     * Faults seed 004 gives an operator's procedure for (quorum-loss recovery; pgsql-follow --force-basebackup): the
+     * harness runs it when the cluster does not get by without it. Every other fault must heal with no operator.
+     */
+    static final Set<String> OPERATOR_DOCUMENTED = Set.of("two-nodes-lost", "wal-removed");
+    /** Size of each node's PostgreSQL filesystem (a tmpfs), the disk that disk-full fills. */
+    static final int DATA_DISK_MB = 1024;
     static final String DEPOSED_TABLE = "chaos_deposed";
     private static final AtomicLong PROBE_IDS = new AtomicLong(System.currentTimeMillis() * 1000 + 500_000_000L);
 
@@ -61,13 +70,18 @@ public final class Chaos implements AutoCloseable {
     /** chef-backend.rb lines: the TTL and fast etcd/health timings (FailoverIT's), asynchronous to start with. */
     List<String> settings() {
         List<String> l = new ArrayList<>(ChefBackendCluster.settings(opt.ttl(), 100, 1000, false));
-        l.addAll(List.of("leaderl.health_check.interval_seconds = 1", "leaderl.status_post_update_interval_seconds = 2"));
+        l.addAll(List.of("leaderl.health_check.interval_seconds = 1", "leaderl.status_post_update_interval_seconds = 2",
+                // PostgreSQL's own filesystem is watched, and a full one makes the node unfit to lead
+                "leaderl.health_check.fatal_system_checks = true",
+                "leaderl.health_check.disk_paths = ['/var/log/chef-backend', '/var/opt/chef-backend', "
+                        + "'/var/opt/chef-backend/postgresql']"));
         return l;
     }
 
     public void setUp() throws Exception {
         net = LoopbackNet.create("chaos", opt.addresses());
-        cb = new ChefBackendCluster(repo, opt.root(), opt.addresses(), opt.proxy(), settings()).inCgroups(net::cgroup);
+        cb = new ChefBackendCluster(repo, opt.root(), opt.addresses(), opt.proxy(), settings()).inCgroups(net::cgroup)
+                .withDataDisks(DATA_DISK_MB);
         String problem = cb.configProblem();
         if (problem != null) {
             throw new IllegalStateException("configuration rejected: " + problem);
@@ -119,9 +133,9 @@ public final class Chaos implements AutoCloseable {
         if (on == syncOn) {
             return;
         }
+        cb.setting("leaderl.synchronous_mode", "leaderl.synchronous_mode " + on);
         for (int i = 0; i < opt.addresses().size(); i++) {
-            Files.writeString(cb.nodeRoot(i).resolve("etc/chef-backend/chef-backend.rb"),
-                    "leaderl.synchronous_mode " + on + "\n", StandardOpenOption.APPEND);
+            cb.writeConfig(i);
             Procs.Result r = cb.ctl(i, Duration.ofSeconds(180), "reconfigure");
             if (r.code() != 0) {
                 throw new IllegalStateException("reconfigure " + cb.nodeName(i) + ": " + r.all());
@@ -150,11 +164,20 @@ public final class Chaos implements AutoCloseable {
 
     // ---- nemeses -----------------------------------------------------------------------------------------------
 
-    /** A fault in effect; {@link #release} ends it (thaw, heal, restart: what the world does, not an operator). */
-    interface Fault {
-        String describe();
+    /**
+     * A fault in effect; {@code release} ends it (thaw, heal, restart, new hardware: what the world does). An operator
+     * procedure (seed 004), when the fault has one, runs only if the cluster did not get by without it: {@code recover}
+     * when writes do not come back by themselves within {@code selfRecovery}, {@code heal} when the cluster is not
+     * healthy after the release.
+     */
+    record Fault(String describe, Action release, Duration selfRecovery, Operator recover, Operator heal) {
+        Fault(String describe, Action release) {
+            this(describe, release, Duration.ofSeconds(180), null, null);
+        }
+    }
 
-        void release() throws Exception;
+    /** An operator's procedure: what it is (for the report) and the commands. */
+    record Operator(String what, Action run) {
     }
 
     static final class NotEffective extends Exception {
@@ -249,6 +272,134 @@ public final class Chaos implements AutoCloseable {
                 return fault((fault.equals("partition") ? "leader isolated from both" : "leader cut from " + others.get(0)),
                         net::heal);
             }
+            case "isolate" -> {
+                net.isolateFromAll(a);
+                for (String o : opt.addresses()) {
+                    if (!o.equals(a) && (net.reaches(a, o, 2379) || net.reaches(o, a, 5432))) {
+                        net.heal();
+                        throw new NotEffective(a + " still reaches " + o + " (or is reached) after the cut");
+                    }
+                }
+                if (Procs.open(a, 7331) || Procs.open(a, 5432)) {
+                    net.heal();
+                    throw new NotEffective("the harness (HAProxy's side) still reaches " + a);
+                }
+                return fault("leader cut from everyone (hosts, HAProxy, clients)", net::heal);
+            }
+            case "asymmetric-partition" -> {
+                List<String> others = opt.addresses().stream().filter(o -> !o.equals(a)).toList();
+                for (String o : others) {
+                    net.cutOneWay(a, o);
+                }
+                for (String o : others) {
+                    if (net.reaches(a, o, 2379)) {
+                        net.heal();
+                        throw new NotEffective(a + " still reaches " + o + " after the one-way cut");
+                    }
+                }
+                return fault("the leader's packets to both other hosts dropped (theirs to it still arrive)", net::heal);
+            }
+            case "disk-full" -> {
+                Path disk = cb.dataDisk(l);
+                if (Procs.run(Duration.ofSeconds(10), "mountpoint", "-q", disk.toString()).code() != 0) {
+                    throw new NotEffective(disk + " is not a filesystem of its own");
+                }
+                Path filler = disk.resolve("chaos-filler");
+                Path rest = disk.resolve("chaos-filler-rest");
+                long usable = Files.getFileStore(disk).getUsableSpace();
+                Procs.run(Duration.ofSeconds(60), "fallocate", "-l", String.valueOf(usable), filler.toString());
+                Procs.run(Duration.ofSeconds(60), "dd", "if=/dev/zero", "of=" + rest, "bs=64k"); // ends at ENOSPC
+                Action free = () -> {
+                    Files.deleteIfExists(filler);
+                    Files.deleteIfExists(rest);
+                };
+                // the probe: 1 MiB more does not fit
+                Path probe = disk.resolve("chaos-probe");
+                try {
+                    Files.write(probe, new byte[1 << 20]);
+                    Files.deleteIfExists(probe);
+                    free.run();
+                    throw new NotEffective(disk + " still took 1 MiB after filling it");
+                } catch (java.io.IOException expected) {
+                    Files.deleteIfExists(probe);
+                }
+                return fault("the leader's PostgreSQL filesystem filled (" + (usable >> 20) + " MiB)", free);
+            }
+            case "wal-removed" -> {
+                int f = otherFollower(l); // not the synchronous standby: the leader need not wait for a broken node
+                String fa = addr(f);
+                Path wal = dataDir(f).resolve("pg_wal");
+                List<Long> agent = new ArrayList<>(cb.agentProcesses(f).subList(0, 1));
+                signal(agent, "STOP"); // so it cannot restart PostgreSQL before the WAL is gone
+                try {
+                    List<Long> pg = postgresProcesses(f);
+                    Procs.kill9(pg);
+                    if (!Procs.waitUntil(Duration.ofSeconds(5), () -> pg.stream().noneMatch(Procs::alive))) {
+                        throw new NotEffective("PostgreSQL of " + fa + " survives kill -9");
+                    }
+                    try (var files = Files.list(wal)) {
+                        for (Path w : files.filter(Files::isRegularFile).toList()) {
+                            Files.delete(w);
+                        }
+                    }
+                    try (var files = Files.list(wal)) {
+                        if (files.anyMatch(Files::isRegularFile) || pgAnswers(fa)) {
+                            throw new NotEffective("WAL left in " + wal + " or PostgreSQL of " + fa + " still answers");
+                        }
+                    }
+                } finally {
+                    signal(agent, "CONT");
+                }
+                int leader = l;
+                Operator follow = new Operator("pgsql-follow " + addr(leader) + " --force-basebackup on " + cb.nodeName(f),
+                        () -> {
+                            Procs.Result r = cb.ctl(f, Duration.ofSeconds(600), Map.of("PSQL_INTERNAL_OK", "true"),
+                                    "pgsql-follow", addr(leader), "--force-basebackup");
+                            if (r.code() != 0) {
+                                throw new IllegalStateException("pgsql-follow: " + r.all());
+                            }
+                        });
+                return new Fault("follower " + cb.nodeName(f) + "'s PostgreSQL killed and its pg_wal emptied", () -> { },
+                        Duration.ofSeconds(180), null, follow);
+            }
+            case "two-nodes-lost" -> {
+                int survivor = syncStandbyOrFollower(l); // the synchronous standby when there is one
+                List<Integer> lost = new ArrayList<>();
+                for (int i = 0; i < opt.addresses().size(); i++) {
+                    if (i != survivor) {
+                        lost.add(i);
+                    }
+                }
+                List<Long> pids = new ArrayList<>();
+                lost.forEach(i -> pids.addAll(cb.hostProcesses(i)));
+                Procs.kill9(pids);
+                String sa = addr(survivor);
+                if (!Procs.waitUntil(Duration.ofSeconds(10), () -> pids.stream().noneMatch(Procs::alive)
+                        && lost.stream().noneMatch(i -> Procs.open(addr(i), 2379) || Procs.open(addr(i), 5432)))) {
+                    throw new NotEffective("the lost hosts still have live processes or open ports");
+                }
+                // the probe: the survivor's etcd has no quorum
+                if (!Procs.waitUntil(Duration.ofSeconds(30), () -> {
+                    String h = Procs.httpGet("http://" + sa + ":2379/health");
+                    return h == null || !h.contains("\"health\":\"true\"");
+                })) {
+                    throw new NotEffective("etcd on the survivor " + sa + " still reports health with two members dead");
+                }
+                Operator recovery = new Operator("create-cluster --quorum-loss-recovery on " + cb.nodeName(survivor), () -> {
+                    Procs.Result r = cb.ctl(survivor, Duration.ofSeconds(600), "create-cluster", "--quorum-loss-recovery", "-y");
+                    if (r.code() != 0) {
+                        throw new IllegalStateException("create-cluster --quorum-loss-recovery: " + r.all());
+                    }
+                });
+                Action newHosts = () -> {
+                    for (int i : lost) {
+                        cb.rebuildHost(i, survivor);
+                    }
+                };
+                return new Fault("kill -9 of every process of " + lost.stream().map(cb::nodeName).toList()
+                        + "; new machines join after the recovery", newHosts, Duration.ofSeconds(3L * opt.ttl() + 10),
+                        recovery, null);
+            }
             case "pg-crash" -> {
                 // a session opened before the crash must fail after it
                 Connection before = cb.connect(a, 2, 5);
@@ -314,18 +465,39 @@ public final class Chaos implements AutoCloseable {
         void run() throws Exception;
     }
 
-    static Fault fault(String what, Action release) {
-        return new Fault() {
-            @Override
-            public String describe() {
-                return what;
+    /** The follower that is not the synchronous standby (any follower in asynchronous mode): the one a fault may hit. */
+    int otherFollower(int leader) {
+        String sync = syncOn ? syncStandby() : null;
+        for (int i = 0; i < opt.addresses().size(); i++) {
+            if (i != leader && !cb.nodeName(i).equals(sync)) {
+                return i;
             }
+        }
+        throw new IllegalStateException("no follower besides the synchronous standby " + sync);
+    }
 
-            @Override
-            public void release() throws Exception {
-                release.run();
+    /** The synchronous standby when there is one, else the first follower. */
+    int syncStandbyOrFollower(int leader) {
+        String sync = syncOn ? syncStandby() : null;
+        for (int i = 0; i < opt.addresses().size(); i++) {
+            if (i != leader && (sync == null || cb.nodeName(i).equals(sync))) {
+                return i;
             }
-        };
+        }
+        throw new IllegalStateException("no follower");
+    }
+
+    /** Node i's PostgreSQL data directory (where PG_VERSION is, under its data disk). */
+    Path dataDir(int i) throws java.io.IOException {
+        try (var walk = Files.walk(cb.dataDisk(i), 3)) {
+            return walk.filter(p -> p.getFileName().toString().equals("PG_VERSION") && Files.isDirectory(p.resolveSibling("pg_wal")))
+                    .map(Path::getParent).findFirst()
+                    .orElseThrow(() -> new IllegalStateException("no PostgreSQL data directory under " + cb.dataDisk(i)));
+        }
+    }
+
+    static Fault fault(String what, Action release) {
+        return new Fault(what, release);
     }
 
     // ---- the deposed-leader probe --------------------------------------------------------------------------------
@@ -414,7 +586,7 @@ public final class Chaos implements AutoCloseable {
     /** The checker's verdict on one run. Times in seconds; NaN when not reached. */
     public record Outcome(String fault, int run, boolean synchronous, String oldLeader, String newLeader, String what,
             int acked, int lost, int deposedWrites, String deposedEnd, int doubleLeaderSweeps, int sweeps,
-            double recovery, double newLeaderAfter, boolean healed, double healSeconds, String error,
+            double recovery, double newLeaderAfter, boolean healed, double healSeconds, String operator, String error,
             List<Double> ackTimes, double t0, double released, double healedAt, List<Double> leaderChanges) {
         boolean failedOver() {
             return newLeader != null && !newLeader.equals(oldLeader);
@@ -458,14 +630,27 @@ public final class Chaos implements AutoCloseable {
                 }
             }
             double recoverFrom = from;
-            boolean recovered = Procs.waitUntil(Duration.ofSeconds(180), () -> w.firstAckAfter(recoverFrom) != null);
+            List<String> operator = new ArrayList<>();
+            boolean recovered = Procs.waitUntil(f.selfRecovery(), () -> w.firstAckAfter(recoverFrom) != null);
+            if (!recovered && f.recover() != null) {
+                log("no writes %d s after the fault: the operator runs %s", f.selfRecovery().toSeconds(), f.recover().what());
+                operator.add(f.recover().what());
+                f.recover().run().run();
+                recovered = Procs.waitUntil(Duration.ofSeconds(180), () -> w.firstAckAfter(recoverFrom) != null);
+            }
             Procs.sleep(2000);
             released = Procs.now();
             Fault toRelease = f;
             f = null;
-            toRelease.release();
+            toRelease.release().run();
             double relDone = Procs.now();
             boolean healed = cb.waitHealthy(Duration.ofSeconds(240));
+            if (!healed && toRelease.heal() != null) {
+                log("not healed 240 s after the release: the operator runs %s", toRelease.heal().what());
+                operator.add(toRelease.heal().what());
+                toRelease.heal().run().run();
+                healed = cb.waitHealthy(Duration.ofSeconds(300));
+            }
             double healedAt = healed ? Procs.now() : Double.NaN;
             probe.awaitEnd(Duration.ofSeconds(30));
             Procs.sleep(2000);
@@ -479,10 +664,10 @@ public final class Chaos implements AutoCloseable {
             int finalLeader = cb.leader();
             List<Long> lost = lostOn(finalLeader, acks);
             Outcome o = new Outcome(fault, run, syncOn, cb.nodeName(l), finalLeader < 0 ? null : cb.nodeName(finalLeader),
-                    f == null ? toRelease.describe() : "", acks.size(), lost == null ? -1 : lost.size(),
+                    toRelease.describe(), acks.size(), lost == null ? -1 : lost.size(),
                     probe.accepted().size(), probe.end, LeaderWatch.doubleLeaders(sweeps).size(), sweeps.size(), recovery,
                     other == null ? Double.NaN : other.at() - t0, healed, healed ? healedAt - relDone : Double.NaN,
-                    lost == null ? "no leader to read the acknowledged writes back from" : null,
+                    operator.isEmpty() ? null : String.join("; ", operator), lost == null ? "no leader to read the acknowledged writes back from" : null,
                     acks.stream().map(Writer.Ack::at).toList(), t0, released, healedAt,
                     LeaderWatch.changes(sweeps).stream().map(LeaderWatch.Sweep::at).toList());
             report(o);
@@ -492,7 +677,7 @@ public final class Chaos implements AutoCloseable {
         } finally {
             if (f != null) {
                 try {
-                    f.release();
+                    f.release().run();
                 } catch (Exception e) {
                     log("releasing %s failed: %s", fault, e.getMessage());
                 }
@@ -523,15 +708,16 @@ public final class Chaos implements AutoCloseable {
     Outcome failed(String fault, int run, String why) {
         log("%s run %d FAILED: %s", fault, run, why);
         return new Outcome(fault, run, syncOn, null, null, "", 0, -1, -1, "", -1, 0, Double.NaN, Double.NaN, false,
-                Double.NaN, why, List.of(), Double.NaN, Double.NaN, Double.NaN, List.of());
+                Double.NaN, null, why, List.of(), Double.NaN, Double.NaN, Double.NaN, List.of());
     }
 
     static void report(Outcome o) {
         log("%s run %d: %s; %s → %s; %d acked, %d lost, %d written on the deposed leader (%s), %d double-leader sweeps "
-                + "of %d, write outage %.2f s, new leader after %.2f s, healed %s%s", o.fault(), o.run(), o.what(),
+                + "of %d, write outage %.2f s, new leader after %.2f s, healed %s%s%s", o.fault(), o.run(), o.what(),
                 o.oldLeader(), o.newLeader(), o.acked(), o.lost(), o.deposedWrites(), o.deposedEnd(),
                 o.doubleLeaderSweeps(), o.sweeps(), o.recovery(), o.newLeaderAfter(), o.healed(),
-                o.healed() ? String.format(Locale.ROOT, " (%.0f s after release)", o.healSeconds()) : "");
+                o.healed() ? String.format(Locale.ROOT, " (%.0f s after release)", o.healSeconds()) : "",
+                o.operator() == null ? "" : "; operator: " + o.operator());
     }
 
     // ---- the negative control ------------------------------------------------------------------------------------
@@ -608,6 +794,7 @@ public final class Chaos implements AutoCloseable {
                 return failed(name, run, "the leader host survives kill -9");
             }
             String what;
+            String operatorDid = null;
             if (sync) {
                 what = "sync standby frozen, leader host killed";
                 if (!Procs.waitUntil(Duration.ofSeconds(90), () -> cb.leader() == f)) {
@@ -618,6 +805,7 @@ public final class Chaos implements AutoCloseable {
                 what = "follower frozen, leader host killed, " + (elected ? "a leader was elected by itself (!)"
                         : "no automatic election; operator: promote " + cb.nodeName(f));
                 if (!elected) {
+                    operatorDid = "promote " + cb.nodeName(f);
                     Procs.Result p = cb.ctl(f, Duration.ofSeconds(180), "promote", cb.nodeName(f));
                     if (p.code() != 0 || !Procs.waitUntil(Duration.ofSeconds(90), () -> cb.leader() == f)) {
                         return failed(name, run, "promote " + cb.nodeName(f) + ": " + p.all());
@@ -642,7 +830,7 @@ public final class Chaos implements AutoCloseable {
                     acks.size(), lost == null ? -1 : lost.size(), 0, "the old host was dead until restarted",
                     LeaderWatch.doubleLeaders(sweeps).size(), sweeps.size(),
                     Writer.maxGap(acks, t0, Procs.now()), other == null ? Double.NaN : other.at() - t0, healed,
-                    healed ? Procs.now() - released : Double.NaN, null, acks.stream().map(Writer.Ack::at).toList(), t0,
+                    healed ? Procs.now() - released : Double.NaN, operatorDid, null, acks.stream().map(Writer.Ack::at).toList(), t0,
                     released, healed ? Procs.now() : Double.NaN,
                     LeaderWatch.changes(sweeps).stream().map(LeaderWatch.Sweep::at).toList());
             report(o);
@@ -687,7 +875,8 @@ public final class Chaos implements AutoCloseable {
               faults, in priority order: %s
                 host-crash        kill -9 of every process of the leader's host (etcd member included); restarted after
                 agent-freeze      SIGSTOP of the leader's agent JVM; SIGCONT after the writes recovered
-                partition         the leader cut from both other hosts (iptables on loopback, per-host cgroups)
+                partition         the leader cut from both other hosts, the etcd majority (iptables on loopback, per-host
+                                  cgroups); HAProxy and clients still reach it
                 pg-crash          kill -9 of the leader's PostgreSQL (the agent lives)
                 search-crash      kill -9 of the leader's OpenSearch
                 etcd-crash        kill -9 of the leader's etcd
@@ -695,12 +884,19 @@ public final class Chaos implements AutoCloseable {
                                   once asynchronous (loses writes) and N times synchronous (loses none)
                 pg-agent-freeze   SIGSTOP of the leader's PostgreSQL and agent
                 bridge-partition  the leader cut from one follower only
+                isolate           the leader cut from everyone: both hosts, HAProxy and the clients
+                asymmetric-partition  the leader's packets to both other hosts dropped, theirs to it still arrive
                 graceful-stop     chef-backend-ctl stop on the leader (hand-over)
+                disk-full         the leader's PostgreSQL filesystem (a %d MiB tmpfs per node) filled; freed after
+                wal-removed       a follower's PostgreSQL killed and its pg_wal emptied (operator's pgsql-follow
+                                  --force-basebackup only if it does not heal by itself)
+                two-nodes-lost    kill -9 of two hosts (the synchronous standby survives); the operator's
+                                  create-cluster --quorum-loss-recovery, then two new machines join
               all: every fault; ci: host-crash,agent-freeze,partition,control with --runs 1
               --runs N (1)  --ttl S (5; etcd heartbeat 100 ms, election 1000 ms)  --mode sync|async (sync: the faults
               other than control run with leaderl.synchronous_mode true)
               report: only regenerate the report from docs/results/chaos.json
-            """.formatted(String.join(", ", FAULTS));
+            """.formatted(String.join(", ", FAULTS), DATA_DISK_MB);
 
     public static void main(String[] args) {
         java.util.logging.Logger.getLogger("org.postgresql").setLevel(java.util.logging.Level.OFF);

@@ -36,7 +36,10 @@ public final class ChaosReport {
             return false;
         }
         if (o.fault().equals("control-async")) {
-            return o.lost() > 0;
+            return o.lost() > 0; // and the operator's promote is what the control expects
+        }
+        if (o.operator() != null && !Chaos.OPERATOR_DOCUMENTED.contains(o.fault())) {
+            return false; // these must heal without anyone
         }
         return !o.synchronous() || o.lost() == 0;
     }
@@ -48,7 +51,8 @@ public final class ChaosReport {
                 .put("deposed_writes", o.deposedWrites()).put("deposed_end", o.deposedEnd())
                 .put("double_leader_sweeps", o.doubleLeaderSweeps()).put("sweeps", o.sweeps())
                 .put("recovery_s", round(o.recovery())).put("new_leader_after_s", round(o.newLeaderAfter()))
-                .put("healed", o.healed()).put("heal_s", round(o.healSeconds())).put("error", o.error())
+                .put("healed", o.healed()).put("heal_s", round(o.healSeconds())).put("operator", o.operator())
+                .put("error", o.error())
                 .put("passed", passed(o));
         return n;
     }
@@ -62,7 +66,7 @@ public final class ChaosReport {
                 text(n, "old_leader"), text(n, "new_leader"), n.path("what").asText(), n.path("acked").asInt(),
                 n.path("lost").asInt(), n.path("deposed_writes").asInt(), n.path("deposed_end").asText(),
                 n.path("double_leader_sweeps").asInt(), n.path("sweeps").asInt(), num(n, "recovery_s"),
-                num(n, "new_leader_after_s"), n.path("healed").asBoolean(), num(n, "heal_s"), text(n, "error"), List.of(),
+                num(n, "new_leader_after_s"), n.path("healed").asBoolean(), num(n, "heal_s"), text(n, "operator"), text(n, "error"), List.of(),
                 Double.NaN, Double.NaN, Double.NaN, List.of());
     }
 
@@ -126,8 +130,8 @@ public final class ChaosReport {
     /** The scenario table in markdown. */
     public static String table(List<Chaos.Outcome> runs) {
         StringBuilder md = new StringBuilder("| fault | mode | runs | lost acked writes (of acked) | writes on a deposed leader "
-                + "| double-leader sweeps | write outage median / max (s) | new leader after, median (s) | healed without operator | failed runs |\n"
-                + "|---|---|---|---|---|---|---|---|---|---|\n");
+                + "| double-leader sweeps | write outage median / max (s) | new leader after, median (s) | healed without operator "
+                + "| operator's procedure | failed runs |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
         byFault(runs).forEach((fault, l) -> {
             List<Chaos.Outcome> ok = l.stream().filter(o -> o.error() == null).toList();
             Stats rec = Stats.of(ok.stream().map(Chaos.Outcome::recovery).filter(x -> !Double.isNaN(x)).toList());
@@ -140,7 +144,9 @@ public final class ChaosReport {
                     .append(ok.stream().mapToInt(Chaos.Outcome::doubleLeaderSweeps).sum()).append(" | ")
                     .append(f1(rec.median())).append(" / ").append(f1(rec.max())).append(" | ")
                     .append(nl.n() == 0 ? "no change" : f1(nl.median()) + " (" + nl.n() + " of " + ok.size() + " changed)")
-                    .append(" | ").append(ok.stream().filter(Chaos.Outcome::healed).count()).append('/').append(l.size())
+                    .append(" | ").append(ok.stream().filter(o -> o.healed() && o.operator() == null).count()).append('/')
+                    .append(l.size()).append(" | ").append(ResultsReport.cell(String.join("; ", ok.stream()
+                            .map(Chaos.Outcome::operator).filter(java.util.Objects::nonNull).distinct().toList())))
                     .append(" | ").append(l.size() - ok.size()).append(" |\n");
         });
         return md.toString();

@@ -72,6 +72,15 @@ public final class LoopbackNet implements AutoCloseable {
         }
     }
 
+    /**
+     * Cuts {@code address} off from everyone, both ways: the other hosts and also the drivers and HAProxy in the root
+     * cgroup (their 127.0.0.1 source). Only the host's traffic to itself still flows.
+     */
+    public void isolateFromAll(String address) throws IOException {
+        iptables("-A", dropChain, "-d", address, "!", "-s", address, "-j", "DROP");
+        iptables("-A", dropChain, "-s", address, "!", "-d", address, "-j", "DROP");
+    }
+
     /** Drops traffic from {@code from} to {@code to} only (an asymmetric partition: the other way still flows). */
     public void cutOneWay(String from, String to) throws IOException {
         iptables("-A", dropChain, "-s", from, "-d", to, "-j", "DROP");

@@ -14,8 +14,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ChaosReportTest {
     static Chaos.Outcome run(String fault, boolean sync, int lost, int deposed, int doubles, double recovery, boolean healed) {
+        return byOperator(fault, sync, lost, deposed, doubles, recovery, healed, null);
+    }
+
+    static Chaos.Outcome byOperator(String fault, boolean sync, int lost, int deposed, int doubles, double recovery,
+            boolean healed, String operator) {
         return new Chaos.Outcome(fault, 1, sync, "cb1", "cb2", "x", 100, lost, deposed, "", doubles, 300, recovery, 4.0,
-                healed, 10, null, List.of(), 0, 0, 0, List.of());
+                healed, 10, operator, null, List.of(), 0, 0, 0, List.of());
     }
 
     @Test
@@ -28,6 +33,19 @@ class ChaosReportTest {
         assertFalse(ChaosReport.passed(run("partition", true, 0, 0, 0, 7, false)), "not healed");
         assertTrue(ChaosReport.passed(run("control-async", false, 12, 0, 0, 7, true)));
         assertFalse(ChaosReport.passed(run("control-async", false, 0, 0, 0, 7, true)), "the negative control lost nothing");
+        assertFalse(ChaosReport.passed(byOperator("host-crash", true, 0, 0, 0, 7, true, "promote cb2")),
+                "a host crash must heal without an operator");
+        assertTrue(ChaosReport.passed(byOperator("two-nodes-lost", true, 0, 0, 0, 30, true,
+                "create-cluster --quorum-loss-recovery on cb2")), "seed 004's procedure after a quorum loss");
+        assertFalse(ChaosReport.passed(byOperator("two-nodes-lost", true, 3, 0, 0, 30, true,
+                "create-cluster --quorum-loss-recovery on cb2")), "the synchronous survivor lost writes");
+    }
+
+    @Test
+    void tableNamesTheOperatorsProcedure() {
+        String table = ChaosReport.table(List.of(byOperator("wal-removed", true, 0, 0, 0, 0.2, true,
+                "pgsql-follow 127.0.0.101 --force-basebackup on cb3"), run("wal-removed", true, 0, 0, 0, 0.2, true)));
+        assertTrue(table.contains("| 1/2 | pgsql-follow 127.0.0.101 --force-basebackup on cb3 | 0 |"), table);
     }
 
     @Test
