@@ -45,6 +45,8 @@ public final class Chaos implements AutoCloseable {
      * harness runs it when the cluster does not get by without it. Every other fault must heal with no operator.
      */
     static final Set<String> OPERATOR_DOCUMENTED = Set.of("two-nodes-lost", "wal-removed");
+    /** The short run CI does (ChaosIT, bin/chaos ci), one run each. */
+    public static final List<String> CI_FAULTS = List.of("host-crash", "agent-freeze", "partition", "disk-full", "control");
     /** Size of each node's PostgreSQL filesystem (a tmpfs), the disk that disk-full fills. */
     static final int DATA_DISK_MB = 1024;
     static final String DEPOSED_TABLE = "chaos_deposed";
@@ -892,7 +894,7 @@ public final class Chaos implements AutoCloseable {
                                   --force-basebackup only if it does not heal by itself)
                 two-nodes-lost    kill -9 of two hosts (the synchronous standby survives); the operator's
                                   create-cluster --quorum-loss-recovery, then two new machines join
-              all: every fault; ci: host-crash,agent-freeze,partition,control with --runs 1
+              all: every fault; ci: host-crash,agent-freeze,partition,disk-full,control with --runs 1
               --runs N (1)  --ttl S (5; etcd heartbeat 100 ms, election 1000 ms)  --mode sync|async (sync: the faults
               other than control run with leaderl.synchronous_mode true)
               report: only regenerate the report from docs/results/chaos.json
@@ -929,7 +931,7 @@ public final class Chaos implements AutoCloseable {
         if (cmd.equals("all")) {
             faults.addAll(FAULTS);
         } else if (cmd.equals("ci")) {
-            faults.addAll(List.of("host-crash", "agent-freeze", "partition", "control"));
+            faults.addAll(CI_FAULTS);
         } else if (!cmd.equals("report")) {
             for (String f : cmd.split(",")) {
                 if (!FAULTS.contains(f)) {

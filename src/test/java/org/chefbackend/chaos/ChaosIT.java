@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The short chaos run CI does (bin/chaos ci): one cluster on 127.0.0.101-103 (HAProxy .100), the negative control
  * (asynchronous: acknowledged writes lost; synchronous: none), then in synchronous mode a host crash, an agent
- * freeze and a partition of the leader, one run each. The checker's verdicts are asserted; the report goes to
- * target/chaos-it, not docs/.
+ * freeze, a partition of the leader and its PostgreSQL disk filled, one run each. The checker's verdicts are
+ * asserted; the report goes to target/chaos-it, not docs/.
  */
 class ChaosIT {
     static final Path REPO = Path.of(System.getProperty("chefbackend.repo", ".")).toAbsolutePath().normalize();
@@ -27,13 +27,12 @@ class ChaosIT {
         Chaos.Options d = Chaos.defaults(REPO, 1, 5, true);
         Chaos.Options opt = new Chaos.Options(1, 5, true, d.root(), d.addresses(), d.proxy(), out.resolve("RESULTS.md"),
                 out.resolve("results/chaos.json"), out.resolve("results"));
-        List<Chaos.Outcome> runs = Chaos.runAll(REPO, opt,
-                new LinkedHashSet<>(List.of("host-crash", "agent-freeze", "partition", "control")));
+        List<Chaos.Outcome> runs = Chaos.runAll(REPO, opt, new LinkedHashSet<>(Chaos.CI_FAULTS));
         ChaosReport.save(opt, runs);
         ChaosReport.write(opt);
         System.out.println(ChaosReport.table(runs));
         Map<String, Chaos.Outcome> by = runs.stream().collect(Collectors.toMap(Chaos.Outcome::fault, o -> o, (a, b) -> a));
-        assertEquals(List.of("control-async", "control-sync", "host-crash", "agent-freeze", "partition"),
+        assertEquals(List.of("control-async", "control-sync", "host-crash", "agent-freeze", "partition", "disk-full"),
                 runs.stream().map(Chaos.Outcome::fault).toList());
         for (Chaos.Outcome o : runs) {
             String what = o.fault() + ": " + o;
@@ -44,13 +43,14 @@ class ChaosIT {
             assertTrue(o.healed(), "not healed without an operator, " + what);
             assertTrue(o.acked() > 20, what);
             if (!o.fault().equals("control-async")) {
+                assertNull(o.operator(), "an operator was needed, " + what);
                 assertTrue(o.synchronous(), what);
                 assertEquals(0, o.lost(), "acknowledged writes lost in synchronous mode, " + what);
             }
         }
         assertTrue(by.get("control-async").lost() > 0,
                 "the negative control lost nothing: the loss checker cannot be trusted");
-        for (String f : List.of("host-crash", "agent-freeze", "partition")) {
+        for (String f : List.of("host-crash", "agent-freeze", "partition", "disk-full")) {
             assertTrue(by.get(f).failedOver(), f + " did not move the leadership: " + by.get(f));
         }
         assertTrue(Files.readString(opt.report()).contains(ChaosReport.BEGIN));
