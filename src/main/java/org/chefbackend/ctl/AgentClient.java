@@ -3,10 +3,10 @@ package org.chefbackend.ctl;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.HttpURLConnection;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,10 +16,15 @@ import org.chefbackend.api.AdminAuth;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Settings;
 
-/** The CLI's way into a node agent: its HTTP API, admin calls signed with the node-local admin key. */
+/**
+ * The CLI's way into a node agent: its HTTP API, admin calls signed with the node-local admin key. Plain
+ * HttpURLConnection, not java.net.http: the latter sets up TLS when it is built, a third of a short command's run
+ * time, and the agent speaks plain HTTP on loopback or the cluster network. Requests are never retried (fixed-length
+ * streaming and no kept-alive connections): an admin call repeated by the transport could act twice.
+ */
 final class AgentClient {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private static final int CONNECT_TIMEOUT_MS = 2000;
     private final URI base;
     private final NodePaths paths;
 
@@ -34,16 +39,7 @@ final class AgentClient {
 
     /** The agent's /status, or empty when no agent answers. */
     Optional<JsonNode> status() {
-        try {
-            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(base.resolve("/status"))
-                    .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
-            return r.statusCode() == 200 ? Optional.of(JSON.readTree(r.body())) : Optional.empty();
-        } catch (IOException e) {
-            return Optional.empty();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Optional.empty();
-        }
+        return get("/status").filter(r -> r.status() == 200).map(Response::body);
     }
 
     /** A remote agent (another member), whose admin calls are signed with the cluster secrets' key. */
@@ -59,18 +55,46 @@ final class AgentClient {
     /** GET path: the status code and JSON body, or empty when no agent answers. */
     Optional<Response> get(String path) {
         try {
-            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(base.resolve(path))
-                    .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
-            return Optional.of(new Response(r.statusCode(), JSON.readTree(r.body())));
+            Raw r = exchange("GET", path, null, null, Duration.ofSeconds(10));
+            return Optional.of(new Response(r.status(), JSON.readTree(r.body())));
         } catch (IOException e) {
-            return Optional.empty();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
             return Optional.empty();
         }
     }
 
     record Response(int status, JsonNode body) {
+    }
+
+    private record Raw(int status, byte[] body) {
+    }
+
+    /** One HTTP request on a fresh connection; {@code body} null for none. */
+    private Raw exchange(String method, String path, String signature, byte[] body, Duration timeout) throws IOException {
+        HttpURLConnection c = (HttpURLConnection) base.resolve(path).toURL().openConnection();
+        try {
+            c.setRequestMethod(method);
+            c.setConnectTimeout(CONNECT_TIMEOUT_MS);
+            c.setReadTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+            c.setUseCaches(false);
+            c.setRequestProperty("Connection", "close");
+            if (signature != null) {
+                c.setRequestProperty(AdminAuth.HEADER, signature);
+            }
+            if (body != null) {
+                c.setRequestProperty("Content-Type", "application/json");
+                c.setDoOutput(true);
+                c.setFixedLengthStreamingMode(body.length); // streamed, so never re-sent by the transport
+                try (OutputStream out = c.getOutputStream()) {
+                    out.write(body);
+                }
+            }
+            int status = c.getResponseCode();
+            try (InputStream in = status >= 400 ? c.getErrorStream() : c.getInputStream()) {
+                return new Raw(status, in == null ? new byte[0] : in.readAllBytes());
+            }
+        } finally {
+            c.disconnect();
+        }
     }
 
     /** POST /admin/…, signed; a refusal from the agent becomes the operator's one-line error. */
@@ -86,39 +110,26 @@ final class AgentClient {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-        HttpRequest request = HttpRequest.newBuilder(base.resolve(path)).timeout(timeout)
-                .header("Content-Type", "application/json")
-                .header(AdminAuth.HEADER, AdminAuth.sign(key, "POST", path, body, System.currentTimeMillis()))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
         try {
-            HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
-            return new Response(r.statusCode(), JSON.readTree(r.body()));
+            Raw r = exchange("POST", path, AdminAuth.sign(key, "POST", path, body, System.currentTimeMillis()), body, timeout);
+            return new Response(r.status(), JSON.readTree(r.body()));
         } catch (IOException e) {
             throw OperatorException.failure("the node agent at " + base + " did not answer: " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw OperatorException.failure("interrupted");
         }
     }
 
     JsonNode admin(String path, byte[] body, byte[] key, Duration timeout) {
-        HttpRequest request = HttpRequest.newBuilder(base.resolve(path)).timeout(timeout)
-                .header(AdminAuth.HEADER, AdminAuth.sign(key, "POST", path, body, System.currentTimeMillis()))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
         try {
-            HttpResponse<byte[]> r = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            Raw r = exchange("POST", path, AdminAuth.sign(key, "POST", path, body, System.currentTimeMillis()), body, timeout);
             JsonNode json = JSON.readTree(r.body());
-            if (r.statusCode() != 200) {
-                String error = json.path("error").asText("HTTP " + r.statusCode());
-                throw r.statusCode() == 409 ? OperatorException.usage(error) : OperatorException.failure(error);
+            if (r.status() != 200) {
+                String error = json.path("error").asText("HTTP " + r.status());
+                throw r.status() == 409 ? OperatorException.usage(error) : OperatorException.failure(error);
             }
             return json;
         } catch (IOException e) {
             throw OperatorException.failure("the node agent at " + base + " did not answer: " + e.getMessage()
                     + " (is it running? chef-backend-ctl start)");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw OperatorException.failure("interrupted");
         }
     }
 
