@@ -3,28 +3,25 @@ package org.chefbackend.ctl;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import org.chefbackend.agent.NodeState;
 import org.chefbackend.api.AdminAuth;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Settings;
+import org.chefbackend.system.Http;
 
 /**
- * The CLI's way into a node agent: its HTTP API, admin calls signed with the node-local admin key. Plain
- * HttpURLConnection, not java.net.http: the latter sets up TLS when it is built, a third of a short command's run
- * time, and the agent speaks plain HTTP on loopback or the cluster network. Requests are never retried (fixed-length
- * streaming and no kept-alive connections): an admin call repeated by the transport could act twice.
+ * The CLI's way into a node agent: its HTTP API ({@link Http}: no TLS set-up, a third of a short command's run time
+ * with java.net.http; never re-sent), admin calls signed with the node-local admin key.
  */
 final class AgentClient {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int CONNECT_TIMEOUT_MS = 2000;
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
     private final URI base;
     private final NodePaths paths;
 
@@ -55,7 +52,7 @@ final class AgentClient {
     /** GET path: the status code and JSON body, or empty when no agent answers. */
     Optional<Response> get(String path) {
         try {
-            Raw r = exchange("GET", path, null, null, Duration.ofSeconds(10));
+            Http.Response r = Http.get(base.resolve(path).toString(), CONNECT_TIMEOUT, Duration.ofSeconds(10));
             return Optional.of(new Response(r.status(), JSON.readTree(r.body())));
         } catch (IOException e) {
             return Optional.empty();
@@ -63,38 +60,6 @@ final class AgentClient {
     }
 
     record Response(int status, JsonNode body) {
-    }
-
-    private record Raw(int status, byte[] body) {
-    }
-
-    /** One HTTP request on a fresh connection; {@code body} null for none. */
-    private Raw exchange(String method, String path, String signature, byte[] body, Duration timeout) throws IOException {
-        HttpURLConnection c = (HttpURLConnection) base.resolve(path).toURL().openConnection();
-        try {
-            c.setRequestMethod(method);
-            c.setConnectTimeout(CONNECT_TIMEOUT_MS);
-            c.setReadTimeout((int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
-            c.setUseCaches(false);
-            c.setRequestProperty("Connection", "close");
-            if (signature != null) {
-                c.setRequestProperty(AdminAuth.HEADER, signature);
-            }
-            if (body != null) {
-                c.setRequestProperty("Content-Type", "application/json");
-                c.setDoOutput(true);
-                c.setFixedLengthStreamingMode(body.length); // streamed, so never re-sent by the transport
-                try (OutputStream out = c.getOutputStream()) {
-                    out.write(body);
-                }
-            }
-            int status = c.getResponseCode();
-            try (InputStream in = status >= 400 ? c.getErrorStream() : c.getInputStream()) {
-                return new Raw(status, in == null ? new byte[0] : in.readAllBytes());
-            }
-        } finally {
-            c.disconnect();
-        }
     }
 
     /** POST /admin/…, signed; a refusal from the agent becomes the operator's one-line error. */
@@ -111,7 +76,9 @@ final class AgentClient {
             throw new IllegalStateException(e);
         }
         try {
-            Raw r = exchange("POST", path, AdminAuth.sign(key, "POST", path, body, System.currentTimeMillis()), body, timeout);
+            Http.Response r = Http.send("POST", base.resolve(path).toString(), Map.of("Content-Type", "application/json",
+                    AdminAuth.HEADER, AdminAuth.sign(key, "POST", path, body, System.currentTimeMillis())), body,
+                    CONNECT_TIMEOUT, timeout);
             return new Response(r.status(), JSON.readTree(r.body()));
         } catch (IOException e) {
             throw OperatorException.failure("the node agent at " + base + " did not answer: " + e.getMessage());
@@ -120,7 +87,9 @@ final class AgentClient {
 
     JsonNode admin(String path, byte[] body, byte[] key, Duration timeout) {
         try {
-            Raw r = exchange("POST", path, AdminAuth.sign(key, "POST", path, body, System.currentTimeMillis()), body, timeout);
+            Http.Response r = Http.send("POST", base.resolve(path).toString(), Map.of("Content-Type", "application/json",
+                    AdminAuth.HEADER, AdminAuth.sign(key, "POST", path, body, System.currentTimeMillis())), body,
+                    CONNECT_TIMEOUT, timeout);
             JsonNode json = JSON.readTree(r.body());
             if (r.status() != 200) {
                 String error = json.path("error").asText("HTTP " + r.status());
