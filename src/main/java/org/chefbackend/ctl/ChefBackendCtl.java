@@ -1,6 +1,8 @@
 package org.chefbackend.ctl;
 
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.chefbackend.config.ConfigException;
 import org.chefbackend.config.SecretsException;
 import org.chefbackend.system.Binaries;
@@ -14,37 +16,7 @@ import picocli.CommandLine.Command;
 @Command(name = "chef-backend-ctl",
         mixinStandardHelpOptions = true,
         versionProvider = VersionCommand.Provider.class,
-        description = "Manage a chef-backend node and its cluster.",
-        subcommands = {
-            CommandLine.HelpCommand.class,
-            GenSampleBackendConfigCommand.class,
-            ReconfigureCommand.class,
-            ShowConfigCommand.class,
-            GenServerConfigCommand.class,
-            GenHaproxyConfigCommand.class,
-            VersionCommand.class,
-            StartCommand.class,
-            StopCommand.class,
-            RestartCommand.class,
-            StatusCommand.class,
-            TailCommand.class,
-            ServiceListCommand.class,
-            AgentCommand.class,
-            CreateClusterCommand.class,
-            JoinClusterCommand.class,
-            RemoveNodeCommand.class,
-            CleanseCommand.class,
-            ClusterStatusCommand.class,
-            IntentCommands.Promote.class,
-            IntentCommands.Demote.class,
-            IntentCommands.ForceLeader.class,
-            SetFailoverCommands.Cluster.class,
-            SetFailoverCommands.Node.class,
-            DemoCommand.class,
-            BackupCommand.class,
-            RestoreCommand.class,
-            PgsqlFollowCommand.class,
-        })
+        description = "Manage a chef-backend node and its cluster.")
 public final class ChefBackendCtl implements Runnable {
     /** Bad input: a wrong option, a broken chef-backend.rb or secrets file. */
     public static final int EXIT_USAGE = 2;
@@ -63,9 +35,53 @@ public final class ChefBackendCtl implements Runnable {
         System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
+    /** Every subcommand by name, in the order help lists them. */
+    static final Map<String, Class<?>> COMMANDS = commands();
+
+    private static Map<String, Class<?>> commands() {
+        Map<String, Class<?>> m = new LinkedHashMap<>();
+        m.put("help", CommandLine.HelpCommand.class);
+        m.put("gen-sample-backend-config", GenSampleBackendConfigCommand.class);
+        m.put("reconfigure", ReconfigureCommand.class);
+        m.put("show-config", ShowConfigCommand.class);
+        m.put("gen-server-config", GenServerConfigCommand.class);
+        m.put("gen-haproxy-config", GenHaproxyConfigCommand.class);
+        m.put("version", VersionCommand.class);
+        m.put("start", StartCommand.class);
+        m.put("stop", StopCommand.class);
+        m.put("restart", RestartCommand.class);
+        m.put("status", StatusCommand.class);
+        m.put("tail", TailCommand.class);
+        m.put("service-list", ServiceListCommand.class);
+        m.put("agent", AgentCommand.class);
+        m.put("create-cluster", CreateClusterCommand.class);
+        m.put("join-cluster", JoinClusterCommand.class);
+        m.put("remove-node", RemoveNodeCommand.class);
+        m.put("cleanse", CleanseCommand.class);
+        m.put("cluster-status", ClusterStatusCommand.class);
+        m.put("promote", IntentCommands.Promote.class);
+        m.put("demote", IntentCommands.Demote.class);
+        m.put("force-leader", IntentCommands.ForceLeader.class);
+        m.put("set-cluster-failover", SetFailoverCommands.Cluster.class);
+        m.put("set-node-failover", SetFailoverCommands.Node.class);
+        m.put("demo", DemoCommand.class);
+        m.put("backup", BackupCommand.class);
+        m.put("restore", RestoreCommand.class);
+        m.put("pgsql-follow", PgsqlFollowCommand.class);
+        return m;
+    }
+
     /** Runs one command line; the entry point tests use. */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cli = new CommandLine(new ChefBackendCtl());
+        // picocli reflects over every subcommand it is given, a good part of a short command's start-up: a command
+        // line naming one subcommand gets only that one; anything else (help, --version, a typo) gets them all
+        Class<?> only = args.length > 0 && !args[0].equals("help") ? COMMANDS.get(args[0]) : null;
+        if (only != null) {
+            cli.addSubcommand(args[0], only);
+        } else {
+            COMMANDS.forEach(cli::addSubcommand);
+        }
         cli.setOut(out);
         cli.setErr(err);
         cli.setUsageHelpAutoWidth(true);

@@ -323,22 +323,18 @@ public final class ClusterStore implements AutoCloseable {
         String body = "{\"ID\":\"" + Long.toUnsignedString(id) + "\"}";
         for (String endpoint : endpoints) {
             try {
-                java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newBuilder().connectTimeout(timeout).build()
-                        .send(java.net.http.HttpRequest.newBuilder(URI.create(endpoint + "/v3/cluster/member/promote"))
-                                .timeout(timeout).POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(),
-                                java.net.http.HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) {
+                org.chefbackend.system.Http.Response r = org.chefbackend.system.Http.send("POST",
+                        endpoint + "/v3/cluster/member/promote", Map.of("Content-Type", "application/json"),
+                        body.getBytes(java.nio.charset.StandardCharsets.UTF_8), timeout, timeout);
+                if (r.status() == 200) {
                     return true;
                 }
-                if (r.body().contains("not a learner")) {
+                if (r.text().contains("not a learner")) {
                     return true; // already promoted (a retry of a promote that did happen)
                 }
                 return false;
             } catch (java.io.IOException e) {
                 // try the next endpoint
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new DcsException("promote etcd member " + Long.toHexString(id) + ": interrupted");
             }
         }
         throw new DcsException("promote etcd member " + Long.toHexString(id) + ": no etcd endpoint answered");

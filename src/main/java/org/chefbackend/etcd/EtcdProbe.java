@@ -3,15 +3,12 @@ package org.chefbackend.etcd;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.chefbackend.agent.NodeContext;
+import org.chefbackend.system.Http;
 
 /**
  * Read-only checks of an etcd member over its HTTP API, for status and health checks. Never throws: a member that
@@ -20,11 +17,6 @@ import org.chefbackend.agent.NodeContext;
 public final class EtcdProbe {
     static final Duration TIMEOUT = Duration.ofSeconds(2);
     private static final ObjectMapper JSON = new ObjectMapper();
-    // HTTP/1.1: the JDK's default HTTP/2 attempt (an h2c upgrade) is wasted on etcd's plain-text port
-    private static final HttpClient HTTP = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(TIMEOUT)
-            .build();
 
     /**
      * One entry of {@code GET /v2/members}, as Chef Server frontends read it. {@code name} is empty for a member
@@ -79,13 +71,9 @@ public final class EtcdProbe {
     /** The JSON body of a 200 answer. */
     private static Optional<JsonNode> get(String url) {
         try {
-            HttpRequest request = HttpRequest.newBuilder(URI.create(url)).timeout(TIMEOUT).GET().build();
-            HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
-            return response.statusCode() == 200 ? Optional.of(JSON.readTree(response.body())) : Optional.empty();
+            Http.Response response = Http.get(url, TIMEOUT, TIMEOUT);
+            return response.status() == 200 ? Optional.of(JSON.readTree(response.body())) : Optional.empty();
         } catch (IOException | IllegalArgumentException e) {
-            return Optional.empty();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
             return Optional.empty();
         }
     }

@@ -3,10 +3,6 @@ package org.chefbackend.leaderl;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -55,7 +51,6 @@ public final class HaLoop {
     private final ClusterAgent cluster;
     private final Supervisor supervisor;
     private final HealthMonitor health;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
     private final Semaphore wake = new Semaphore(0);
     /** Held by each iteration and by an operator's pgsql-follow: the two never act on PostgreSQL at once. */
     private final java.util.concurrent.locks.ReentrantLock acting = new java.util.concurrent.locks.ReentrantLock();
@@ -450,18 +445,15 @@ public final class HaLoop {
 
     private Optional<Facts.Peer> ask(Records.Member m) {
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + m.address() + ":"
-                    + m.httpPort() + "/position")).timeout(Duration.ofMillis(800)).GET().build(),
-                    HttpResponse.BodyHandlers.ofString());
-            if (r.statusCode() != 200) {
+            org.chefbackend.system.Http.Response r = org.chefbackend.system.Http.get(
+                    org.chefbackend.system.Http.base(m.address(), m.httpPort()) + "/position", Duration.ofMillis(500),
+                    Duration.ofMillis(800));
+            if (r.status() != 200) {
                 return Optional.empty();
             }
             JsonNode j = JSON.readTree(r.body());
             return Optional.of(new Facts.Peer(j.path("eligible").asBoolean(), j.path("lsn").asLong(Facts.NO_POSITION)));
         } catch (IOException e) {
-            return Optional.empty();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
             return Optional.empty();
         }
     }

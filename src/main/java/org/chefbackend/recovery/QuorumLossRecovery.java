@@ -2,9 +2,6 @@ package org.chefbackend.recovery;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -27,6 +24,7 @@ import org.chefbackend.postgres.PostgresAdmin;
 import org.chefbackend.postgres.Replication;
 import org.chefbackend.search.OpenSearchRecipe;
 import org.chefbackend.system.Distribution;
+import org.chefbackend.system.Http;
 
 /**
  * {@code create-cluster --quorum-loss-recovery} on the sole survivor of a two-node loss: a new cluster of this node
@@ -52,7 +50,6 @@ import org.chefbackend.system.Distribution;
  * ({@code unsynced}) is refused: its data cannot found a cluster.
  */
 public final class QuorumLossRecovery {
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private QuorumLossRecovery() {
     }
@@ -90,13 +87,8 @@ public final class QuorumLossRecovery {
 
     private static boolean agentAnswers(String host, int port) {
         try {
-            HttpResponse<Void> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://" + host + ":" + port + "/status"))
-                    .timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.discarding());
-            return r.statusCode() == 200;
+            return Http.get(Http.base(host, port) + "/status", Duration.ofSeconds(2), Duration.ofSeconds(3)).status() == 200;
         } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
             return false;
         }
     }

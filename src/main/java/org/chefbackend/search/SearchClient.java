@@ -4,14 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Set;
 import org.chefbackend.agent.NodeContext;
+import org.chefbackend.system.Http;
 
 /**
  * The agent's probe of the local search node: cluster health as this node sees it, and whether it is the elected
@@ -37,7 +35,6 @@ public final class SearchClient {
         }
     }
 
-    private final HttpClient http;
     private final Duration timeout;
 
     public SearchClient() {
@@ -47,7 +44,6 @@ public final class SearchClient {
     /** @param timeout limit for connecting and for each request; the probe makes three */
     public SearchClient(Duration timeout) {
         this.timeout = timeout;
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).build();
     }
 
     /** The node of {@code node}: publish_address:elasticsearch.port. */
@@ -59,8 +55,8 @@ public final class SearchClient {
         try {
             // local=true: answer from this node's own cluster state at once instead of waiting for a cluster
             // manager; a node without one reports red (its state carries the no-cluster-manager block).
-            HttpResponse<String> h = get(base, "/_cluster/health?local=true");
-            if (h.statusCode() != 200) {
+            Http.Response h = get(base, "/_cluster/health?local=true");
+            if (h.status() != 200) {
                 return new Health(Status.RED, 0, false);
             }
             String manager = null;
@@ -68,20 +64,17 @@ public final class SearchClient {
             try {
                 // who manages the cluster is secondary: a node that answers is up even when these time out (as
                 // they may while its cluster has no manager, e.g. cut off by a partition)
-                HttpResponse<String> state = get(base, "/_cluster/state/cluster_manager_node?local=true");
-                if (state.statusCode() == 200) {
-                    manager = state.body();
-                    HttpResponse<String> nodes = get(base, "/_nodes/_local?filter_path=nodes.*.name");
-                    local = nodes.statusCode() == 200 ? nodes.body() : null;
+                Http.Response state = get(base, "/_cluster/state/cluster_manager_node?local=true");
+                if (state.status() == 200) {
+                    manager = state.text();
+                    Http.Response nodes = get(base, "/_nodes/_local?filter_path=nodes.*.name");
+                    local = nodes.status() == 200 ? nodes.text() : null;
                 }
             } catch (IOException e) {
                 manager = null;
             }
-            return parse(h.body(), manager, local);
+            return parse(h.text(), manager, local);
         } catch (IOException | IllegalArgumentException e) {
-            return Health.UNREACHABLE;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
             return Health.UNREACHABLE;
         }
     }
@@ -123,14 +116,10 @@ public final class SearchClient {
 
     private boolean post(NodeContext node, String path, String method) {
         URI base = baseUri(node.publishAddress(), node.settings().intValue("elasticsearch.port"));
-        HttpRequest request = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(15))
-                .method(method, HttpRequest.BodyPublishers.noBody()).build();
         try {
-            return http.send(request, HttpResponse.BodyHandlers.ofString()).statusCode() / 100 == 2;
+            return Http.send(method, base.resolve(path).toString(), java.util.Map.of(), method.equals("POST") ? new byte[0] : null,
+                    timeout, Duration.ofSeconds(15)).ok();
         } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
             return false;
         }
     }
@@ -140,8 +129,7 @@ public final class SearchClient {
         return URI.create("http://" + host + ":" + port);
     }
 
-    private HttpResponse<String> get(URI base, String path) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(base.resolve(path)).timeout(timeout).GET().build();
-        return http.send(request, HttpResponse.BodyHandlers.ofString());
+    private Http.Response get(URI base, String path) throws IOException {
+        return Http.get(base.resolve(path).toString(), timeout, timeout);
     }
 }

@@ -47,6 +47,19 @@ class ChefBackendCtlTest {
         }
     }
 
+    @Test
+    void eachCommandIsRegisteredUnderItsOwnName() {
+        // a line naming one command registers only that one, under its key: the key must be the command's name
+        ChefBackendCtl.COMMANDS.forEach((name, type) -> assertEquals(name,
+                type.getAnnotation(picocli.CommandLine.Command.class).name(), type.getName()));
+        Result one = run("status", "--help");
+        assertEquals(0, one.code(), one.err());
+        assertTrue(one.out().contains("Usage: chef-backend-ctl status"), one.out());
+        Result typo = run("statsu");
+        assertEquals(2, typo.code());
+        assertTrue(typo.err().contains("status"), "a typo gets picocli's suggestion among every command: " + typo.err());
+    }
+
     static final String[] COMMANDS = {"gen-sample-backend-config", "show-config", "gen-server-config", "version",
         "reconfigure", "start", "stop", "restart", "status", "tail", "service-list", "agent", "create-cluster",
         "join-cluster", "remove-node", "cleanse", "cluster-status", "promote", "demote", "force-leader",

@@ -1,0 +1,83 @@
+package org.chefbackend.system;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * Plain HTTP/1.1 for the agents, etcd's gateway and the search engine, all on loopback or the cluster network. Built
+ * on HttpURLConnection, not java.net.http: every java.net.http client sets up TLS and a selector thread with its own
+ * worker pool, several MiB of a small agent's memory for connections that never use TLS. A request is never re-sent
+ * by the transport (bodies are streamed with a fixed length; connections are not kept alive), so a POST acts once.
+ */
+public final class Http {
+    private Http() {
+    }
+
+    /** A status code and the body (the error body for 4xx/5xx; empty when there is none). */
+    public record Response(int status, byte[] body) {
+        public String text() {
+            return new String(body, StandardCharsets.UTF_8);
+        }
+
+        public boolean ok() {
+            return status / 100 == 2;
+        }
+    }
+
+    /** {@code http://host:port} with an IPv6 literal bracketed. */
+    public static String base(String host, int port) {
+        return "http://" + (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    public static Response get(String url, Duration connect, Duration read) throws IOException {
+        return send("GET", url, Map.of(), null, connect, read);
+    }
+
+    /**
+     * One request on a fresh connection.
+     *
+     * @param body null for none
+     * @param connect how long to wait for the connection
+     * @param read how long to wait for the answer once connected
+     */
+    public static Response send(String method, String url, Map<String, String> headers, byte[] body, Duration connect,
+            Duration read) throws IOException {
+        HttpURLConnection c;
+        try {
+            c = (HttpURLConnection) URI.create(url).toURL().openConnection();
+        } catch (IllegalArgumentException e) {
+            throw new IOException("bad URL " + url + ": " + e.getMessage(), e);
+        }
+        try {
+            c.setRequestMethod(method);
+            c.setConnectTimeout(millis(connect));
+            c.setReadTimeout(millis(read));
+            c.setUseCaches(false);
+            c.setRequestProperty("Connection", "close");
+            headers.forEach(c::setRequestProperty);
+            if (body != null) {
+                c.setDoOutput(true);
+                c.setFixedLengthStreamingMode(body.length);
+                try (OutputStream out = c.getOutputStream()) {
+                    out.write(body);
+                }
+            }
+            int status = c.getResponseCode();
+            try (InputStream in = status >= 400 ? c.getErrorStream() : c.getInputStream()) {
+                return new Response(status, in == null ? new byte[0] : in.readAllBytes());
+            }
+        } finally {
+            c.disconnect();
+        }
+    }
+
+    private static int millis(Duration d) {
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, d.toMillis()));
+    }
+}
