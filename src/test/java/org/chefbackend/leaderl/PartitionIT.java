@@ -40,17 +40,14 @@ class PartitionIT {
 
     @BeforeAll
     void build() throws Exception {
-        net = LoopbackNet.create("cbitpart", HOSTS);
-        cluster = TestCluster.create(HOSTS, Path.of("/tmp/cbit/part"), net::cgroup, FailoverIT.FAST);
+        cluster = TestCluster.partitionable("cbitpart", HOSTS, Path.of("/tmp/cbit/part"), FailoverIT.FAST);
+        net = cluster.net;
     }
 
     @AfterAll
     void destroy() {
         if (cluster != null) {
             cluster.close();
-        }
-        if (net != null) {
-            net.close();
         }
     }
 

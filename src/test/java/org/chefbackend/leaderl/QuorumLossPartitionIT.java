@@ -10,9 +10,9 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import org.chefbackend.chaos.LoopbackNet;
 import org.chefbackend.postgres.Replication;
 import org.chefbackend.testing.AckedWriter;
-import org.chefbackend.testing.LoopbackPartition;
 import org.chefbackend.testing.TestCluster;
 import org.chefbackend.testing.TestNode;
 import org.junit.jupiter.api.AfterAll;
@@ -29,22 +29,19 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class QuorumLossPartitionIT {
     static final List<String> HOSTS = List.of("127.0.0.57", "127.0.0.58", "127.0.0.59");
-    LoopbackPartition net;
+    LoopbackNet net;
     TestCluster cluster;
 
     @BeforeAll
     void build() throws Exception {
-        net = LoopbackPartition.create("cbitqlp", HOSTS);
-        cluster = TestCluster.create(HOSTS, Path.of("/tmp/cbit/qlp"), net::cgroup, FailoverIT.FAST);
+        cluster = TestCluster.partitionable("cbitqlp", HOSTS, Path.of("/tmp/cbit/qlp"), FailoverIT.FAST);
+        net = cluster.net;
     }
 
     @AfterAll
     void destroy() {
         if (cluster != null) {
             cluster.close();
-        }
-        if (net != null) {
-            net.close();
         }
     }
 

@@ -27,6 +27,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.chefbackend.config.Secrets;
+import org.chefbackend.chaos.LoopbackNet;
 import org.chefbackend.config.SecretsFile;
 
 /**
@@ -46,6 +47,25 @@ public final class TestCluster implements AutoCloseable {
     private final java.util.Map<String, Long> last200 = new ConcurrentHashMap<>();
     private Thread poller;
     private Secrets secrets;
+    /** The loopback network the nodes run in, when built by {@link #partitionable}; closed with the cluster. */
+    public LoopbackNet net;
+
+    /**
+     * A cluster whose hosts can be cut apart: a {@link LoopbackNet} named {@code tag} (set up before any process
+     * starts) and every node in its host's cgroup. {@link #close} removes the network after the processes end.
+     */
+    public static TestCluster partitionable(String tag, List<String> addresses, Path rootBase, String... config)
+            throws Exception {
+        LoopbackNet net = LoopbackNet.create(tag, addresses);
+        try {
+            TestCluster c = create(addresses, rootBase, net::cgroup, config);
+            c.net = net;
+            return c;
+        } catch (Exception | AssertionError e) {
+            net.close();
+            throw e;
+        }
+    }
 
     /**
      * Node i gets {@code addresses[i]}, root {@code rootBase/h<i+1>}, the given chef-backend.rb lines, and the cgroup
@@ -100,6 +120,9 @@ public final class TestCluster implements AutoCloseable {
             }
         }
         nodes.forEach(TestNode::destroy);
+        if (net != null) {
+            net.close();
+        }
     }
 
     private void poll() {
