@@ -271,7 +271,7 @@ public final class Chaos implements AutoCloseable {
                         throw new NotEffective(a + " still reaches " + o + " (or is reached) after the cut");
                     }
                 }
-                return fault((fault.equals("partition") ? "leader isolated from both" : "leader cut from " + others.get(0)),
+                return fault((fault.equals("partition") ? "leader cut from both other hosts (the etcd majority; HAProxy still reaches it)" : "leader cut from " + others.get(0)),
                         net::heal);
             }
             case "isolate" -> {
