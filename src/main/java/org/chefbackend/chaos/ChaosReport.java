@@ -146,7 +146,9 @@ public final class ChaosReport {
                     .append(nl.n() == 0 ? "no change" : f1(nl.median()) + " (" + nl.n() + " of " + ok.size() + " changed)")
                     .append(" | ").append(ok.stream().filter(o -> o.healed() && o.operator() == null).count()).append('/')
                     .append(l.size()).append(" | ").append(ResultsReport.cell(String.join("; ", ok.stream()
-                            .map(Chaos.Outcome::operator).filter(java.util.Objects::nonNull).distinct().toList())))
+                            .map(Chaos.Outcome::operator).filter(java.util.Objects::nonNull)
+                            .map(op -> op.replaceAll(" on cb\\d+", "")) // the same procedure, wherever it ran
+                            .distinct().toList())))
                     .append(" | ").append(l.size() - ok.size()).append(" |\n");
         });
         return md.toString();
