@@ -46,6 +46,11 @@ public final class HaLoop {
     /** etcd {@code sync}: the standby that holds every acknowledged write (synchronous mode); written by the leader. */
     static final String SYNC = "sync";
     static final long TICK_MS = 1000;
+    /**
+     * The loop's period while a switchover's writes have stopped: the leader waits for the target to replay the
+     * final position, the target for the key, and each learns of the other's progress only by asking again.
+     */
+    static final long HANDOVER_TICK_MS = 100;
 
     private final Supplier<NodeContext> node;
     private final ClusterAgent cluster;
@@ -60,6 +65,14 @@ public final class HaLoop {
     private volatile String reason = "starting";
     private volatile boolean eligible;
     private volatile long lastLsn = Facts.NO_POSITION;
+    private volatile boolean handingOver;
+    /** Runs the checkpoint that follows a promotion, so the new leader serves writes without waiting for it. */
+    private final java.util.concurrent.ExecutorService afterPromotion = java.util.concurrent.Executors
+            .newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "leaderl-checkpoint");
+                t.setDaemon(true);
+                return t;
+            });
     private volatile LeaseKeeper lease;
     private volatile org.chefbackend.agent.Watchdog watchdog;
     private boolean rewindFailed;
@@ -169,7 +182,7 @@ public final class HaLoop {
                 }
             }
             try {
-                if (wake.tryAcquire(TICK_MS, TimeUnit.MILLISECONDS)) {
+                if (wake.tryAcquire(handingOver ? HANDOVER_TICK_MS : TICK_MS, TimeUnit.MILLISECONDS)) {
                     wake.drainPermits();
                 }
             } catch (InterruptedException e) {
@@ -233,6 +246,7 @@ public final class HaLoop {
         Step step = Decision.next(facts, settings);
         eligible = Decision.ineligibility(facts, settings).isEmpty();
         lastLsn = facts.pgLsn();
+        handingOver = facts.intent() != null && facts.intent().drained() && !facts.intent().timedOut();
         if (!step.leaderEndpoint200()) {
             leaderOk = false; // before acting: never 200 while stepping down or not yet leading
         }
@@ -599,10 +613,18 @@ public final class HaLoop {
     private void promote(NodeContext ctx) throws SQLException, IOException {
         try (Connection c = PostgresAdmin.connect(ctx, "postgres", 5000); Statement st = c.createStatement()) {
             st.execute("select pg_promote(true, 300)");
-            // followers need the new timeline in the control file before pg_rewind can see a divergence
-            st.execute("checkpoint");
         }
         Replication.clearStandbyConfig(ctx);
+        // followers need the new timeline in the control file before pg_rewind can see a divergence; the new leader
+        // takes writes meanwhile (a follower that rewinds too early finds no divergence, then forks, and is caught
+        // by the divergence check)
+        afterPromotion.execute(() -> {
+            try (Connection c = PostgresAdmin.connect(ctx, "postgres", 5000); Statement st = c.createStatement()) {
+                st.execute("checkpoint");
+            } catch (SQLException e) {
+                log.warn("leaderl: checkpoint after promotion failed: {}", e.getMessage());
+            }
+        });
     }
 
     /** Stops PostgreSQL at once and keeps it down: the no-start-pgsql sentinel first, then an immediate stop. */
