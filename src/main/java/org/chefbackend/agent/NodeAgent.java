@@ -186,14 +186,16 @@ public final class NodeAgent implements AgentHttpServer.Node {
         }
         try {
             log.info("agent stopping");
-            quietly("HTTP API", () -> {
-                if (http != null) {
-                    http.stop();
-                }
-            });
+            // services first, leaderl's hand-over leading: the HTTP API's stop waits up to 2 s for replies in
+            // flight (the shutdown call's own among them), which must not delay the new leader
             quietly("services", () -> {
                 if (supervisor != null) {
                     supervisor.shutdown();
+                }
+            });
+            quietly("HTTP API", () -> {
+                if (http != null) {
+                    http.stop();
                 }
             });
             quietly("cluster connection", () -> {
