@@ -294,12 +294,14 @@ public final class Chaos implements AutoCloseable {
                     net.cutOneWay(a, o);
                 }
                 for (String o : others) {
-                    if (net.reaches(a, o, 2379)) {
+                    // no TCP either way: the leader's SYNs and its SYN-ACKs are dropped, the others' packets arrive
+                    if (net.reaches(a, o, 2379) || net.reaches(o, a, 5432)) {
                         net.heal();
-                        throw new NotEffective(a + " still reaches " + o + " after the one-way cut");
+                        throw new NotEffective(a + " still exchanges packets with " + o + " after the one-way cut");
                     }
                 }
-                return fault("the leader's packets to both other hosts dropped (theirs to it still arrive)", net::heal);
+                return fault("every packet from the leader to both other hosts dropped (theirs to it still arrive)",
+                        net::heal);
             }
             case "disk-full" -> {
                 Path disk = cb.dataDisk(l);

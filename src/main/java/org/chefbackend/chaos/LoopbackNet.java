@@ -23,12 +23,14 @@ public final class LoopbackNet implements AutoCloseable {
     private final List<String> hosts;
     private final String natChain;
     private final String dropChain;
+    private final String outChain;
 
     private LoopbackNet(String tag, List<String> hosts) {
         this.tag = tag;
         this.hosts = List.copyOf(hosts);
         this.natChain = tag.toUpperCase(java.util.Locale.ROOT) + "_NAT";
         this.dropChain = tag.toUpperCase(java.util.Locale.ROOT) + "_IN";
+        this.outChain = tag.toUpperCase(java.util.Locale.ROOT) + "_OUT";
     }
 
     /** One cgroup and one SNAT rule per host address. */
@@ -47,6 +49,8 @@ public final class LoopbackNet implements AutoCloseable {
             }
             p.iptables("-N", p.dropChain);
             p.iptables("-I", "INPUT", "1", "-j", p.dropChain);
+            p.iptables("-N", p.outChain);
+            p.iptables("-I", "OUTPUT", "1", "-j", p.outChain);
             return p;
         } catch (IOException | RuntimeException e) {
             p.close();
@@ -81,9 +85,15 @@ public final class LoopbackNet implements AutoCloseable {
         iptables("-A", dropChain, "-s", address, "!", "-d", address, "-j", "DROP");
     }
 
-    /** Drops traffic from {@code from} to {@code to} only (an asymmetric partition: the other way still flows). */
+    /**
+     * Drops every packet from {@code from} to {@code to} (an asymmetric partition: {@code to}'s packets still arrive).
+     * Two rules: in INPUT for connections {@code from} opens (their source is rewritten to its address only on the
+     * way out, after OUTPUT), and in OUTPUT for replies on connections {@code to} opened (on the way in their
+     * destination is already 127.0.0.1 again, the SNAT undone, and would pass INPUT).
+     */
     public void cutOneWay(String from, String to) throws IOException {
         iptables("-A", dropChain, "-s", from, "-d", to, "-j", "DROP");
+        iptables("-A", outChain, "-s", from, "-d", to, "-j", "DROP");
     }
 
     /**
@@ -107,6 +117,7 @@ public final class LoopbackNet implements AutoCloseable {
 
     public void heal() throws IOException {
         iptables("-F", dropChain);
+        iptables("-F", outChain);
     }
 
     /**
@@ -128,6 +139,9 @@ public final class LoopbackNet implements AutoCloseable {
         quietly("-D", "INPUT", "-j", dropChain);
         quietly("-F", dropChain);
         quietly("-X", dropChain);
+        quietly("-D", "OUTPUT", "-j", outChain);
+        quietly("-F", outChain);
+        quietly("-X", outChain);
         for (String h : hosts) {
             try {
                 Files.deleteIfExists(cgroup(h));
