@@ -88,12 +88,12 @@ public final class LoopbackNet implements AutoCloseable {
     /**
      * Drops every packet from {@code from} to {@code to} (an asymmetric partition: {@code to}'s packets still arrive).
      * Two rules: in INPUT for connections {@code from} opens (their source is rewritten to its address only on the
-     * way out, after OUTPUT), and in OUTPUT for replies on connections {@code to} opened (on the way in their
-     * destination is already 127.0.0.1 again, the SNAT undone, and would pass INPUT).
+     * way out, after OUTPUT), and in OUTPUT for replies on connections {@code to} opened, matched by their
+     * connection's reply tuple: their destination is 127.0.0.1 again by then (the SNAT is undone before filtering).
      */
     public void cutOneWay(String from, String to) throws IOException {
         iptables("-A", dropChain, "-s", from, "-d", to, "-j", "DROP");
-        iptables("-A", outChain, "-s", from, "-d", to, "-j", "DROP");
+        iptables("-A", outChain, "-m", "conntrack", "--ctdir", "REPLY", "--ctreplsrc", from, "--ctrepldst", to, "-j", "DROP");
     }
 
     /**
