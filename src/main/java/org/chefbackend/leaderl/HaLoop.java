@@ -66,6 +66,7 @@ public final class HaLoop {
     private volatile boolean eligible;
     private volatile long lastLsn = Facts.NO_POSITION;
     private volatile boolean handingOver;
+    private Connection localSession;
     /** Runs the checkpoint that follows a promotion, so the new leader serves writes without waiting for it. */
     private final java.util.concurrent.ExecutorService afterPromotion = java.util.concurrent.Executors
             .newSingleThreadExecutor(r -> {
@@ -190,6 +191,7 @@ public final class HaLoop {
             }
         }
         stopWatch();
+        closeLocalSession();
     }
 
     /** leaderl stops (stop leaderl, agent shutdown): a leader does not stay one without its loop. */
@@ -414,7 +416,8 @@ public final class HaLoop {
     private void postgres(NodeContext ctx, Facts.Builder f, Map<String, Records.Member> members) {
         boolean running = supervisor.status("postgresql").running();
         f.pgRunning(running);
-        try (Connection c = PostgresAdmin.connect(ctx, "postgres", 2000)) {
+        try {
+            Connection c = localSession(ctx);
             Replication.LocalState local = Replication.localState(c);
             f.pgAccepting(true).pgInRecovery(local.inRecovery()).pgTimeline(local.timeline())
                     .pgStreaming("streaming".equals(local.walReceiverStatus()));
@@ -440,7 +443,34 @@ public final class HaLoop {
                 f.streamingFollowers(streaming);
             }
         } catch (SQLException | RuntimeException e) {
+            closeLocalSession();
             f.pgAccepting(false).pgInRecovery(true).pgLsn(lastLsn);
+        }
+    }
+
+    /**
+     * The loop's session with this node's PostgreSQL, kept between iterations: a login costs a SCRAM key derivation
+     * (4096 HMAC rounds), which every second was most of an idle agent's CPU. Checked with a round trip each time,
+     * so a restarted or stopped server is seen in the same iteration, as a fresh login would.
+     */
+    private Connection localSession(NodeContext ctx) throws SQLException {
+        if (localSession != null && !localSession.isValid(2)) {
+            closeLocalSession();
+        }
+        if (localSession == null) {
+            localSession = PostgresAdmin.connect(ctx, "postgres", 2000);
+        }
+        return localSession;
+    }
+
+    private void closeLocalSession() {
+        if (localSession != null) {
+            try {
+                localSession.close();
+            } catch (SQLException e) {
+                // already broken
+            }
+            localSession = null;
         }
     }
 

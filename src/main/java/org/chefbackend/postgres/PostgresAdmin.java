@@ -27,7 +27,9 @@ public final class PostgresAdmin {
      * @param timeoutMs bound on connecting and on each later read; pgjdbc counts whole seconds, so it is rounded up
      */
     public static Connection connect(NodeContext node, String database, int timeoutMs) throws SQLException {
-        return connect(node, database, timeoutMs, node.secrets().dbSuperuserPassword(), "prefer");
+        // this node's own server: the traffic never leaves the machine, and a TLS handshake per connection (several
+        // a second from the HA loop and health checks) was most of the agent's idle CPU and memory
+        return connect(node, database, timeoutMs, node.secrets().dbSuperuserPassword(), "disable");
     }
 
     static Connection connect(NodeContext node, String database, int timeoutMs, String password, String sslmode)
@@ -50,11 +52,39 @@ public final class PostgresAdmin {
         return c;
     }
 
-    /** True when the server accepts a login now (false while it starts, recovers, shuts down or is absent). */
+    /**
+     * True when the server accepts a login now (false while it starts, recovers, shuts down or is absent), asked as
+     * pg_isready does: a startup message, and an authentication request back means yes. No password is sent, so no
+     * SCRAM key derivation (4096 HMAC rounds, most of an idle agent's CPU when it logged in every check).
+     */
     public static boolean isAcceptingConnections(NodeContext node) {
-        try (Connection c = connect(node, "postgres")) {
-            return c.isValid(Math.max(1, (node.settings().intValue("leaderl.db_timeout") + 999) / 1000));
-        } catch (SQLException e) {
+        PostgresLayout layout = PostgresLayout.of(node);
+        int timeoutMs = Math.max(1000, node.settings().intValue("leaderl.db_timeout"));
+        return answersWithAuthenticationRequest(layout.address(), layout.port(),
+                node.settings().string("postgresql.db_superuser"), timeoutMs);
+    }
+
+    static boolean answersWithAuthenticationRequest(String address, int port, String user, int timeoutMs) {
+        byte[] params = ("user\0" + user + "\0database\0postgres\0application_name\0chef-backend-ping\0\0")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(new java.net.InetSocketAddress(address, port), timeoutMs);
+            s.setSoTimeout(timeoutMs);
+            java.io.DataOutputStream out = new java.io.DataOutputStream(s.getOutputStream());
+            out.writeInt(8 + params.length);
+            out.writeInt(196608); // protocol 3.0
+            out.write(params);
+            out.flush();
+            // 'R': the server wants credentials, so it takes connections; 'E': it refused (starting up, shutting
+            // down, too many clients, no pg_hba entry)
+            java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+            int type = in.read();
+            int length = in.readInt();
+            // the whole message read, the close is a plain EOF, which the server does not log (unread bytes
+            // would make it a reset: "could not receive data from client" at every check)
+            in.readFully(new byte[Math.max(0, Math.min(length - 4, 8192))]);
+            return type == 'R';
+        } catch (java.io.IOException e) {
             return false;
         }
     }
