@@ -162,6 +162,12 @@ public final class HaLoop {
     /** Runs until interrupted: the leaderl service's loop. */
     public void run() {
         long lastHealth = 0;
+        // PostgreSQL's log is read from here on: what it said while leaderl was stopped (e.g. WAL found missing
+        // before an operator's pgsql-follow --force-basebackup fixed it) describes a past state, and acting on it
+        // now would resync a node that is fine; a problem that persists is logged again within seconds
+        pgLogOffset = -1;
+        walGone = false;
+        diverged = false;
         while (!Thread.currentThread().isInterrupted()) {
             long now = System.nanoTime();
             heartbeatNanos = now;
