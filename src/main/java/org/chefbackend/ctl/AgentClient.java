@@ -30,8 +30,7 @@ final class AgentClient {
         String address = settings.optionalString("leaderl.http_address")
                 .or(() -> settings.optionalString("publish_address"))
                 .orElseThrow(() -> OperatorException.usage("publish_address is not set in chef-backend.rb"));
-        this.base = URI.create("http://" + (address.contains(":") ? "[" + address + "]" : address) + ":"
-                + settings.integer("leaderl.http_port"));
+        this.base = URI.create(Http.base(address, settings.intValue("leaderl.http_port")));
     }
 
     /** The agent's /status, or empty when no agent answers. */
@@ -42,7 +41,7 @@ final class AgentClient {
     /** A remote agent (another member), whose admin calls are signed with the cluster secrets' key. */
     AgentClient(String address, int port, NodePaths paths) {
         this.paths = paths;
-        this.base = URI.create("http://" + (address.contains(":") ? "[" + address + "]" : address) + ":" + port);
+        this.base = URI.create(Http.base(address, port));
     }
 
     URI base() {

@@ -245,6 +245,6 @@ public final class EtcdRecipe implements ServiceRecipe {
     }
 
     private static String url(String host, int port) {
-        return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+        return org.chefbackend.system.Http.base(host, port);
     }
 }

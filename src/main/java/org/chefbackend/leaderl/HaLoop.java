@@ -29,6 +29,7 @@ import org.chefbackend.dcs.DcsException;
 import org.chefbackend.dcs.LeaseKeeper;
 import org.chefbackend.postgres.PostgresAdmin;
 import org.chefbackend.postgres.Replication;
+import org.chefbackend.system.Http;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -495,8 +496,8 @@ public final class HaLoop {
 
     private Optional<Facts.Peer> ask(Records.Member m) {
         try {
-            org.chefbackend.system.Http.Response r = org.chefbackend.system.Http.get(
-                    org.chefbackend.system.Http.base(m.address(), m.httpPort()) + "/position", Duration.ofMillis(500),
+            Http.Response r = Http.get(
+                    Http.base(m.address(), m.httpPort()) + "/position", Duration.ofMillis(500),
                     Duration.ofMillis(800));
             if (r.status() != 200) {
                 return Optional.empty();

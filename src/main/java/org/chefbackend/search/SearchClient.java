@@ -125,8 +125,7 @@ public final class SearchClient {
     }
 
     static URI baseUri(String address, int port) {
-        String host = address.contains(":") ? "[" + address + "]" : address;
-        return URI.create("http://" + host + ":" + port);
+        return URI.create(Http.base(address, port));
     }
 
     private Http.Response get(URI base, String path) throws IOException {

@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
-import org.chefbackend.chaos.LoopbackNet;
 import org.chefbackend.testing.TestCluster;
 import org.chefbackend.testing.TestNode;
 import org.junit.jupiter.api.AfterAll;
@@ -34,14 +33,12 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PartitionIT {
     static final List<String> HOSTS = List.of("127.0.0.51", "127.0.0.52", "127.0.0.53");
-    LoopbackNet net;
     TestCluster cluster;
     String isolated;
 
     @BeforeAll
     void build() throws Exception {
         cluster = TestCluster.partitionable("cbitpart", HOSTS, Path.of("/tmp/cbit/part"), FailoverIT.FAST);
-        net = cluster.net;
     }
 
     @AfterAll
@@ -72,15 +69,18 @@ class PartitionIT {
     void anIsolatedLeaderFencesItselfBeforeItsLeaseRunsOut() throws Exception {
         TestNode leader = cluster.leader().orElseThrow();
         TestNode other = cluster.nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
-        assertTrue(net.reaches(leader.address, other.address, 7331), "hosts do not reach each other before the cut");
+        assertTrue(cluster.net.reaches(leader.address, other.address, 7331),
+                "hosts do not reach each other before the cut");
         assertTrue(cluster.writes(leader));
 
-        net.isolate(leader.address);
+        cluster.net.isolate(leader.address);
         isolated = leader.address;
         long t0 = System.nanoTime();
         // the cut took effect both ways, and the test driver still reaches every side
-        assertFalse(net.reaches(leader.address, other.address, 7331), "the isolated leader still reaches a peer");
-        assertFalse(net.reaches(other.address, leader.address, 5432), "a peer still reaches the isolated leader");
+        assertFalse(cluster.net.reaches(leader.address, other.address, 7331),
+                "the isolated leader still reaches a peer");
+        assertFalse(cluster.net.reaches(other.address, leader.address, 5432),
+                "a peer still reaches the isolated leader");
         assertTrue(TestCluster.open(leader.address, 7331), "the test driver lost the isolated leader");
 
         AtomicReference<Double> fencedAt = new AtomicReference<>();
@@ -117,8 +117,8 @@ class PartitionIT {
     void afterTheHealTheOldLeaderRejoinsAsAFollower() throws Exception {
         TestNode newLeader = cluster.leader().orElseThrow();
         TestNode old = cluster.nodes.stream().filter(n -> n.address.equals(isolated)).findFirst().orElseThrow();
-        net.heal();
-        assertTrue(net.reaches(old.address, newLeader.address, 5432), "the heal did not take effect");
+        cluster.net.heal();
+        assertTrue(cluster.net.reaches(old.address, newLeader.address, 5432), "the heal did not take effect");
         assertTrue(TestNode.waitUntil(Duration.ofSeconds(120), () -> cluster.synced(newLeader) == 2),
                 "the old leader did not rejoin as a synced follower");
         assertFalse(cluster.writes(old), "the old leader took a write after rejoining");

@@ -10,7 +10,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
-import org.chefbackend.chaos.LoopbackNet;
 import org.chefbackend.postgres.Replication;
 import org.chefbackend.testing.AckedWriter;
 import org.chefbackend.testing.TestCluster;
@@ -29,13 +28,11 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class QuorumLossPartitionIT {
     static final List<String> HOSTS = List.of("127.0.0.57", "127.0.0.58", "127.0.0.59");
-    LoopbackNet net;
     TestCluster cluster;
 
     @BeforeAll
     void build() throws Exception {
         cluster = TestCluster.partitionable("cbitqlp", HOSTS, Path.of("/tmp/cbit/qlp"), FailoverIT.FAST);
-        net = cluster.net;
     }
 
     @AfterAll
@@ -66,13 +63,13 @@ class QuorumLossPartitionIT {
 
                 for (int i = 0; i < HOSTS.size(); i++) {
                     for (int j = i + 1; j < HOSTS.size(); j++) {
-                        net.cut(HOSTS.get(i), HOSTS.get(j));
+                        cluster.net.cut(HOSTS.get(i), HOSTS.get(j));
                     }
                 }
                 // the cut took effect everywhere
                 for (String a : HOSTS) {
                     for (String b : HOSTS) {
-                        assertTrue(a.equals(b) || !net.reaches(a, b, 2379), a + " still reaches " + b);
+                        assertTrue(a.equals(b) || !cluster.net.reaches(a, b, 2379), a + " still reaches " + b);
                     }
                 }
                 // without quorum the leader fences itself, and nobody else is elected
@@ -87,8 +84,9 @@ class QuorumLossPartitionIT {
                 }
             }
         }
-        net.heal();
-        assertTrue(net.reaches(followers.get(0).address, followers.get(1).address, 2379), "the heal did not take effect");
+        cluster.net.heal();
+        assertTrue(cluster.net.reaches(followers.get(0).address, followers.get(1).address, 2379),
+                "the heal did not take effect");
 
         // healed, but no node can show it holds the last leader's data: nobody is elected by itself
         assertFalse(TestNode.waitUntil(Duration.ofSeconds(20), () -> cluster.leader().isPresent()),
