@@ -76,6 +76,11 @@ final class LeaderlService implements Supervised {
             t.interrupt();
             try {
                 t.join(10_000);
+                if (t.isAlive()) {
+                    // the loop is stuck in a call that ignores interrupts; say where, or nobody can tell why
+                    // the next start leaderl cannot start a second one
+                    log.warn("leaderl: the HA loop did not stop within 10 s; it is at {}", where(t));
+                }
                 org.chefbackend.leaderl.HaLoop loop = ha.get();
                 if (loop != null) {
                     loop.stepDown(); // a leader without its loop must not stay one
@@ -88,6 +93,14 @@ final class LeaderlService implements Supervised {
                 log.info("leaderl: stopped");
             }
         }
+    }
+
+    private static String where(Thread t) {
+        StringBuilder b = new StringBuilder();
+        for (StackTraceElement e : t.getStackTrace()) {
+            b.append("\n\tat ").append(e);
+        }
+        return b.toString();
     }
 
     @Override

@@ -266,7 +266,7 @@ class FailoverIT {
         assertEquals(503, leaderAnswer(leader));
         assertFalse(writes(leader), "the old leader took a write");
         assertEquals(1, cluster.maxLeaders(), "two nodes answered 200 on /leader in the same sweep");
-        assertEquals(0, leader.ctl("start", "elasticsearch").code());
+        leader.ctlOk("start", "elasticsearch");
     }
 
     @Test
@@ -276,8 +276,8 @@ class FailoverIT {
         TestNode follower = nodes.stream().filter(n -> n != leader && open(n.address, 7331)).findFirst().orElseThrow();
         assertTrue(TestNode.waitUntil(Duration.ofSeconds(90), () -> synced(leader) >= 1), "no synced follower");
         // the runbook's order: leaderl first, so nothing restarts PostgreSQL behind the operator's back
-        assertEquals(0, follower.ctl("stop", "leaderl").code());
-        assertEquals(0, follower.ctl("stop", "postgresql").code());
+        follower.ctlOk("stop", "leaderl");
+        follower.ctlOk("stop", "postgresql");
         assertTrue(TestNode.waitUntil(Duration.ofSeconds(10), () -> !open(follower.address, 5432)));
         try (Connection c = pg(leader); Statement st = c.createStatement()) {
             st.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = '"
@@ -289,8 +289,8 @@ class FailoverIT {
                 st.execute("checkpoint");
             }
         }
-        assertEquals(0, follower.ctl("start", "postgresql").code());
-        assertEquals(0, follower.ctl("start", "leaderl").code());
+        follower.ctlOk("start", "postgresql");
+        follower.ctlOk("start", "leaderl");
         Path log = follower.root.resolve("var/log/chef-backend/postgresql/15/current");
         // the fault took effect: the leader no longer has the WAL the follower asks for
         assertTrue(TestNode.waitUntil(Duration.ofSeconds(60), () -> {
@@ -310,7 +310,7 @@ class FailoverIT {
         // bring back the node killed earlier: with two of three etcd members gone nobody could be elected
         for (TestNode n : nodes) {
             if (!open(n.address, 7331)) {
-                assertEquals(0, n.ctl("start").code());
+                n.ctlOk("start");
             }
         }
         assertTrue(TestNode.waitUntil(Duration.ofSeconds(120), () -> synced(currentLeaderOrFirst()) == 2),
@@ -332,7 +332,7 @@ class FailoverIT {
     void repeatedPostgresFailureOnTheLeaderLeadsToFailover() throws Exception {
         for (TestNode n : nodes) {
             if (!open(n.address, 7331)) {
-                assertEquals(0, n.ctl("start").code());
+                n.ctlOk("start");
             }
         }
         assertTrue(TestNode.waitUntil(Duration.ofSeconds(120), () -> synced(currentLeaderOrFirst()) == 2),

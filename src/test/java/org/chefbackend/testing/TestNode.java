@@ -85,6 +85,39 @@ public final class TestNode {
         return ctl(Map.of(), args);
     }
 
+    /** Runs chef-backend-ctl and fails with its output (not just its exit code) unless it exits 0. */
+    public Run ctlOk(String... args) throws IOException, InterruptedException {
+        Run r = ctl(args);
+        if (r.code() != 0) {
+            dumpAgentThreads();
+            throw new AssertionError("chef-backend-ctl " + String.join(" ", args) + " on " + address + " exited "
+                    + r.code() + ": " + (r.out() + r.err()).strip());
+        }
+        return r;
+    }
+
+    /** For a failure's post-mortem: where every thread of this node's agent is, next to its logs. */
+    private void dumpAgentThreads() {
+        for (long pid : processes()) {
+            String cmdline = ProcessHandle.of(pid).flatMap(h -> h.info().commandLine()).orElse("");
+            if (!cmdline.contains("java")) {
+                continue;
+            }
+            try {
+                Path dump = root.resolve("var/log/chef-backend/agent-threads-" + System.currentTimeMillis() + ".txt");
+                Process p = new ProcessBuilder("jcmd", String.valueOf(pid), "Thread.print").redirectErrorStream(true)
+                        .redirectOutput(dump.toFile()).start();
+                p.waitFor(30, TimeUnit.SECONDS);
+                System.err.println("thread dump of " + address + "'s agent (pid " + pid + "): " + dump);
+            } catch (IOException e) {
+                System.err.println("no thread dump of pid " + pid + ": " + e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
     public Run ctl(Map<String, String> env, String... args) throws IOException, InterruptedException {
         List<String> ctl = new ArrayList<>(List.of(REPO.resolve("bin/chef-backend-ctl").toString()));
         ctl.addAll(List.of(args));
