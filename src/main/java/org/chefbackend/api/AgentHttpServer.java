@@ -84,6 +84,11 @@ public final class AgentHttpServer {
         server.start();
     }
 
+    /** The port it listens on (the configured one, or the one the system chose for port 0). */
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
     public void stop() {
         server.stop(2); // lets a reply in flight (e.g. to the shutdown call itself) finish
         executor.shutdownNow();
@@ -147,6 +152,11 @@ public final class AgentHttpServer {
         }
         byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(reply.body());
         ex.getResponseHeaders().set("Content-Type", "application/json");
+        if ("close".equalsIgnoreCase(ex.getRequestHeaders().getFirst("Connection"))) {
+            // the JDK's server closes such a connection but does not say so; a client that believes it open sends
+            // its next request into the closing socket and gets a reset (RFC 9112 9.6: say close)
+            ex.getResponseHeaders().set("Connection", "close");
+        }
         ex.sendResponseHeaders(reply.code(), bytes.length);
         try (OutputStream out = ex.getResponseBody()) {
             out.write(bytes);

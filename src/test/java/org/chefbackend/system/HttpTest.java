@@ -95,6 +95,65 @@ class HttpTest {
         }
     }
 
+    /**
+     * Every request goes on a connection of its own, even to a server that would keep it. The JDK's HttpServer (the
+     * agent's) closes a connection whose request said "Connection: close" without saying so in its reply; a client
+     * that kept such a connection sends its next request into a socket being closed and gets a reset, which a POST
+     * cannot survive (CI saw {@code stop leaderl} fail so, right after the CLI's status GET).
+     */
+    @Test
+    void everyRequestOpensItsOwnConnection() throws Exception {
+        java.util.List<Integer> requestsPerConnection = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (ServerSocket ss = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread t = new Thread(() -> {
+                while (!ss.isClosed()) {
+                    try {
+                        Socket s = ss.accept();
+                        Thread c = new Thread(() -> serveKeepingTheConnection(s, requestsPerConnection));
+                        c.setDaemon(true);
+                        c.start();
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+            String base = Http.base("127.0.0.1", ss.getLocalPort());
+            for (int i = 0; i < 5; i++) {
+                assertEquals(200, Http.get(base + "/status", SHORT, SHORT).status());
+                assertEquals(200, Http.send("POST", base + "/admin", Map.of(), new byte[0], SHORT, SHORT).status());
+            }
+            long deadline = System.nanoTime() + SHORT.toNanos();
+            while (requestsPerConnection.size() < 10 && System.nanoTime() < deadline) {
+                Thread.onSpinWait(); // each connection reports when the client closes it, just after its reply
+            }
+            assertEquals(java.util.Collections.nCopies(10, 1), requestsPerConnection,
+                    "requests on each connection the client closed (a kept connection is never closed)");
+        }
+    }
+
+    /** Answers every request on {@code s} (no Connection header: HTTP/1.1 keeps it) and records how many there were. */
+    private static void serveKeepingTheConnection(Socket s, java.util.List<Integer> requestsPerConnection) {
+        int requests = 0;
+        try (s) {
+            java.io.BufferedReader in = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
+            String line;
+            while ((line = in.readLine()) != null) {
+                if (!line.isEmpty()) {
+                    continue; // the request line and headers; both requests have no body
+                }
+                requests++;
+                s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+                        .getBytes(StandardCharsets.ISO_8859_1));
+            }
+        } catch (IOException e) {
+            // the client went away
+        }
+        requestsPerConnection.add(requests);
+    }
+
     @Test
     void nothingListeningIsAnIoException() throws Exception {
         int port;
