@@ -37,8 +37,13 @@ final class Commands {
         pb.environment().put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
         pb.environment().put("LANG", "C.UTF-8");
         String what = Path.of(command.get(command.indexOf("--") + 1)).getFileName().toString();
+        Process p;
         try {
-            Process p = pb.start();
+            p = pb.start();
+        } catch (IOException e) {
+            throw new ServiceSetupException(what + " cannot run: " + e.getMessage());
+        }
+        try {
             CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> readAll(p));
             try (OutputStream in = p.getOutputStream()) {
                 if (stdin != null) {
@@ -59,9 +64,17 @@ final class Commands {
             }
             return out;
         } catch (IOException e) {
+            p.destroyForcibly();
             throw new ServiceSetupException(what + " cannot run: " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            // e.g. pg_rewind: it must not go on changing a data directory its caller has given up on
+            p.destroyForcibly();
+            try {
+                p.onExit().orTimeout(10, TimeUnit.SECONDS).join();
+            } catch (java.util.concurrent.CompletionException gone) {
+                // still there after SIGKILL and 10 s: nothing more to do from here
+            }
             throw new ServiceSetupException(what + " interrupted");
         }
     }

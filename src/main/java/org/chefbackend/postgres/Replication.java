@@ -381,9 +381,11 @@ public final class Replication {
         try {
             exit = p.waitFor();
         } catch (InterruptedException e) {
-            p.destroyForcibly().onExit().join();
-            emptyDirectory(data);
+            // the interrupt is the caller's stop request: it must survive a failing clean-up, or the caller's
+            // loop runs on after its stop
             Thread.currentThread().interrupt();
+            destroyWithChildren(p);
+            emptyDirectory(data);
             throw new ServiceSetupException("pg_basebackup from " + leaderAddress + " interrupted");
         }
         String errors = output.join();
@@ -395,6 +397,23 @@ public final class Replication {
         writeStandbyConfig(node, leaderAddress, leaderPort, slot);
         ServiceUsers.chownTree(data, layout.user());
         Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwx------"));
+    }
+
+    /**
+     * Kills {@code p} and every process it started, and waits (bounded) until they are gone: pg_basebackup -X stream
+     * forks a child that streams WAL into pg_wal, and it would go on writing into a directory being emptied.
+     */
+    static void destroyWithChildren(Process p) {
+        List<ProcessHandle> all = new ArrayList<>(p.descendants().toList()); // before the parent dies and they move
+        all.add(p.toHandle());
+        all.forEach(ProcessHandle::destroyForcibly);
+        for (ProcessHandle h : all) {
+            try {
+                h.onExit().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join();
+            } catch (java.util.concurrent.CompletionException e) {
+                // still there after SIGKILL and 10 s: nothing more to do from here
+            }
+        }
     }
 
     /**
