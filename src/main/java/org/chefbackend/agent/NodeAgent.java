@@ -100,10 +100,12 @@ public final class NodeAgent implements AgentHttpServer.Node {
                 ProcessHandle.current().pid());
         localAdminKey = adminKey();
         List<ServiceRecipe> recipes = List.of(new PostgresRecipe(), new EtcdRecipe(), new OpenSearchRecipe());
-        report = new NodeStatusReport(node::get);
+        // one kept session for the status readers (published status, /status); leaderl keeps its own
+        var statusSession = new org.chefbackend.postgres.LocalSession(node::get, 1000);
+        report = new NodeStatusReport(node::get, statusSession);
         report.registerHealthChecks(health);
         supervisor = new Supervisor(node::get, recipes, ha::get);
-        cluster = new org.chefbackend.cluster.ClusterAgent(node::get);
+        cluster = new org.chefbackend.cluster.ClusterAgent(node::get, statusSession);
         org.chefbackend.leaderl.HaLoop loop = new org.chefbackend.leaderl.HaLoop(node::get, cluster, supervisor, health);
         ha.set(loop);
         cluster.leaderl(loop::holdsLeaderKey, () -> loop.state().jsonName(), () -> (Boolean) loop.position().get("eligible"));

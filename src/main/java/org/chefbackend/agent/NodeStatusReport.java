@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -15,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import org.chefbackend.etcd.EtcdProbe;
+import org.chefbackend.postgres.LocalSession;
 import org.chefbackend.postgres.PostgresAdmin;
 import org.chefbackend.search.SearchClient;
 
@@ -24,11 +24,19 @@ import org.chefbackend.search.SearchClient;
  * and leaderl's health checks.
  */
 final class NodeStatusReport {
+    /** Threads for the probes, started as needed and ended after a minute unused. */
+    private static final java.util.concurrent.ExecutorService PROBES = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "status-probe");
+        t.setDaemon(true);
+        return t;
+    });
     private final Supplier<NodeContext> node;
     private final SearchClient search = new SearchClient();
+    private final LocalSession postgres;
 
-    NodeStatusReport(Supplier<NodeContext> node) {
+    NodeStatusReport(Supplier<NodeContext> node, LocalSession postgres) {
         this.node = node;
+        this.postgres = postgres;
     }
 
     /** Registers the documents' checks with their max_*_failures thresholds. */
@@ -42,12 +50,15 @@ final class NodeStatusReport {
         health.add("disks", 1, () -> disks().stream().allMatch(d -> Boolean.TRUE.equals(d.get("ok"))));
     }
 
-    /** Probes in parallel so /status stays fast even when a service hangs. */
+    /**
+     * Probes in parallel so /status stays fast even when a service hangs. On their own threads: the common pool has
+     * one thread on a 2-CPU machine, which ran them one after the other.
+     */
     Map<String, Object> snapshot() {
         NodeContext ctx = node.get();
-        var etcd = CompletableFuture.supplyAsync(() -> etcd(ctx));
-        var es = CompletableFuture.supplyAsync(() -> elasticsearch(ctx));
-        var pg = CompletableFuture.supplyAsync(() -> postgresql(ctx));
+        var etcd = CompletableFuture.supplyAsync(() -> etcd(ctx), PROBES);
+        var es = CompletableFuture.supplyAsync(() -> elasticsearch(ctx), PROBES);
+        var pg = CompletableFuture.supplyAsync(this::postgresql, PROBES);
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("in_cluster", NodeState.inCluster(ctx.paths()));
         doc.put("sentinels", Map.of(
@@ -60,16 +71,20 @@ final class NodeStatusReport {
         return doc;
     }
 
+    /** This node's etcd and, asked at the same time, every member's; members are counted only while it is healthy. */
     private static Map<String, Object> etcd(NodeContext ctx) {
-        boolean healthy = EtcdProbe.health(ctx);
-        List<EtcdProbe.Member> members = healthy ? EtcdProbe.members(ctx) : List.of();
-        int healthyMembers = 0;
+        var local = CompletableFuture.supplyAsync(() -> EtcdProbe.health(ctx), PROBES);
+        List<CompletableFuture<Boolean>> each = new ArrayList<>();
+        List<EtcdProbe.Member> members = EtcdProbe.members(ctx); // empty when it cannot be asked
         for (EtcdProbe.Member m : members) {
-            if (!m.clientURLs().isEmpty() && EtcdProbe.health(m.clientURLs().get(0))) {
-                healthyMembers++;
+            if (!m.clientURLs().isEmpty()) {
+                each.add(CompletableFuture.supplyAsync(() -> EtcdProbe.health(m.clientURLs().get(0)), PROBES));
             }
         }
-        return Map.of("healthy", healthy, "members", members.size(), "healthy_members", healthyMembers);
+        boolean healthy = local.join();
+        int healthyMembers = (int) each.stream().filter(CompletableFuture::join).count();
+        return Map.of("healthy", healthy, "members", healthy ? members.size() : 0,
+                "healthy_members", healthy ? healthyMembers : 0);
     }
 
     private Map<String, Object> elasticsearch(NodeContext ctx) {
@@ -78,14 +93,17 @@ final class NodeStatusReport {
                 "nodes", h.numberOfNodes(), "cluster_manager", h.clusterManager());
     }
 
-    private static Map<String, Object> postgresql(NodeContext ctx) {
+    private Map<String, Object> postgresql() {
         Map<String, Object> pg = new LinkedHashMap<>();
-        try (Connection c = PostgresAdmin.connect(ctx, "postgres", 1000);
-                Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("select pg_is_in_recovery()")) {
-            rs.next();
+        try {
+            boolean inRecovery = postgres.use(c -> {
+                try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("select pg_is_in_recovery()")) {
+                    rs.next();
+                    return rs.getBoolean(1);
+                }
+            });
             pg.put("accepting", true);
-            pg.put("in_recovery", rs.getBoolean(1));
+            pg.put("in_recovery", inRecovery);
         } catch (SQLException | RuntimeException e) {
             pg.put("accepting", false);
         }

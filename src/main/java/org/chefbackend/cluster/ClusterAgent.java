@@ -40,6 +40,8 @@ public final class ClusterAgent {
 
     private final Supplier<NodeContext> node;
     private final SearchClient search = new SearchClient();
+    /** Read for the published status (shared with /status). */
+    private final org.chefbackend.postgres.LocalSession postgres;
     private volatile ClusterStore store;
     /** leaderl's view: whether this node holds the leader key, its state name and eligibility. */
     private volatile java.util.function.BooleanSupplier leaderProbe = () -> false;
@@ -50,8 +52,9 @@ public final class ClusterAgent {
     private volatile String error;
     private Thread loop;
 
-    public ClusterAgent(Supplier<NodeContext> node) {
+    public ClusterAgent(Supplier<NodeContext> node, org.chefbackend.postgres.LocalSession postgres) {
         this.node = node;
+        this.postgres = postgres;
     }
 
     public void start() {
@@ -185,7 +188,7 @@ public final class ClusterAgent {
         while (!Thread.currentThread().isInterrupted()) {
             NodeContext ctx = node.get();
             try {
-                store.put("nodes/" + ctx.nodeName(), Records.json(StatusSnapshot.of(ctx, search, roleProbe.get(),
+                store.put("nodes/" + ctx.nodeName(), Records.json(StatusSnapshot.of(ctx, postgres, search, roleProbe.get(),
                         eligibleProbe.getAsBoolean())));
                 error = null;
             } catch (DcsException e) {

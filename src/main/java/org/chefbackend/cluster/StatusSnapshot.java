@@ -1,13 +1,12 @@
 package org.chefbackend.cluster;
 
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.NodeState;
-import org.chefbackend.postgres.PostgresAdmin;
+import org.chefbackend.postgres.LocalSession;
 import org.chefbackend.postgres.Replication;
 import org.chefbackend.search.SearchClient;
 
@@ -16,21 +15,25 @@ final class StatusSnapshot {
     private StatusSnapshot() {
     }
 
-    static Records.NodeStatus of(NodeContext ctx, SearchClient search, String role, boolean eligible) {
+    static Records.NodeStatus of(NodeContext ctx, LocalSession postgres, SearchClient search, String role,
+            boolean eligible) {
         Records.Pgsql pg = new Records.Pgsql(false, false, null, null, null, 0);
         List<Records.Replica> replicas = new ArrayList<>();
-        try (Connection c = PostgresAdmin.connect(ctx, "postgres", 2000)) {
-            Replication.LocalState local = Replication.localState(c);
-            pg = new Records.Pgsql(true, local.inRecovery(),
-                    local.inRecovery() ? local.replayLsn() : local.currentOrReceiveLsn(),
-                    local.senderHost(), local.walReceiverStatus(), local.timeline());
-            if (!local.inRecovery()) {
-                for (Replication.ReplicaInfo r : Replication.replicas(c)) {
-                    replicas.add(new Records.Replica(r.applicationName(), r.slot(), r.state(), r.syncState(),
-                            r.replayLagBytes()));
+        try {
+            pg = postgres.use(c -> {
+                Replication.LocalState local = Replication.localState(c);
+                if (!local.inRecovery()) {
+                    for (Replication.ReplicaInfo r : Replication.replicas(c)) {
+                        replicas.add(new Records.Replica(r.applicationName(), r.slot(), r.state(), r.syncState(),
+                                r.replayLagBytes()));
+                    }
                 }
-            }
+                return new Records.Pgsql(true, local.inRecovery(),
+                        local.inRecovery() ? local.replayLsn() : local.currentOrReceiveLsn(),
+                        local.senderHost(), local.walReceiverStatus(), local.timeline());
+            });
         } catch (SQLException | RuntimeException e) {
+            replicas.clear();
             // PostgreSQL down: published as not accepting
         }
         SearchClient.Health h = search.health(ctx);

@@ -35,6 +35,14 @@ final class StatusCommand implements Callable<Integer> {
         List<String> targets = ServiceCommands.targets(service);
         Settings settings = node.settings();
         AgentClient client = ServiceCommands.client(node, settings);
+        // asked at once, beside /status, rather than after it: the table needs both, and each is a round trip
+        java.util.concurrent.CompletableFuture<Optional<AgentClient.Response>> clusterView = simple
+                ? java.util.concurrent.CompletableFuture.completedFuture(Optional.empty())
+                : java.util.concurrent.CompletableFuture.supplyAsync(() -> client.get("/cluster"), r -> {
+                    Thread t = new Thread(r, "cluster-view");
+                    t.setDaemon(true);
+                    t.start();
+                });
         Optional<JsonNode> status = client.status();
         PrintWriter out = spec.commandLine().getOut();
         long now = System.currentTimeMillis();
@@ -51,7 +59,7 @@ final class StatusCommand implements Callable<Integer> {
             services.forEach(s -> out.println(ServiceLines.runitLine(s, now)));
         } else {
             JsonNode cluster = status.get().path("in_cluster").asBoolean()
-                    ? client.get("/cluster").filter(r -> r.status() == 200).map(AgentClient.Response::body).orElse(null)
+                    ? clusterView.join().filter(r -> r.status() == 200).map(AgentClient.Response::body).orElse(null)
                     : null;
             StatusTable.print(out, status.get(), cluster, services, service == null, now);
         }

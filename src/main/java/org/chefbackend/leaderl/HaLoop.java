@@ -67,7 +67,7 @@ public final class HaLoop {
     private volatile boolean eligible;
     private volatile long lastLsn = Facts.NO_POSITION;
     private volatile boolean handingOver;
-    private Connection localSession;
+    private final org.chefbackend.postgres.LocalSession localSession;
     /** Runs the checkpoint that follows a promotion, so the new leader serves writes without waiting for it. */
     private final java.util.concurrent.ExecutorService afterPromotion = java.util.concurrent.Executors
             .newSingleThreadExecutor(r -> {
@@ -103,6 +103,7 @@ public final class HaLoop {
         this.cluster = cluster;
         this.supervisor = supervisor;
         this.health = health;
+        this.localSession = new org.chefbackend.postgres.LocalSession(node, 2000);
     }
 
     /** The process that fences PostgreSQL if this loop freezes while leading. */
@@ -198,7 +199,7 @@ public final class HaLoop {
             }
         }
         stopWatch();
-        closeLocalSession();
+        localSession.close();
     }
 
     /** leaderl stops (stop leaderl, agent shutdown): a leader does not stay one without its loop. */
@@ -424,60 +425,40 @@ public final class HaLoop {
         boolean running = supervisor.status("postgresql").running();
         f.pgRunning(running);
         try {
-            Connection c = localSession(ctx);
-            Replication.LocalState local = Replication.localState(c);
-            f.pgAccepting(true).pgInRecovery(local.inRecovery()).pgTimeline(local.timeline())
-                    .pgStreaming("streaming".equals(local.walReceiverStatus()));
-            String lsn = local.replayLsn() != null ? local.replayLsn() : local.currentOrReceiveLsn();
-            f.pgLsn(lsn != null ? Replication.lsnToLong(lsn) : Facts.NO_POSITION);
-            // whom it streams from, or (between walreceiver attempts) whom it is configured to stream from
-            String upstream = local.senderHost() != null ? local.senderHost() : configuredUpstream(ctx);
-            if (upstream != null && !(local.inRecovery() && slotMissing)) {
-                members.values().stream().filter(m -> m.address().equals(upstream)).findFirst()
-                        .ifPresent(m -> f.pgUpstream(m.name()));
-            }
-            slotMissing = false; // following again recreates the slot
-            if (!local.inRecovery()) {
-                // only once it confirmed holding every earlier write does the standby count as synchronous
-                String configured = Replication.synchronousStandby(c);
-                f.pgSyncStandby(configured).pgSyncConfirmed(configured != null && configured.equals(confirmedSyncStandby));
-                Set<String> streaming = new HashSet<>();
-                for (Replication.ReplicaInfo r : Replication.replicas(c)) {
-                    if ("streaming".equals(r.state()) && r.slot() != null) {
-                        streaming.add(r.applicationName());
-                    }
-                }
-                f.streamingFollowers(streaming);
-            }
+            localSession.use(c -> {
+                readPostgres(ctx, c, f, members);
+                return null;
+            });
         } catch (SQLException | RuntimeException e) {
-            closeLocalSession();
             f.pgAccepting(false).pgInRecovery(true).pgLsn(lastLsn);
         }
     }
 
-    /**
-     * The loop's session with this node's PostgreSQL, kept between iterations: a login costs a SCRAM key derivation
-     * (4096 HMAC rounds), which every second was most of an idle agent's CPU. Checked with a round trip each time,
-     * so a restarted or stopped server is seen in the same iteration, as a fresh login would.
-     */
-    private Connection localSession(NodeContext ctx) throws SQLException {
-        if (localSession != null && !localSession.isValid(2)) {
-            closeLocalSession();
+    private void readPostgres(NodeContext ctx, Connection c, Facts.Builder f, Map<String, Records.Member> members)
+            throws SQLException {
+        Replication.LocalState local = Replication.localState(c);
+        f.pgAccepting(true).pgInRecovery(local.inRecovery()).pgTimeline(local.timeline())
+                .pgStreaming("streaming".equals(local.walReceiverStatus()));
+        String lsn = local.replayLsn() != null ? local.replayLsn() : local.currentOrReceiveLsn();
+        f.pgLsn(lsn != null ? Replication.lsnToLong(lsn) : Facts.NO_POSITION);
+        // whom it streams from, or (between walreceiver attempts) whom it is configured to stream from
+        String upstream = local.senderHost() != null ? local.senderHost() : configuredUpstream(ctx);
+        if (upstream != null && !(local.inRecovery() && slotMissing)) {
+            members.values().stream().filter(m -> m.address().equals(upstream)).findFirst()
+                    .ifPresent(m -> f.pgUpstream(m.name()));
         }
-        if (localSession == null) {
-            localSession = PostgresAdmin.connect(ctx, "postgres", 2000);
-        }
-        return localSession;
-    }
-
-    private void closeLocalSession() {
-        if (localSession != null) {
-            try {
-                localSession.close();
-            } catch (SQLException e) {
-                // already broken
+        slotMissing = false; // following again recreates the slot
+        if (!local.inRecovery()) {
+            // only once it confirmed holding every earlier write does the standby count as synchronous
+            String configured = Replication.synchronousStandby(c);
+            f.pgSyncStandby(configured).pgSyncConfirmed(configured != null && configured.equals(confirmedSyncStandby));
+            Set<String> streaming = new HashSet<>();
+            for (Replication.ReplicaInfo r : Replication.replicas(c)) {
+                if ("streaming".equals(r.state()) && r.slot() != null) {
+                    streaming.add(r.applicationName());
+                }
             }
-            localSession = null;
+            f.streamingFollowers(streaming);
         }
     }
 
