@@ -223,6 +223,26 @@ class PostgresRecipeIT {
         assertFalse(Files.exists(dir.resolve("PG_VERSION")));
     }
 
+    /**
+     * The agent stops PostgreSQL with the recipe's signal while sessions are open (frontends' pools, the agent's own
+     * kept sessions): the stop must end them and shut down cleanly at once. SIGTERM (smart) waited for them, until
+     * the agent's SIGKILL 30 s later: a crash. Stops the server: the last test.
+     */
+    @Test
+    @Order(100)
+    void theStopSignalShutsDownCleanlyAtOnceWhileASessionIsOpen() throws Exception {
+        try (Connection open = PostgresAdmin.connect(node, "postgres", 5000)) {
+            assertTrue(open.isValid(2));
+            signal(RECIPE.stopSignal(), postmaster.pid());
+            assertTrue(postmaster.waitFor(15, TimeUnit.SECONDS), "PostgreSQL still runs 15 s after SIG"
+                    + RECIPE.stopSignal() + " with a session open");
+        }
+        String log = read(output);
+        assertTrue(log.contains("fast shutdown request"), log);
+        assertTrue(log.contains("database system is shut down"), log);
+        assertEquals(0, postmaster.exitValue());
+    }
+
     // ---- helpers -----------------------------------------------------------------------------------------------
 
     static String show(String parameter) throws SQLException {
