@@ -69,12 +69,7 @@ final class Commands {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             // e.g. pg_rewind: it must not go on changing a data directory its caller has given up on
-            p.destroyForcibly();
-            try {
-                p.onExit().orTimeout(10, TimeUnit.SECONDS).join();
-            } catch (java.util.concurrent.CompletionException gone) {
-                // still there after SIGKILL and 10 s: nothing more to do from here
-            }
+            Replication.destroyWithChildren(p);
             throw new ServiceSetupException(what + " interrupted");
         }
     }
