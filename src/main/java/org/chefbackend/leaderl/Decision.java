@@ -166,13 +166,13 @@ public final class Decision {
 
     private static String sickness(Facts f, HaSettings s) {
         if (!f.pgsqlHealthy()) {
-            return "PostgreSQL unhealthy";
+            return unhealthy(f, "PostgreSQL", "pgsql");
         }
         if (!f.elasticsearchHealthy()) {
-            return "search unhealthy"; // frontends reach search through the leader only (seed 004)
+            return unhealthy(f, "search", "elasticsearch"); // frontends reach search through the leader only (seed 004)
         }
         if (!f.etcdHealthy()) {
-            return "own etcd member unhealthy";
+            return unhealthy(f, "own etcd member", "etcd");
         }
         if (s.fatalSystemChecks() && !f.disksHealthy()) {
             return "disk check failing (fatal_system_checks)";
@@ -514,21 +514,27 @@ public final class Decision {
             return "failover is disabled for this node";
         }
         if (!f.pgsqlHealthy()) {
-            return "PostgreSQL unhealthy";
+            return unhealthy(f, "PostgreSQL", "pgsql");
         }
         if (!f.pgRunning() || !f.pgAccepting()) {
             return "PostgreSQL not accepting connections";
         }
         if (!f.elasticsearchHealthy()) {
-            return "search unhealthy";
+            return unhealthy(f, "search", "elasticsearch");
         }
         if (!f.etcdHealthy()) {
-            return "own etcd member unhealthy";
+            return unhealthy(f, "own etcd member", "etcd");
         }
         if (s.fatalSystemChecks() && !f.disksHealthy()) {
             return "disk check failing (fatal_system_checks)";
         }
         return null;
+    }
+
+    /** "search unhealthy (elasticsearch check 5/5 failures: no elected cluster manager)": what, and the check's word. */
+    private static String unhealthy(Facts f, String what, String check) {
+        String note = f.healthNotes().get(check);
+        return what + " unhealthy" + (note != null ? " (" + note + ")" : "");
     }
 
     private static String whyIneligible(Facts f, HaSettings s) {
@@ -541,10 +547,25 @@ public final class Decision {
         }
         long behind = bestKnownPosition(f) - f.pgLsn();
         if (behind > s.maxBytesBehindLeader()) {
-            return behind + " bytes behind the best known position (max_bytes_behind_leader "
+            return bytes(behind) + " behind the best known position (max_bytes_behind_leader "
                     + s.maxBytesBehindLeader() + ")";
         }
         return null;
+    }
+
+    /** 1288490188 -> "1.2 GB", 2048 -> "2048 bytes": sizes an operator reads at a glance. */
+    static String bytes(long n) {
+        String[] units = {"KB", "MB", "GB", "TB"};
+        if (n < 10_000) {
+            return n + " bytes";
+        }
+        double v = n;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
     }
 
     private static long bestKnownPosition(Facts f) {

@@ -65,6 +65,8 @@ public final class HaLoop {
     private volatile boolean leaderOk;
     private volatile String reason = "starting";
     private volatile boolean eligible;
+    /** Why this node may not run for leader, null when it may. */
+    private volatile String ineligibleReason = "leaderl has not run yet";
     private volatile long lastLsn = Facts.NO_POSITION;
     private volatile boolean handingOver;
     private final org.chefbackend.postgres.LocalSession localSession;
@@ -144,6 +146,11 @@ public final class HaLoop {
 
     public String reason() {
         return reason;
+    }
+
+    /** Why this node may not run for leader now (published with its status), null when it may. */
+    public String ineligibleReason() {
+        return ineligibleReason;
     }
 
     /** This node's last known position and eligibility, for peers choosing the most up-to-date node. */
@@ -254,7 +261,8 @@ public final class HaLoop {
         HaSettings settings = HaSettings.from(ctx.settings());
         Facts facts = gather(ctx);
         Step step = Decision.next(facts, settings);
-        eligible = Decision.ineligibility(facts, settings).isEmpty();
+        ineligibleReason = Decision.ineligibility(facts, settings).orElse(null);
+        eligible = ineligibleReason == null;
         lastLsn = facts.pgLsn();
         handingOver = facts.intent() != null && facts.intent().drained() && !facts.intent().timedOut();
         if (!step.leaderEndpoint200()) {
@@ -349,6 +357,7 @@ public final class HaLoop {
         Map<String, HealthMonitor.Check> checks = health.checks();
         f.pgsqlHealthy(healthy(checks, "pgsql")).elasticsearchHealthy(healthy(checks, "elasticsearch"))
                 .etcdHealthy(healthy(checks, "etcd")).disksHealthy(healthy(checks, "disks"))
+                .healthNotes(health.failing())
                 .noStartPgsql(NodeState.hasSentinel(ctx.paths(), NodeState.NO_START_PGSQL))
                 .bootFenced(bootFenced(ctx))
                 .unsynced(NodeState.hasSentinel(ctx.paths(), NodeState.UNSYNCED))

@@ -148,6 +148,10 @@ class DecisionTest {
                         candidate().disksHealthy(false), WAITING_FOR_LEADER, false, ACQUIRE),
                 row("ineligible: search unhealthy",
                         candidate().elasticsearchHealthy(false), WAITING_FOR_LEADER, false).because("search"),
+                row("ineligible: search unhealthy, in the check's own words",
+                        candidate().elasticsearchHealthy(false).healthNotes(Map.of("elasticsearch",
+                                "elasticsearch check 5/5 failures: no elected cluster manager")), WAITING_FOR_LEADER,
+                        false).because("search unhealthy (elasticsearch check 5/5 failures: no elected cluster manager)"),
                 row("ineligible: own etcd member unhealthy",
                         candidate().etcdHealthy(false), WAITING_FOR_LEADER, false).because("etcd"),
                 row("ineligible: PostgreSQL unhealthy after hysteresis",
@@ -237,6 +241,10 @@ class DecisionTest {
                         leader().pgsqlHealthy(false), DEPOSED_LEADER, false, FENCE, RELEASE),
                 row("leader: search unhealthy -> failover (seed 004)",
                         leader().elasticsearchHealthy(false), DEPOSED_LEADER, false, FENCE, RELEASE),
+                row("leader: search not in a cluster -> failover, saying why",
+                        leader().elasticsearchHealthy(false).healthNotes(Map.of("elasticsearch",
+                                "elasticsearch check 5/5 failures: not counted by the cluster manager")),
+                        DEPOSED_LEADER, false, FENCE, RELEASE).because("not counted by the cluster manager"),
                 row("leader: own etcd member unhealthy -> failover",
                         leader().etcdHealthy(false), DEPOSED_LEADER, false, FENCE, RELEASE),
                 row("leader: disk failing with fatal_system_checks -> failover",
@@ -444,6 +452,19 @@ class DecisionTest {
         assertFalse(step.reason().isBlank());
         assertTrue(step.reason().contains(row.because()),
                 () -> "reason '" + step.reason() + "' should mention '" + row.because() + "'");
+    }
+
+    @Test
+    void ineligibilityIsPublishedInAnOperatorsWords() {
+        assertEquals("1.2 GB behind the best known position (max_bytes_behind_leader 5000000)",
+                Decision.ineligibility(candidate().pgLsn(1_000).peer("be2", true, 1_288_490_188L).build(),
+                        DEF.withMaxBytesBehindLeader(5_000_000)).orElseThrow());
+        assertEquals("2048 bytes", Decision.bytes(2048));
+        assertEquals("97.7 KB", Decision.bytes(100_000));
+        assertTrue(Decision.ineligibility(candidate().build(), DEF).isEmpty(), "a healthy candidate has no reason");
+        assertEquals("PostgreSQL unhealthy (pgsql check 3/3 failures: not accepting connections)",
+                Decision.ineligibility(candidate().pgsqlHealthy(false).healthNotes(Map.of("pgsql",
+                        "pgsql check 3/3 failures: not accepting connections")).build(), DEF).orElseThrow());
     }
 
     @Test
