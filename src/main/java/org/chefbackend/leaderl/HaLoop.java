@@ -177,6 +177,8 @@ public final class HaLoop {
         pgLogOffset = -1;
         walGone = false;
         diverged = false;
+        ineligibleReason = "leaderl is starting"; // until its first step judges this node
+        eligible = false;
         while (!Thread.currentThread().isInterrupted()) {
             long now = System.nanoTime();
             heartbeatNanos = now;
@@ -207,6 +209,9 @@ public final class HaLoop {
         }
         stopWatch();
         localSession.close();
+        // a node whose leaderl is stopped cannot take over: peers must not wait for it, and operators see why
+        ineligibleReason = "leaderl is stopped";
+        eligible = false;
     }
 
     /** leaderl stops (stop leaderl, agent shutdown): a leader does not stay one without its loop. */
@@ -877,6 +882,7 @@ public final class HaLoop {
         m.put("reason", reason);
         m.put("leader_endpoint", leaderOk);
         m.put("eligible", eligible);
+        m.put("ineligible_reason", ineligibleReason);
         if (HaSettings.from(node.get().settings()).synchronousMode()) {
             m.put("synchronous_standby", recordedSyncStandby);
         }
