@@ -64,6 +64,11 @@ public final class HealthMonitor {
         return Map.copyOf(checks);
     }
 
+    /** The last probe of every check named passed (none is failing, not even within its hysteresis). */
+    public synchronized boolean allPassing(java.util.Collection<String> names) {
+        return checks.values().stream().filter(c -> names.contains(c.name())).allMatch(c -> c.consecutiveFailures() == 0);
+    }
+
     /** The failed checks (past their hysteresis), described, by name. */
     public synchronized Map<String, String> failing() {
         Map<String, String> out = new LinkedHashMap<>();

@@ -52,7 +52,8 @@ import org.chefbackend.leaderl.Facts.Peer;
  * {@code no-start-pgsql} and an immediate stop, then the key is let go: PostgreSQL is down before anyone else can
  * hold the key. A fenced node never starts PostgreSQL as a primary by itself.
  * <li>A leader whose PostgreSQL, search or own etcd member fails (disks too with fatal_system_checks) gives up the
- * same way, releasing the key so the others elect at once, unless failover is off for the cluster.
+ * same way, releasing the key so the others elect at once, unless failover is off for the cluster or no eligible
+ * follower whose own health checks all pass right now could take over.
  * <li>{@code /leader} answers 200 only in the leader state with PostgreSQL writable and at least
  * required_active_followers followers streaming through slots, and never while a handover stops writes.
  * <li>Promoting: the new holder promotes PostgreSQL, keeps its lease, records {@code history}, and leads once
@@ -139,14 +140,15 @@ public final class Decision {
             }
         }
         // Rule 5: failures after hysteresis end the leadership, unless failover is off for the cluster, or no
-        // eligible follower could take over (stepping down would only leave the cluster without a leader, e.g.
-        // while a lone first node's search engine is still starting).
+        // eligible follower whose own checks all pass could take over (stepping down would only leave the cluster
+        // without a leader, e.g. while a lone first node's search engine is still starting, or move it to a node
+        // that fails the same way a probe or two later, e.g. when two search engines of three are gone).
         String sick = f.clusterFailover() ? sickness(f, s) : null;
         if (sick != null) {
-            if (f.peers().values().stream().anyMatch(Peer::eligible)) {
+            if (f.peers().values().stream().anyMatch(peer -> peer.eligible() && peer.healthyNow())) {
                 return stepDown(f, sick + ": giving up leadership");
             }
-            p.note(sick + ", but no eligible follower could take over: staying leader");
+            p.note(sick + ", but no eligible, healthy follower could take over: staying leader");
         }
         return f.state() == LEADER ? lead(f, s, p) : promote(f, s, p);
     }

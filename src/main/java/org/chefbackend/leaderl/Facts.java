@@ -91,8 +91,16 @@ public record Facts(
     /** No known WAL position (PostgreSQL never uses LSN 0, so every real position is above this). */
     public static final long NO_POSITION = -1;
 
-    /** Another node, as it answered when asked directly. */
-    public record Peer(boolean eligible, long lsn) {
+    /**
+     * Another node, as it answered when asked directly. {@code healthyNow}: its last probe of every health check
+     * passed (an eligible node may be failing within its hysteresis; a leader that gives up for its own health hands
+     * over only to a node that is not failing too).
+     */
+    public record Peer(boolean eligible, long lsn, boolean healthyNow) {
+        /** A peer whose checks all pass when it is eligible. */
+        public Peer(boolean eligible, long lsn) {
+            this(eligible, lsn, eligible);
+        }
     }
 
     /** Why the last attempt to follow (or rejoin) failed. The shell resets it when an attempt succeeds. */

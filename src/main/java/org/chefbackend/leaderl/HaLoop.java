@@ -10,6 +10,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -159,6 +160,9 @@ public final class HaLoop {
         m.put("name", node.get().nodeName());
         m.put("state", state.jsonName());
         m.put("eligible", eligible);
+        // the checks that decide eligibility: disks only when they are fatal
+        m.put("healthy_now", health.allPassing(HaSettings.from(node.get().settings()).fatalSystemChecks()
+                ? List.of("pgsql", "elasticsearch", "etcd", "disks") : List.of("pgsql", "elasticsearch", "etcd")));
         m.put("lsn", lastLsn);
         return m;
     }
@@ -498,7 +502,10 @@ public final class HaLoop {
                 return Optional.empty();
             }
             JsonNode j = JSON.readTree(r.body());
-            return Optional.of(new Facts.Peer(j.path("eligible").asBoolean(), j.path("lsn").asLong(Facts.NO_POSITION)));
+            boolean eligible = j.path("eligible").asBoolean();
+            // an agent that does not say (an older version) counts as healthy when eligible, as it used to
+            return Optional.of(new Facts.Peer(eligible, j.path("lsn").asLong(Facts.NO_POSITION),
+                    j.path("healthy_now").asBoolean(eligible)));
         } catch (IOException e) {
             return Optional.empty();
         }

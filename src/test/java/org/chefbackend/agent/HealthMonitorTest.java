@@ -32,10 +32,13 @@ class HealthMonitorTest {
         HealthMonitor m = new HealthMonitor().add("elasticsearch", 2, answers::poll).add("etcd", 1, () -> null);
         m.runOnce(1);
         assertTrue(m.failing().isEmpty(), "one failure of two allowed: not failing yet");
+        assertFalse(m.allPassing(List.of("elasticsearch", "etcd")), "failing within its hysteresis is not passing");
+        assertTrue(m.allPassing(List.of("etcd")));
         m.runOnce(2);
         assertEquals(java.util.Map.of("elasticsearch", "elasticsearch check 2/2 failures: not answering"), m.failing());
         m.runOnce(3); // the queue is empty: poll answers null, a success
         assertTrue(m.failing().isEmpty());
+        assertTrue(m.allPassing(List.of("elasticsearch", "etcd")));
         assertEquals(null, m.checks().get("elasticsearch").lastProblem());
     }
 
