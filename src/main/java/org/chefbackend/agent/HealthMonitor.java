@@ -53,6 +53,27 @@ public final class HealthMonitor {
         snapshot.forEach((name, probe) -> record(name, safely(probe), nowMillis));
     }
 
+    /**
+     * Probes the failed checks (past their hysteresis) once more, now: one that passes is healthy again; one that
+     * fails keeps its count (failures are counted once an interval, so the hysteresis keeps its length). For a
+     * decision that a stale failure would make wrong: a leader about to give up for a check that has since recovered.
+     * True when any of them recovered.
+     */
+    public boolean recheckFailed(long nowMillis) {
+        Map<String, Probe> failed = new LinkedHashMap<>();
+        synchronized (this) {
+            checks.values().stream().filter(c -> !c.healthy()).forEach(c -> failed.put(c.name(), probes.get(c.name())));
+        }
+        boolean recovered = false;
+        for (Map.Entry<String, Probe> e : failed.entrySet()) {
+            if (safely(e.getValue()) == null) {
+                record(e.getKey(), null, nowMillis);
+                recovered = true;
+            }
+        }
+        return recovered;
+    }
+
     synchronized void record(String name, String problem, long nowMillis) {
         Check c = checks.get(name);
         boolean ok = problem == null;

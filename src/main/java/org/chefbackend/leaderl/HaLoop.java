@@ -270,6 +270,12 @@ public final class HaLoop {
         HaSettings settings = HaSettings.from(ctx.settings());
         Facts facts = gather(ctx);
         Step step = Decision.next(facts, settings);
+        if (givingUpForHealthAlone(facts, step, settings) && health.recheckFailed(System.currentTimeMillis())) {
+            // about to give up for a check whose count is up to an interval old: it recovered (e.g. search found
+            // its cluster manager again at the moment a follower's did); decide on the fresh result
+            facts = gather(ctx);
+            step = Decision.next(facts, settings);
+        }
         ineligibleReason = Decision.ineligibility(facts, settings).orElse(null);
         eligible = ineligibleReason == null;
         lastLsn = facts.pgLsn();
@@ -306,6 +312,19 @@ public final class HaLoop {
         if (state == State.LEADER && facts.pgWritable()) {
             refreshHistory(ctx, facts);
         }
+    }
+
+    /**
+     * The leader would step down, and only because of its health checks: with them all passing it would not. Never
+     * true for a lease about to run out, so the recheck it allows cannot delay fencing.
+     */
+    static boolean givingUpForHealthAlone(Facts facts, Step step, HaSettings settings) {
+        if (facts.state() != State.LEADER || step.next() != State.DEPOSED_LEADER) {
+            return false;
+        }
+        Facts allHealthy = facts.toBuilder().pgsqlHealthy(true).elasticsearchHealthy(true).etcdHealthy(true)
+                .disksHealthy(true).build();
+        return Decision.next(allHealthy, settings).next() == State.LEADER;
     }
 
     /**

@@ -43,6 +43,23 @@ class HealthMonitorTest {
     }
 
     @Test
+    void aRecheckClearsARecoveredFailureButNeverAddsOne() {
+        ArrayDeque<Boolean> results = new ArrayDeque<>(List.of(false, false, false, true));
+        HealthMonitor m = new HealthMonitor().add("elasticsearch", 2, HealthMonitor.Probe.of(results::poll, "down"))
+                .add("etcd", 1, () -> null);
+        m.runOnce(1);
+        assertFalse(m.recheckFailed(2), "within its hysteresis a check is not rechecked");
+        assertEquals(1, m.checks().get("elasticsearch").consecutiveFailures());
+        m.runOnce(3);
+        assertFalse(m.checks().get("elasticsearch").healthy());
+        assertFalse(m.recheckFailed(4), "still failing");
+        assertEquals(2, m.checks().get("elasticsearch").consecutiveFailures(), "a recheck does not count failures");
+        assertTrue(m.recheckFailed(5));
+        assertTrue(m.checks().get("elasticsearch").healthy());
+        assertEquals(0, m.checks().get("elasticsearch").consecutiveFailures());
+    }
+
+    @Test
     void aThrowingProbeCountsAsAFailure() {
         HealthMonitor m = new HealthMonitor().add("etcd", 1, () -> {
             throw new IllegalStateException("boom");

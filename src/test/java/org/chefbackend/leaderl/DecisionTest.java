@@ -463,6 +463,17 @@ class DecisionTest {
     }
 
     @Test
+    void theShellRechecksHealthOnlyWhenHealthAloneWouldEndTheLeadership() {
+        Facts sick = leader().elasticsearchHealthy(false).build();
+        assertTrue(HaLoop.givingUpForHealthAlone(sick, Decision.next(sick, DEF), DEF));
+        // a lease about to run out is fenced at once, whatever the checks say: no probe may delay it
+        Facts sickAndExpiring = leader().elasticsearchHealthy(false).leaseDeadline(NOW + seconds(1)).build();
+        assertFalse(HaLoop.givingUpForHealthAlone(sickAndExpiring, Decision.next(sickAndExpiring, DEF), DEF));
+        Facts healthy = leader().build();
+        assertFalse(HaLoop.givingUpForHealthAlone(healthy, Decision.next(healthy, DEF), DEF));
+    }
+
+    @Test
     void ineligibilityIsPublishedInAnOperatorsWords() {
         assertEquals("1.2 GB behind the best known position (max_bytes_behind_leader 5000000)",
                 Decision.ineligibility(candidate().pgLsn(1_000).peer("be2", true, 1_288_490_188L).build(),
