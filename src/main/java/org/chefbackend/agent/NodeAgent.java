@@ -189,6 +189,11 @@ public final class NodeAgent implements AgentHttpServer.Node {
         }
         try {
             log.info("agent stopping");
+            quietly("published status", () -> {
+                if (cluster != null) {
+                    cluster.publishStopping(java.time.Duration.ofMillis(300));
+                }
+            });
             // services first, leaderl's hand-over leading: the HTTP API's stop waits up to 2 s for replies in
             // flight (the shutdown call's own among them), which must not delay the new leader
             quietly("services", () -> {

@@ -86,6 +86,36 @@ public final class ClusterAgent {
         return requireStore();
     }
 
+    /**
+     * Says, before the services stop, that this node is going away: cluster-status then shows it stopping (not, for
+     * up to three publishing intervals, as the leader or an eligible follower it no longer is). Waits at most
+     * {@code limit}: a stop never waits on an etcd that does not answer.
+     */
+    public void publishStopping(Duration limit) {
+        ClusterStore s = store;
+        if (s == null || !ready()) {
+            return;
+        }
+        NodeContext ctx = node.get();
+        Thread t = new Thread(() -> {
+            try {
+                Records.NodeStatus last = statuses().get(ctx.nodeName());
+                if (last != null) {
+                    s.put("nodes/" + ctx.nodeName(), Records.json(last.stopping(System.currentTimeMillis())));
+                }
+            } catch (RuntimeException e) {
+                log.debug("cluster: could not publish the stop: {}", e.getMessage()); // the status goes stale instead
+            }
+        }, "publish-stopping");
+        t.setDaemon(true);
+        t.start();
+        try {
+            t.join(limit.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     public void stop() {
         if (loop != null) {
             loop.interrupt();

@@ -59,7 +59,7 @@ public final class ClusterView {
             n.put("name", m.name());
             n.put("ip", m.address());
             n.put("guid", m.guid());
-            n.put("role", !fresh ? "unreachable" : isLeader ? "leader" : st.role());
+            n.put("role", role(st, fresh, isLeader));
             n.put("pgsql", pg);
             n.put("elasticsearch", search(st, fresh));
             boolean eligible = fresh && st.eligibleForLeader();
@@ -80,6 +80,20 @@ public final class ClusterView {
         view.put("cluster", cluster);
         view.put("nodes", nodes);
         return view;
+    }
+
+    /**
+     * leaderl's state as the node published it; but a node that last said "leader" while the key is another's (or
+     * nobody's) has lost it since (a crash, a partition): shown as what it now is to the cluster, a deposed leader.
+     */
+    static String role(Records.NodeStatus st, boolean fresh, boolean isLeader) {
+        if (!fresh) {
+            return "unreachable";
+        }
+        if (isLeader) {
+            return "leader";
+        }
+        return st.role().equals("leader") ? "deposed_leader" : st.role();
     }
 
     private static Map<String, Object> search(Records.NodeStatus st, boolean fresh) {

@@ -34,6 +34,11 @@ public final class Records {
     public record NodeStatus(String name, String guid, String address, String role, Pgsql pgsql, Search elasticsearch,
             List<Replica> replicas, boolean partiallySynced, boolean eligibleForLeader, boolean failoverEnabled,
             long updatedAt, String ineligibleReason) {
+        /** The same status as the node's agent stops: no longer eligible, saying so. */
+        public NodeStatus stopping(long at) {
+            return new NodeStatus(name, guid, address, "stopping", pgsql, elasticsearch, replicas, partiallySynced, false,
+                    failoverEnabled, at, "the node agent is stopping (chef-backend-ctl stop)");
+        }
     }
 
     /** A node's PostgreSQL as it sees it. */

@@ -57,6 +57,22 @@ class ClusterViewTest {
     }
 
     @Test
+    void aNodeThatStoppedOrLostTheKeyIsNotShownAsLeaderOrEligible() {
+        Records.NodeStatus wasLeader = new Records.NodeStatus("be1", "g", "a", "leader",
+                new Records.Pgsql(true, false, "0/1", null, null, 1), GREEN, List.of(), false, true, true, NOW, null);
+        assertEquals("deposed_leader", ClusterView.role(wasLeader, true, false),
+                "its last status said leader, but the key is another's");
+        assertEquals("leader", ClusterView.role(wasLeader, true, true));
+        assertEquals("unreachable", ClusterView.role(wasLeader, false, true));
+        Records.NodeStatus stopping = wasLeader.stopping(NOW);
+        assertEquals("stopping", ClusterView.role(stopping, true, false));
+        Map<String, Object> view = ClusterView.of(Map.of("be1", member("be1")), Map.of("be1", stopping),
+                Optional.empty(), NOW, STALE, 1000);
+        assertEquals(false, node(view, "be1").get("eligible_for_leader"));
+        assertEquals("the node agent is stopping (chef-backend-ctl stop)", node(view, "be1").get("reason"));
+    }
+
+    @Test
     void searchHealthIsShownNotOnlyTheManagerRole() {
         Map<String, Records.Member> members = Map.of("be1", member("be1"), "be2", member("be2"));
         Map<String, Records.NodeStatus> statuses = Map.of(
