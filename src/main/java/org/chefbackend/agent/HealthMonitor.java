@@ -1,5 +1,6 @@
 package org.chefbackend.agent;
 
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -86,7 +87,7 @@ public final class HealthMonitor {
     }
 
     /** The last probe of every check named passed (none is failing, not even within its hysteresis). */
-    public synchronized boolean allPassing(java.util.Collection<String> names) {
+    public synchronized boolean allPassing(Collection<String> names) {
         return checks.values().stream().filter(c -> names.contains(c.name())).allMatch(c -> c.consecutiveFailures() == 0);
     }
 

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -191,7 +192,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
             log.info("agent stopping");
             quietly("published status", () -> {
                 if (cluster != null) {
-                    cluster.publishStopping(java.time.Duration.ofMillis(300));
+                    cluster.publishStopping(Duration.ofMillis(300));
                 }
             });
             // services first, leaderl's hand-over leading: the HTTP API's stop waits up to 2 s for replies in
