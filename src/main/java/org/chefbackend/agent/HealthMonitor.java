@@ -1,15 +1,26 @@
 package org.chefbackend.agent;
 
+import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.LongSupplier;
 
 /**
  * leaderl's health checks: each probe runs every {@code leaderl.health_check.interval_seconds}, and a check only
  * counts as failed after {@code max_<check>_failures} consecutive failures (the documents' hysteresis against
- * spurious failovers). Pure bookkeeping; the probes do the I/O.
+ * spurious failovers). The bookkeeping is pure; the probes do the I/O, on a thread of their own ({@link #start}):
+ * a probe that hangs for its whole timeout (a frozen search engine accepts connections and answers nothing) must
+ * never hold up leaderl's loop, whose every turn the watchdog and the lease wait for.
  */
 public final class HealthMonitor {
+    /** How often a failed check (past its hysteresis) is probed again, to see a recovery within a second. */
+    static final long RECHECK_MILLIS = 1000;
+
     /** One probe: null when all is well, else what is wrong, in a few words ("no elected cluster manager"). */
     @FunctionalInterface
     public interface Probe {
@@ -37,6 +48,43 @@ public final class HealthMonitor {
 
     private final Map<String, Probe> probes = new LinkedHashMap<>();
     private final Map<String, Check> checks = new LinkedHashMap<>();
+    private Thread thread;
+
+    /**
+     * Runs every probe every {@code intervalMillis} (read anew each time: reconfigure may change it), and the failed
+     * ones every second in between, on a thread named health-checks, until {@link #stop}.
+     */
+    public synchronized void start(LongSupplier intervalMillis) {
+        if (thread != null) {
+            return;
+        }
+        thread = new Thread(() -> {
+            long lastRound = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
+            while (!Thread.currentThread().isInterrupted()) {
+                long now = System.nanoTime();
+                if (now - lastRound >= TimeUnit.MILLISECONDS.toNanos(intervalMillis.getAsLong())) {
+                    lastRound = now;
+                    runOnce(System.currentTimeMillis());
+                } else {
+                    recheckFailed(System.currentTimeMillis());
+                }
+                try {
+                    Thread.sleep(Math.min(RECHECK_MILLIS, intervalMillis.getAsLong()));
+                } catch (InterruptedException e) {
+                    return; // stop() asked
+                }
+            }
+        }, "health-checks");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    public synchronized void stop() {
+        if (thread != null) {
+            thread.interrupt();
+            thread = null;
+        }
+    }
 
     /** Adds a check that fails after {@code maxFailures} consecutive failed probes. */
     public synchronized HealthMonitor add(String name, int maxFailures, Probe probe) {
@@ -73,6 +121,25 @@ public final class HealthMonitor {
             }
         }
         return recovered;
+    }
+
+    /**
+     * {@link #recheckFailed}, waiting at most {@code limit} for it: a probe that hangs counts as still failing, and the
+     * caller (leaderl's loop) goes on.
+     */
+    public boolean recheckFailedWithin(Duration limit) {
+        CompletableFuture<Boolean> recheck = new CompletableFuture<>();
+        Thread t = new Thread(() -> recheck.complete(recheckFailed(System.currentTimeMillis())), "health-recheck");
+        t.setDaemon(true);
+        t.start();
+        try {
+            return recheck.get(limit.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     synchronized void record(String name, String problem, long nowMillis) {

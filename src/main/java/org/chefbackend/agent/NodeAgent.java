@@ -105,6 +105,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
         var statusSession = new org.chefbackend.postgres.LocalSession(node::get, 1000);
         report = new NodeStatusReport(node::get, statusSession);
         report.registerHealthChecks(health);
+        health.start(() -> node.get().settings().integer("leaderl.health_check.interval_seconds") * 1000L);
         supervisor = new Supervisor(node::get, recipes, ha::get);
         cluster = new org.chefbackend.cluster.ClusterAgent(node::get, statusSession);
         org.chefbackend.leaderl.HaLoop loop = new org.chefbackend.leaderl.HaLoop(node::get, cluster, supervisor, health);
@@ -202,6 +203,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
                     supervisor.shutdown();
                 }
             });
+            quietly("health checks", health::stop);
             quietly("HTTP API", () -> {
                 if (http != null) {
                     http.stop();

@@ -60,6 +60,47 @@ class HealthMonitorTest {
     }
 
     @Test
+    void probesRunOnTheirOwnThreadAndAHungProbeHoldsUpNoReader() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger etcdRuns = new java.util.concurrent.atomic.AtomicInteger();
+        HealthMonitor m = new HealthMonitor()
+                .add("etcd", 1, () -> {
+                    etcdRuns.incrementAndGet();
+                    return null;
+                })
+                .add("elasticsearch", 1, () -> {
+                    try {
+                        release.await(); // a frozen search engine: the probe hangs until released
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return "not answering";
+                });
+        m.start(() -> 50);
+        try {
+            long deadline = System.nanoTime() + java.time.Duration.ofSeconds(5).toNanos();
+            while (etcdRuns.get() < 1 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertEquals(1, etcdRuns.get(), "the first round ran");
+            // the round hangs in the search probe, yet readers answer at once and a bounded recheck gives up
+            long t0 = System.nanoTime();
+            assertTrue(m.checks().get("etcd").healthy());
+            assertFalse(m.recheckFailedWithin(java.time.Duration.ofMillis(100)));
+            assertTrue(System.nanoTime() - t0 < java.time.Duration.ofSeconds(2).toNanos());
+            release.countDown();
+            deadline = System.nanoTime() + java.time.Duration.ofSeconds(5).toNanos();
+            while (m.checks().get("elasticsearch").healthy() && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertFalse(m.checks().get("elasticsearch").healthy(), "the released probe's failure was recorded");
+            assertEquals("not answering", m.checks().get("elasticsearch").lastProblem());
+        } finally {
+            m.stop();
+        }
+    }
+
+    @Test
     void aThrowingProbeCountsAsAFailure() {
         HealthMonitor m = new HealthMonitor().add("etcd", 1, () -> {
             throw new IllegalStateException("boom");
