@@ -240,9 +240,9 @@ class ClusterLifecycleIT {
     @Test
     @Order(8)
     void searchWithoutAnElectedClusterManagerIsUnhealthyThoughItAnswers() throws Exception {
-        String leader = leaderName();
-        List<TestNode> followers = List.of(n1, n2, n3).stream().filter(n -> !n.name.equals(leader)).toList();
-        TestNode lead = List.of(n1, n2, n3).stream().filter(n -> n.name.equals(leader)).findFirst().orElseThrow();
+        TestNode lead = leaderNode();
+        String leader = lead.name;
+        List<TestNode> followers = List.of(n1, n2, n3).stream().filter(n -> n != lead).toList();
         try {
             for (TestNode f : followers) {
                 f.ctlOk("stop", "elasticsearch");
@@ -291,8 +291,8 @@ class ClusterLifecycleIT {
     @Test
     @Order(10)
     void restartingSearchOnTheLeaderHandsOverFirstInsteadOfFailingOver() throws Exception {
-        String leader = leaderName();
-        TestNode lead = List.of(n1, n2, n3).stream().filter(n -> n.name.equals(leader)).findFirst().orElseThrow();
+        TestNode lead = leaderNode();
+        String leader = lead.name;
         long before = lead.pid("elasticsearch");
         long logStart = Files.size(leaderlLog(lead));
         TestNode.Run restart = lead.ctlOk("restart", "elasticsearch");
@@ -313,8 +313,8 @@ class ClusterLifecycleIT {
         // not the operator's restart: a search engine that stops answering by itself (SIGSTOP: its port still takes
         // connections, nothing answers), which only the health check sees; the probe's timeouts must not stall
         // leaderl's loop either (the watchdog would then stop the leader's PostgreSQL again and again)
-        String leader = leaderName();
-        TestNode lead = List.of(n1, n2, n3).stream().filter(n -> n.name.equals(leader)).findFirst().orElseThrow();
+        TestNode lead = leaderNode();
+        String leader = lead.name;
         long es = lead.pid("elasticsearch");
         Path pgLog = lead.root.resolve("var/log/chef-backend/postgresql/15/current");
         long pgLogStart = Files.size(pgLog);
@@ -380,6 +380,11 @@ class ClusterLifecycleIT {
             return last.isEmpty();
         });
         assertTrue(ok, "not healthy within " + limit.toSeconds() + " s: " + last);
+    }
+
+    TestNode leaderNode() {
+        String leader = leaderName();
+        return List.of(n1, n2, n3).stream().filter(n -> n.name.equals(leader)).findFirst().orElseThrow();
     }
 
     String leaderName() {
