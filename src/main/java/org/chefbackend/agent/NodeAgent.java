@@ -108,7 +108,8 @@ public final class NodeAgent implements AgentHttpServer.Node {
         cluster = new org.chefbackend.cluster.ClusterAgent(node::get, statusSession);
         org.chefbackend.leaderl.HaLoop loop = new org.chefbackend.leaderl.HaLoop(node::get, cluster, supervisor, health);
         ha.set(loop);
-        cluster.leaderl(loop::holdsLeaderKey, () -> loop.state().jsonName(), () -> (Boolean) loop.position().get("eligible"));
+        cluster.leaderl(loop::holdsLeaderKey, () -> loop.state().jsonName(), () -> (Boolean) loop.position().get("eligible"),
+                loop::ineligibleReason);
         supervisor.cleanOrphans();
         supervisor.preflight();
         String httpAddress = ctx.settings().optionalString("leaderl.http_address").orElse(ctx.publishAddress());
@@ -188,6 +189,11 @@ public final class NodeAgent implements AgentHttpServer.Node {
         }
         try {
             log.info("agent stopping");
+            quietly("published status", () -> {
+                if (cluster != null) {
+                    cluster.publishStopping(java.time.Duration.ofMillis(300));
+                }
+            });
             // services first, leaderl's hand-over leading: the HTTP API's stop waits up to 2 s for replies in
             // flight (the shutdown call's own among them), which must not delay the new leader
             quietly("services", () -> {

@@ -42,12 +42,16 @@ final class NodeStatusReport {
     /** Registers the documents' checks with their max_*_failures thresholds. */
     void registerHealthChecks(HealthMonitor health) {
         var s = node.get().settings();
-        health.add("pgsql", s.intValue("leaderl.health_check.max_pgsql_failures"),
-                () -> PostgresAdmin.isAcceptingConnections(node.get()));
+        health.add("pgsql", s.intValue("leaderl.health_check.max_pgsql_failures"), HealthMonitor.Probe.of(
+                () -> PostgresAdmin.isAcceptingConnections(node.get()), "not accepting connections"));
+        // healthy only as a counted member of a search cluster with an elected cluster manager: a node that answers
+        // HTTP but is alone (never rejoined after a restart) or cut off serves no search at all
         health.add("elasticsearch", s.intValue("leaderl.health_check.max_elasticsearch_failures"),
-                () -> search.health(node.get()).reachable());
-        health.add("etcd", s.intValue("leaderl.health_check.max_etcd_failures"), () -> EtcdProbe.health(node.get()));
-        health.add("disks", 1, () -> disks().stream().allMatch(d -> Boolean.TRUE.equals(d.get("ok"))));
+                () -> search.health(node.get()).problem());
+        health.add("etcd", s.intValue("leaderl.health_check.max_etcd_failures"),
+                HealthMonitor.Probe.of(() -> EtcdProbe.health(node.get()), "not healthy"));
+        health.add("disks", 1, HealthMonitor.Probe.of(
+                () -> disks().stream().allMatch(d -> Boolean.TRUE.equals(d.get("ok"))), "below disk_min_space_mb"));
     }
 
     /**
@@ -89,8 +93,14 @@ final class NodeStatusReport {
 
     private Map<String, Object> elasticsearch(NodeContext ctx) {
         SearchClient.Health h = search.health(ctx);
-        return Map.of("reachable", h.reachable(), "status", h.status().name().toLowerCase(java.util.Locale.ROOT),
-                "nodes", h.numberOfNodes(), "cluster_manager", h.clusterManager());
+        Map<String, Object> es = new LinkedHashMap<>();
+        es.put("reachable", h.reachable());
+        es.put("healthy", h.member());
+        es.put("problem", h.problem());
+        es.put("status", h.status().name().toLowerCase(java.util.Locale.ROOT));
+        es.put("nodes", h.numberOfNodes());
+        es.put("cluster_manager", h.clusterManager());
+        return es;
     }
 
     private Map<String, Object> postgresql() {

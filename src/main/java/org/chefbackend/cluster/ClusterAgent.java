@@ -47,6 +47,7 @@ public final class ClusterAgent {
     private volatile java.util.function.BooleanSupplier leaderProbe = () -> false;
     private volatile Supplier<String> roleProbe = () -> "initializing";
     private volatile java.util.function.BooleanSupplier eligibleProbe = () -> false;
+    private volatile Supplier<String> reasonProbe = () -> "leaderl has not run yet";
     private volatile String phase = "not part of a cluster";
     private volatile String progress = "";
     private volatile String error;
@@ -68,10 +69,11 @@ public final class ClusterAgent {
 
     /** Wires leaderl's view in (the HA loop is built after this agent). */
     public void leaderl(java.util.function.BooleanSupplier holdsLeaderKey, Supplier<String> role,
-            java.util.function.BooleanSupplier eligible) {
+            java.util.function.BooleanSupplier eligible, Supplier<String> whyIneligible) {
         this.leaderProbe = holdsLeaderKey;
         this.roleProbe = role;
         this.eligibleProbe = eligible;
+        this.reasonProbe = whyIneligible;
     }
 
     /** True once this node is a connected member: leaderl may act. */
@@ -82,6 +84,36 @@ public final class ClusterAgent {
 
     public ClusterStore store() {
         return requireStore();
+    }
+
+    /**
+     * Says, before the services stop, that this node is going away: cluster-status then shows it stopping (not, for
+     * up to three publishing intervals, as the leader or an eligible follower it no longer is). Waits at most
+     * {@code limit}: a stop never waits on an etcd that does not answer.
+     */
+    public void publishStopping(Duration limit) {
+        ClusterStore s = store;
+        if (s == null || !ready()) {
+            return;
+        }
+        NodeContext ctx = node.get();
+        Thread t = new Thread(() -> {
+            try {
+                Records.NodeStatus last = statuses().get(ctx.nodeName());
+                if (last != null) {
+                    s.put("nodes/" + ctx.nodeName(), Records.json(last.stopping(System.currentTimeMillis())));
+                }
+            } catch (RuntimeException e) {
+                log.debug("cluster: could not publish the stop: {}", e.getMessage()); // the status goes stale instead
+            }
+        }, "publish-stopping");
+        t.setDaemon(true);
+        t.start();
+        try {
+            t.join(limit.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     public void stop() {
@@ -183,13 +215,18 @@ public final class ClusterAgent {
         }
     }
 
-    /** The steady state: publish this node's status every status_post_update_interval_seconds. */
+    /**
+     * The steady state, every status_post_update_interval_seconds: publish this node's status, and keep its search
+     * seed hosts equal to the live member list (so any node, the first one included, finds the search cluster again
+     * after a restart, and a running one learns of members that joined or left).
+     */
     private void maintain() throws InterruptedException {
         while (!Thread.currentThread().isInterrupted()) {
             NodeContext ctx = node.get();
             try {
                 store.put("nodes/" + ctx.nodeName(), Records.json(StatusSnapshot.of(ctx, postgres, search, roleProbe.get(),
-                        eligibleProbe.getAsBoolean())));
+                        eligibleProbe.getAsBoolean(), reasonProbe.get())));
+                refreshSearchSeeds(ctx);
                 error = null;
             } catch (DcsException e) {
                 error = e.getMessage();
@@ -197,6 +234,23 @@ public final class ClusterAgent {
             }
             Thread.sleep(ctx.settings().integer("leaderl.status_post_update_interval_seconds") * 1000L);
         }
+    }
+
+    private void refreshSearchSeeds(NodeContext ctx) {
+        List<String> seeds = searchSeedHosts(members().values());
+        try {
+            if (OpenSearchRecipe.refreshSeedHosts(ctx, seeds)) {
+                log.info("cluster: search seed hosts are now {}", OpenSearchRecipe.withSelf(ctx, seeds));
+            }
+        } catch (IOException e) {
+            log.warn("cluster: could not write the search seed hosts: {}", e.getMessage());
+        }
+    }
+
+    /** The members' search transport addresses. */
+    static List<String> searchSeedHosts(java.util.Collection<Records.Member> members) {
+        return members.stream().map(m -> (m.address().contains(":") ? "[" + m.address() + "]" : m.address()) + ":"
+                + OpenSearchRecipe.TRANSPORT_PORT).sorted().toList();
     }
 
     static Records.Member memberRecord(NodeContext ctx, String slot) {
@@ -277,16 +331,13 @@ public final class ClusterAgent {
                 throw e;
             }
             etcd.put(guid, peerUrl);
-            List<String> seeds = new ArrayList<>();
-            for (Records.Member m : members.values()) {
-                if (!m.name().equals(name)) {
-                    seeds.add(m.address() + ":" + OpenSearchRecipe.TRANSPORT_PORT);
-                }
-            }
             search.clearVotingExclusions(node.get());
-            s.put("members/" + name, Records.json(new Records.Member(name, guid, address,
+            Records.Member joiner = new Records.Member(name, guid, address,
                     leader.pgPort(), node.get().settings().intValue("leaderl.http_port"),
-                    node.get().settings().intValue("elasticsearch.port"), slot, System.currentTimeMillis())));
+                    node.get().settings().intValue("elasticsearch.port"), slot, System.currentTimeMillis());
+            s.put("members/" + name, Records.json(joiner));
+            members.put(name, joiner);
+            List<String> seeds = searchSeedHosts(members.values());
             releaseWhenStarted(s, added.id(), lock);
             granted = true;
             log.info("cluster: admitted {} ({}); etcd member {}", name, address, Long.toHexString(added.id()));

@@ -13,9 +13,11 @@ import java.util.Optional;
  * <pre>
  * {"cluster": {"leader": NAME|null, "members": N, "failover_enabled": BOOL},
  *  "nodes": [{"name", "ip", "guid", "role", "pgsql": {"role", "following", "partially_synced", "bytes_behind", "lsn"},
- *             "elasticsearch": {"role"}, "eligible_for_leader", "blocked", "failover_enabled", "last_update",
- *             "status_age_seconds"}]}
+ *             "elasticsearch": {"role", "healthy", "status", "nodes"}, "eligible_for_leader", "blocked",
+ *             "failover_enabled", "reason", "last_update", "status_age_seconds"}]}
  * </pre>
+ * {@code reason} says why a node is ineligible or blocked ("search unhealthy (elasticsearch check 5/5 failures: no
+ * elected cluster manager)", "no status for 31 s"); null when it is eligible and not blocked.
  */
 public final class ClusterView {
     private ClusterView() {
@@ -57,13 +59,15 @@ public final class ClusterView {
             n.put("name", m.name());
             n.put("ip", m.address());
             n.put("guid", m.guid());
-            n.put("role", !fresh ? "unreachable" : isLeader ? "leader" : st.role());
+            n.put("role", role(st, fresh, isLeader));
             n.put("pgsql", pg);
-            n.put("elasticsearch", Map.of("role", fresh && st.elasticsearch().clusterManager() ? "master" : "not_master"));
-            n.put("eligible_for_leader", fresh && st.eligibleForLeader());
+            n.put("elasticsearch", search(st, fresh));
+            boolean eligible = fresh && st.eligibleForLeader();
+            n.put("eligible_for_leader", eligible);
             boolean nodeFailover = failover.getOrDefault(m.name(), true);
             n.put("blocked", !nodeFailover);
             n.put("failover_enabled", nodeFailover);
+            n.put("reason", reason(st, fresh, eligible, nodeFailover, nowMillis));
             n.put("last_update", st != null ? Instant.ofEpochMilli(st.updatedAt()).toString() : null);
             n.put("status_age_seconds", st != null ? (nowMillis - st.updatedAt()) / 1000 : null);
             nodes.add(n);
@@ -76,6 +80,44 @@ public final class ClusterView {
         view.put("cluster", cluster);
         view.put("nodes", nodes);
         return view;
+    }
+
+    /**
+     * leaderl's state as the node published it; but a node that last said "leader" while the key is another's (or
+     * nobody's) has lost it since (a crash, a partition): shown as what it now is to the cluster, a deposed leader.
+     */
+    static String role(Records.NodeStatus st, boolean fresh, boolean isLeader) {
+        if (!fresh) {
+            return "unreachable";
+        }
+        if (isLeader) {
+            return "leader";
+        }
+        return st.role().equals("leader") ? "deposed_leader" : st.role();
+    }
+
+    private static Map<String, Object> search(Records.NodeStatus st, boolean fresh) {
+        Map<String, Object> es = new LinkedHashMap<>();
+        Records.Search s = fresh ? st.elasticsearch() : null;
+        es.put("role", s != null && s.clusterManager() ? "master" : "not_master");
+        es.put("healthy", s != null && s.healthy());
+        es.put("status", s != null ? s.status() : "unknown");
+        es.put("nodes", s != null ? s.nodes() : 0);
+        return es;
+    }
+
+    /** Why a node is ineligible or blocked, in its own words when it published them; null when neither. */
+    static String reason(Records.NodeStatus st, boolean fresh, boolean eligible, boolean nodeFailover, long nowMillis) {
+        if (st == null) {
+            return "no status published yet";
+        }
+        if (!fresh) {
+            return "no status for " + (nowMillis - st.updatedAt()) / 1000 + " s (agent stopped or host down)";
+        }
+        if (!eligible) {
+            return st.ineligibleReason() != null ? st.ineligibleReason() : "ineligible (no reason published)";
+        }
+        return nodeFailover ? null : "failover is disabled for this node";
     }
 
     static String pgRole(Records.NodeStatus st, boolean fresh, boolean isLeader, Records.Replica replica,

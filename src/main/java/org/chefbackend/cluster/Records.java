@@ -25,12 +25,20 @@ public final class Records {
     public record Leader(String name, String guid, String address, int pgPort, long since) {
     }
 
-    /** {@code nodes/<name>}: what a node last published about itself. */
+    /**
+     * {@code nodes/<name>}: what a node last published about itself; {@code ineligibleReason} says why it may not
+     * run for leader (null when it may).
+     */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record NodeStatus(String name, String guid, String address, String role, Pgsql pgsql, Search elasticsearch,
             List<Replica> replicas, boolean partiallySynced, boolean eligibleForLeader, boolean failoverEnabled,
-            long updatedAt) {
+            long updatedAt, String ineligibleReason) {
+        /** The same status as the node's agent stops: no longer eligible, saying so. */
+        public NodeStatus stopping(long at) {
+            return new NodeStatus(name, guid, address, "stopping", pgsql, elasticsearch, replicas, partiallySynced, false,
+                    failoverEnabled, at, "the node agent is stopping (chef-backend-ctl stop)");
+        }
     }
 
     /** A node's PostgreSQL as it sees it. */
@@ -40,8 +48,16 @@ public final class Records {
             long timeline) {
     }
 
+    /**
+     * A node's search engine as it sees itself; {@code problem} is why it is not a counted member of a search
+     * cluster with an elected cluster manager (null when it is: healthy).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Search(boolean reachable, boolean clusterManager, String status, int nodes) {
+    public record Search(boolean reachable, boolean clusterManager, String status, int nodes, String problem) {
+        public boolean healthy() {
+            return reachable && problem == null;
+        }
     }
 
     /** A follower as the leader's pg_stat_replication sees it. */

@@ -15,9 +15,10 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "cluster-status", mixinStandardHelpOptions = true,
-        description = "Show every member: name, address, GUID, leaderl role, PostgreSQL and search roles, whom it "
-                + "follows, its lag, whether it may become leader and its failover switch. Exits 1 on a node that "
-                + "is not part of a cluster.")
+        description = "Show every member: name, address, GUID, leaderl role, PostgreSQL and search roles, its search "
+                + "health (a counted member of a search cluster with an elected cluster manager, or not), whom it "
+                + "follows, its lag, whether it may become leader, its failover switch, and why it may not (Reason). "
+                + "Exits 1 on a node that is not part of a cluster.")
 final class ClusterStatusCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the documented JSON document instead of the table.")
     boolean json;
@@ -39,18 +40,22 @@ final class ClusterStatusCommand implements Callable<Integer> {
             return 0;
         }
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"Name", "IP", "GUID", "Role", "PG", "ES", "Following", "Lag", "Eligible", "Failover"});
+        rows.add(new String[] {"Name", "IP", "GUID", "Role", "PG", "ES", "Search", "Following", "Lag", "Eligible",
+                "Failover", "Reason"});
         for (JsonNode n : view.path("nodes")) {
             JsonNode pg = n.path("pgsql");
+            JsonNode es = n.path("elasticsearch");
             long behind = pg.path("bytes_behind").asLong(-1);
             rows.add(new String[] {n.path("name").asText(), n.path("ip").asText(), n.path("guid").asText(),
-                    n.path("role").asText(), pg.path("role").asText(), n.path("elasticsearch").path("role").asText(),
+                    n.path("role").asText(), pg.path("role").asText(), es.path("role").asText(),
+                    es.path("healthy").asBoolean() ? "healthy" : "unhealthy",
                     pg.path("following").isNull() ? "-" : pg.path("following").asText(),
                     behind < 0 ? "-" : behind + "B",
                     n.path("eligible_for_leader").asBoolean() ? "yes" : "no",
-                    n.path("failover_enabled").asBoolean() ? "on" : "off"});
+                    n.path("failover_enabled").asBoolean() ? "on" : "off",
+                    n.path("reason").isTextual() ? n.path("reason").asText() : "-"});
         }
-        StatusTable.printColumns(out, rows, new int[] {0, 0, 0, 0, 0, 0, 0, 0, 0}, 2);
+        StatusTable.printColumns(out, rows, new int[0], 2);
         out.flush();
         return 0;
     }

@@ -151,7 +151,7 @@ final class CreateClusterCommand implements Callable<Integer> {
                     throw OperatorException.failure("creating the cluster failed: " + c.path("error").asText());
                 }
                 if (c.path("leader").asBoolean() && c.path("state").asText().equals(ClusterFile.MEMBER)
-                        && status.get().path("elasticsearch").path("reachable").asBoolean()) {
+                        && status.get().path("elasticsearch").path("healthy").asBoolean()) {
                     return status.get();
                 }
             }

@@ -27,6 +27,7 @@ import org.chefbackend.config.SecretsFile;
 import org.chefbackend.config.Settings;
 import org.chefbackend.etcd.EtcdRecipe;
 import org.chefbackend.search.OpenSearchRecipe;
+import org.chefbackend.search.SearchClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -41,6 +42,8 @@ import picocli.CommandLine.Model.CommandSpec;
 final class JoinClusterCommand implements Callable<Integer> {
     static final Duration JOIN_WAIT = Duration.ofMinutes(15);
     static final Duration SYNC_WAIT = Duration.ofMinutes(60);
+    /** A search engine that streams nothing but cluster state joins in seconds; minutes mean it cannot. */
+    static final Duration SEARCH_JOIN_WAIT = Duration.ofMinutes(5);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Parameters(index = "0", paramLabel = "PEER_NODE_IP", description = "Any member of the cluster.")
@@ -132,6 +135,8 @@ final class JoinClusterCommand implements Callable<Integer> {
                 + grant.path("leaderName").asText() + " through slot " + grant.path("slot").asText());
         waitUntilMember(local, out);
         options.step(out, "PostgreSQL: streaming from the leader");
+        waitUntilInSearchCluster(ctx);
+        options.step(out, "Elasticsearch: a member of the search cluster (and of its voting configuration)");
         options.step(out, id.name() + " joined the cluster");
         return 0;
     }
@@ -199,9 +204,7 @@ final class JoinClusterCommand implements Callable<Integer> {
         EtcdRecipe.writeInitialCluster(ctx, "existing", members);
         List<String> seeds = new ArrayList<>();
         grant.path("searchSeedHosts").forEach(s -> seeds.add(s.asText()));
-        Path seedFile = OpenSearchRecipe.seedHostsFile(ctx);
-        Files.createDirectories(seedFile.getParent());
-        Files.writeString(seedFile, String.join("\n", seeds) + "\n");
+        OpenSearchRecipe.refreshSeedHosts(ctx, seeds);
         Files.createDirectories(paths.leaderlDataDir());
         Files.writeString(NodeState.sentinel(paths, NodeState.UNSYNCED), "");
         ClusterFile.joining(peer, grant.path("leaderAddress").asText(), grant.path("leaderPgPort").asInt(),
@@ -234,6 +237,25 @@ final class JoinClusterCommand implements Callable<Integer> {
             ServiceCommands.sleep(500);
         }
         throw OperatorException.failure("the node did not finish syncing within " + SYNC_WAIT.toMinutes() + " minutes");
+    }
+
+    /**
+     * A join is done only when search counts the new node too: returning earlier let an operator take the creator
+     * down while the search cluster's voting configuration was still the creator alone, and search lost its quorum.
+     */
+    private void waitUntilInSearchCluster(NodeContext ctx) {
+        SearchClient search = new SearchClient();
+        long deadline = System.nanoTime() + SEARCH_JOIN_WAIT.toNanos();
+        while (!search.joined(ctx)) {
+            if (System.nanoTime() >= deadline) {
+                SearchClient.Health h = search.health(ctx);
+                throw OperatorException.failure("PostgreSQL streams, but this node's search engine did not join the "
+                        + "search cluster within " + SEARCH_JOIN_WAIT.toSeconds() + " s ("
+                        + (h.member() ? "not yet in its voting configuration" : h.problem()) + "); see "
+                        + ctx.logDirectory("elasticsearch") + " (the node keeps trying by itself)");
+            }
+            ServiceCommands.sleep(500);
+        }
     }
 
     static void deleteTree(Path root) throws IOException {

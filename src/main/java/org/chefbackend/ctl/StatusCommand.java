@@ -15,7 +15,9 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = "Show the node's services: local state, pid, time in state, and the cluster-wide view. "
-                + "Exits 0 when every enabled service that should run is running, 3 otherwise.")
+                + "Exits 0 when every enabled service runs and is healthy; 3 when one that should run is down; 1 when "
+                + "all run but one is unhealthy (PostgreSQL not accepting connections, etcd member unhealthy, search "
+                + "not a counted member of a search cluster with an elected cluster manager), naming it.")
 final class StatusCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "SERVICE",
             description = "elasticsearch, etcd, leaderl or postgresql")
@@ -55,6 +57,7 @@ final class StatusCommand implements Callable<Integer> {
         }
         List<JsonNode> services = ServiceCommands.select(status.get(), targets);
         boolean allUp = services.stream().allMatch(ServiceCommands::isUpOrNotWanted);
+        List<String> unhealthy = StatusTable.unhealthy(status.get(), services);
         if (simple) {
             services.forEach(s -> out.println(ServiceLines.runitLine(s, now)));
         } else {
@@ -63,7 +66,11 @@ final class StatusCommand implements Callable<Integer> {
                     : null;
             StatusTable.print(out, status.get(), cluster, services, service == null, now);
         }
+        if (allUp && !unhealthy.isEmpty()) {
+            (simple ? out : spec.commandLine().getErr()).println("unhealthy: " + String.join("; ", unhealthy));
+        }
         out.flush();
-        return allUp ? 0 : 3;
+        spec.commandLine().getErr().flush();
+        return !allUp ? 3 : unhealthy.isEmpty() ? 0 : 1;
     }
 }

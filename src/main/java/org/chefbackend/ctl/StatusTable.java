@@ -69,7 +69,8 @@ final class StatusTable {
                 }
                 int nodes = es.path("nodes").asInt();
                 int expected = Math.max(nodes, status.path("etcd").path("members").asInt(nodes));
-                return "state: " + es.path("status").asText("unknown") + "; nodes online: " + nodes + "/" + expected;
+                return "state: " + es.path("status").asText("unknown") + "; nodes online: " + nodes + "/" + expected
+                        + searchProblem(es);
             }
             case "postgresql": {
                 JsonNode pg = status.path("postgresql");
@@ -102,11 +103,40 @@ final class StatusTable {
                     return "state: unreachable; nodes online: 0/" + total;
                 }
                 return "state: " + es.path("status").asText("unknown") + "; nodes online: " + es.path("nodes").asInt()
-                        + "/" + total;
+                        + "/" + total + searchProblem(es);
             }
             default:
                 return distributed(status, service);
         }
+    }
+
+    /**
+     * The running services among {@code services} that are not healthy, each as "SERVICE: why"; what a health check
+     * means by healthy, so that {@code status} exiting 0 means every service works, not just that its process runs.
+     */
+    static List<String> unhealthy(JsonNode status, List<JsonNode> services) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode s : services) {
+            if (!s.path("enabled").asBoolean() || !s.path("running").asBoolean()) {
+                continue; // down or stopped on purpose: the up/down verdict covers it
+            }
+            String name = s.path("name").asText();
+            String why = switch (name) {
+                case "postgresql" -> status.path("postgresql").path("accepting").asBoolean() ? null
+                        : "not accepting connections";
+                case "etcd" -> status.path("etcd").path("healthy").asBoolean() ? null : "member not healthy";
+                case "elasticsearch" -> {
+                    JsonNode es = status.path("elasticsearch");
+                    yield es.path("healthy").asBoolean() ? null
+                            : es.path("problem").isTextual() ? es.path("problem").asText() : "not answering";
+                }
+                default -> null;
+            };
+            if (why != null) {
+                out.add(name + ": " + why);
+            }
+        }
+        return out;
     }
 
     /** In synchronous mode: the standby recorded in etcd, or that none is (then no node is elected by itself). */
@@ -117,6 +147,11 @@ final class StatusTable {
         }
         return sync.isTextual() ? "; synchronous standby: " + sync.asText()
                 : "; synchronous mode: no synchronous standby, no automatic failover";
+    }
+
+    /** "; this node: no elected cluster manager" when the local search engine is not a working member. */
+    private static String searchProblem(JsonNode es) {
+        return es.path("problem").isTextual() ? "; this node: " + es.path("problem").asText() : "";
     }
 
     private static int count(JsonNode nodes, String field, String value) {

@@ -223,12 +223,24 @@ public final class Demo {
         for (int i = 1; i < roots.size(); i++) {
             step(roots.get(i), o.addresses().get(i), "join-cluster", o.addresses().get(0), "-s", secrets, "-y");
         }
-        Duration limit = Duration.ofSeconds(180);
-        out.println("==> waiting for every follower to be synced (at most " + limit.toSeconds() + " s)");
+        Duration limit = Duration.ofSeconds(240);
+        out.println("==> waiting until every follower is synced and eligible and search is green with every node (at "
+                + "most " + limit.toSeconds() + " s)");
         out.flush();
-        if (!waitUntil(limit, () -> clusterView(o.addresses().get(0)).map(v -> settled(v, roots.size()))
-                .orElse(false))) {
-            throw new IllegalStateException("the followers were not all synced within " + limit.toSeconds() + " s");
+        String[] shown = {""};
+        boolean ready = waitUntil(limit, () -> {
+            List<String> missing = clusterView(o.addresses().get(0)).map(v -> notReady(v, roots.size()))
+                    .orElse(List.of("the cluster view is not available yet"));
+            String line = String.join("; ", missing);
+            if (!missing.isEmpty() && !line.equals(shown[0])) {
+                out.println("    waiting: " + line);
+                out.flush();
+                shown[0] = line;
+            }
+            return missing.isEmpty();
+        });
+        if (!ready) {
+            throw new IllegalStateException("the cluster was not ready within " + limit.toSeconds() + " s: " + shown[0]);
         }
     }
 
@@ -241,22 +253,38 @@ public final class Demo {
         }
     }
 
-    /** Every follower synced and every node past initializing: a leader and followers. */
-    static boolean settled(JsonNode view, int size) {
-        int roles = 0;
+    /**
+     * What keeps the cluster from being ready, empty when it is: one leader, every other node a synced, eligible
+     * follower, and every node's search engine healthy in a green search cluster of all {@code size} nodes.
+     */
+    static List<String> notReady(JsonNode view, int size) {
+        List<String> missing = new ArrayList<>();
+        int leaders = 0;
         for (JsonNode node : view.path("nodes")) {
+            String name = node.path("name").asText();
             String role = node.path("role").asText();
-            roles += role.equals("leader") || role.equals("follower") ? 1 : 0;
+            JsonNode es = node.path("elasticsearch");
+            String reason = node.path("reason").isTextual() ? " (" + node.path("reason").asText() + ")" : "";
+            if (role.equals("leader")) {
+                leaders++;
+            } else if (!role.equals("follower") || !node.path("pgsql").path("role").asText().equals("synced")) {
+                missing.add(name + " is " + role + ", PostgreSQL " + node.path("pgsql").path("role").asText() + reason);
+            } else if (!node.path("eligible_for_leader").asBoolean()) {
+                missing.add(name + " is not eligible" + reason);
+            }
+            if (!es.path("healthy").asBoolean() || !es.path("status").asText().equals("green")
+                    || es.path("nodes").asInt() != size) {
+                missing.add(name + "'s search: " + es.path("status").asText("unknown") + ", " + es.path("nodes").asInt()
+                        + "/" + size + " nodes" + (es.path("healthy").asBoolean() ? "" : ", not a member"));
+            }
         }
-        return roles == size && synced(view) == size - 1;
-    }
-
-    static int synced(JsonNode view) {
-        int n = 0;
-        for (JsonNode node : view.path("nodes")) {
-            n += node.path("pgsql").path("role").asText().equals("synced") ? 1 : 0;
+        if (view.path("nodes").size() != size) {
+            missing.add(view.path("nodes").size() + " of " + size + " nodes are members");
         }
-        return n;
+        if (leaders != 1) {
+            missing.add(leaders + " leaders");
+        }
+        return missing;
     }
 
     private void startHaproxy(Options o, Path dir, Path firstRoot, Path haproxy, ObjectNode state) throws IOException {
@@ -362,8 +390,10 @@ public final class Demo {
         List<String> problems = new ArrayList<>();
         boolean shown = false;
         for (JsonNode n : state.path("nodes")) {
-            if (clusterView(n.path("address").asText()).isPresent()) {
+            Optional<JsonNode> view = clusterView(n.path("address").asText());
+            if (view.isPresent()) {
                 ctl.run(Path.of(n.path("root").asText()), out, err, "cluster-status");
+                problems.addAll(notReady(view.get(), state.path("nodes").size()));
                 shown = true;
                 break;
             }

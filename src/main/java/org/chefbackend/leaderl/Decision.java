@@ -52,7 +52,8 @@ import org.chefbackend.leaderl.Facts.Peer;
  * {@code no-start-pgsql} and an immediate stop, then the key is let go: PostgreSQL is down before anyone else can
  * hold the key. A fenced node never starts PostgreSQL as a primary by itself.
  * <li>A leader whose PostgreSQL, search or own etcd member fails (disks too with fatal_system_checks) gives up the
- * same way, releasing the key so the others elect at once, unless failover is off for the cluster.
+ * same way, releasing the key so the others elect at once, unless failover is off for the cluster or no eligible
+ * follower whose own health checks all pass right now could take over.
  * <li>{@code /leader} answers 200 only in the leader state with PostgreSQL writable and at least
  * required_active_followers followers streaming through slots, and never while a handover stops writes.
  * <li>Promoting: the new holder promotes PostgreSQL, keeps its lease, records {@code history}, and leads once
@@ -139,14 +140,15 @@ public final class Decision {
             }
         }
         // Rule 5: failures after hysteresis end the leadership, unless failover is off for the cluster, or no
-        // eligible follower could take over (stepping down would only leave the cluster without a leader, e.g.
-        // while a lone first node's search engine is still starting).
+        // eligible follower whose own checks all pass could take over (stepping down would only leave the cluster
+        // without a leader, e.g. while a lone first node's search engine is still starting, or move it to a node
+        // that fails the same way a probe or two later, e.g. when two search engines of three are gone).
         String sick = f.clusterFailover() ? sickness(f, s) : null;
         if (sick != null) {
-            if (f.peers().values().stream().anyMatch(Peer::eligible)) {
+            if (f.peers().values().stream().anyMatch(peer -> peer.eligible() && peer.healthyNow())) {
                 return stepDown(f, sick + ": giving up leadership");
             }
-            p.note(sick + ", but no eligible follower could take over: staying leader");
+            p.note(sick + ", but no eligible, healthy follower could take over: staying leader");
         }
         return f.state() == LEADER ? lead(f, s, p) : promote(f, s, p);
     }
@@ -166,13 +168,13 @@ public final class Decision {
 
     private static String sickness(Facts f, HaSettings s) {
         if (!f.pgsqlHealthy()) {
-            return "PostgreSQL unhealthy";
+            return unhealthy(f, "PostgreSQL", "pgsql");
         }
         if (!f.elasticsearchHealthy()) {
-            return "search unhealthy"; // frontends reach search through the leader only (seed 004)
+            return unhealthy(f, "search", "elasticsearch"); // frontends reach search through the leader only (seed 004)
         }
         if (!f.etcdHealthy()) {
-            return "own etcd member unhealthy";
+            return unhealthy(f, "own etcd member", "etcd");
         }
         if (s.fatalSystemChecks() && !f.disksHealthy()) {
             return "disk check failing (fatal_system_checks)";
@@ -514,21 +516,27 @@ public final class Decision {
             return "failover is disabled for this node";
         }
         if (!f.pgsqlHealthy()) {
-            return "PostgreSQL unhealthy";
+            return unhealthy(f, "PostgreSQL", "pgsql");
         }
         if (!f.pgRunning() || !f.pgAccepting()) {
             return "PostgreSQL not accepting connections";
         }
         if (!f.elasticsearchHealthy()) {
-            return "search unhealthy";
+            return unhealthy(f, "search", "elasticsearch");
         }
         if (!f.etcdHealthy()) {
-            return "own etcd member unhealthy";
+            return unhealthy(f, "own etcd member", "etcd");
         }
         if (s.fatalSystemChecks() && !f.disksHealthy()) {
             return "disk check failing (fatal_system_checks)";
         }
         return null;
+    }
+
+    /** "search unhealthy (elasticsearch check 5/5 failures: no elected cluster manager)": what, and the check's word. */
+    private static String unhealthy(Facts f, String what, String check) {
+        String note = f.healthNotes().get(check);
+        return what + " unhealthy" + (note != null ? " (" + note + ")" : "");
     }
 
     private static String whyIneligible(Facts f, HaSettings s) {
@@ -541,10 +549,25 @@ public final class Decision {
         }
         long behind = bestKnownPosition(f) - f.pgLsn();
         if (behind > s.maxBytesBehindLeader()) {
-            return behind + " bytes behind the best known position (max_bytes_behind_leader "
+            return bytes(behind) + " behind the best known position (max_bytes_behind_leader "
                     + s.maxBytesBehindLeader() + ")";
         }
         return null;
+    }
+
+    /** 1288490188 -> "1.2 GB", 2048 -> "2048 bytes": sizes an operator reads at a glance. */
+    static String bytes(long n) {
+        String[] units = {"KB", "MB", "GB", "TB"};
+        if (n < 10_000) {
+            return n + " bytes";
+        }
+        double v = n;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
     }
 
     private static long bestKnownPosition(Facts f) {

@@ -49,6 +49,8 @@ import java.util.TreeSet;
  * @param pgSyncStandby the standby local PostgreSQL's {@code synchronous_standby_names} names, null when none
  * @param pgSyncConfirmed that standby has confirmed holding every write made before commits began to wait for it
  * @param streamingFollowers followers streaming from this node through their replication slots
+ * @param healthNotes what the failed health checks said, by check name ("elasticsearch" -> "elasticsearch check 5/5
+ *     failures: no elected cluster manager"): only for the reasons shown to operators, never decided on
  */
 public record Facts(
         long nowNanos,
@@ -83,13 +85,22 @@ public record Facts(
         String syncStandby,
         String pgSyncStandby,
         boolean pgSyncConfirmed,
-        Set<String> streamingFollowers) {
+        Set<String> streamingFollowers,
+        Map<String, String> healthNotes) {
 
     /** No known WAL position (PostgreSQL never uses LSN 0, so every real position is above this). */
     public static final long NO_POSITION = -1;
 
-    /** Another node, as it answered when asked directly. */
-    public record Peer(boolean eligible, long lsn) {
+    /**
+     * Another node, as it answered when asked directly. {@code healthyNow}: its last probe of every health check
+     * passed (an eligible node may be failing within its hysteresis; a leader that gives up for its own health hands
+     * over only to a node that is not failing too).
+     */
+    public record Peer(boolean eligible, long lsn, boolean healthyNow) {
+        /** A peer whose checks all pass when it is eligible. */
+        public Peer(boolean eligible, long lsn) {
+            this(eligible, lsn, eligible);
+        }
     }
 
     /** Why the last attempt to follow (or rejoin) failed. The shell resets it when an attempt succeeds. */
@@ -110,6 +121,7 @@ public record Facts(
         // sorted copies: iteration order is part of determinism
         peers = Collections.unmodifiableSortedMap(new TreeMap<>(peers));
         streamingFollowers = Collections.unmodifiableSortedSet(new TreeSet<>(streamingFollowers));
+        healthNotes = Collections.unmodifiableSortedMap(new TreeMap<>(healthNotes));
     }
 
     /** Time left on this node's lease (negative once past). */
@@ -168,6 +180,7 @@ public record Facts(
         private String pgSyncStandby;
         private boolean pgSyncConfirmed = true;
         private Set<String> streamingFollowers = new TreeSet<>();
+        private Map<String, String> healthNotes = new TreeMap<>();
 
         private Builder(String self) {
             this.self = self;
@@ -207,6 +220,7 @@ public record Facts(
             pgSyncStandby = f.pgSyncStandby;
             pgSyncConfirmed = f.pgSyncConfirmed;
             streamingFollowers = new TreeSet<>(f.streamingFollowers);
+            healthNotes = new TreeMap<>(f.healthNotes);
         }
 
         public Builder now(long nanos) { nowNanos = nanos; return this; }
@@ -242,6 +256,7 @@ public record Facts(
         public Builder pgSyncConfirmed(boolean v) { pgSyncConfirmed = v; return this; }
         public Builder streamingFollowers(String... names) { streamingFollowers = new TreeSet<>(Set.of(names)); return this; }
         public Builder streamingFollowers(Set<String> names) { streamingFollowers = new TreeSet<>(names); return this; }
+        public Builder healthNotes(Map<String, String> notes) { healthNotes = new TreeMap<>(notes); return this; }
 
         public Facts build() {
             return new Facts(nowNanos, self, state, dcsReachable, leader, holdsLeaderKey, leaseDeadlineNanos,
@@ -249,7 +264,7 @@ public record Facts(
                     pgsqlHealthy, elasticsearchHealthy, etcdHealthy, disksHealthy, noStartPgsql, bootFenced, unsynced,
                     clusterFailover, nodeFailover, intent, peers, lastLeaderLsn, lastLeaderTimeline, lastLeaderName,
                     syncStandby,
-                    pgSyncStandby, pgSyncConfirmed, streamingFollowers);
+                    pgSyncStandby, pgSyncConfirmed, streamingFollowers, healthNotes);
         }
     }
 }

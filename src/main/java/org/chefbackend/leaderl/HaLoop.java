@@ -10,6 +10,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -65,6 +66,8 @@ public final class HaLoop {
     private volatile boolean leaderOk;
     private volatile String reason = "starting";
     private volatile boolean eligible;
+    /** Why this node may not run for leader, null when it may. */
+    private volatile String ineligibleReason = "leaderl has not run yet";
     private volatile long lastLsn = Facts.NO_POSITION;
     private volatile boolean handingOver;
     private final org.chefbackend.postgres.LocalSession localSession;
@@ -146,12 +149,20 @@ public final class HaLoop {
         return reason;
     }
 
+    /** Why this node may not run for leader now (published with its status), null when it may. */
+    public String ineligibleReason() {
+        return ineligibleReason;
+    }
+
     /** This node's last known position and eligibility, for peers choosing the most up-to-date node. */
     public Map<String, Object> position() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", node.get().nodeName());
         m.put("state", state.jsonName());
         m.put("eligible", eligible);
+        // the checks that decide eligibility: disks only when they are fatal
+        m.put("healthy_now", health.allPassing(HaSettings.from(node.get().settings()).fatalSystemChecks()
+                ? List.of("pgsql", "elasticsearch", "etcd", "disks") : List.of("pgsql", "elasticsearch", "etcd")));
         m.put("lsn", lastLsn);
         return m;
     }
@@ -170,6 +181,8 @@ public final class HaLoop {
         pgLogOffset = -1;
         walGone = false;
         diverged = false;
+        ineligibleReason = "leaderl is starting"; // until its first step judges this node
+        eligible = false;
         while (!Thread.currentThread().isInterrupted()) {
             long now = System.nanoTime();
             heartbeatNanos = now;
@@ -200,6 +213,9 @@ public final class HaLoop {
         }
         stopWatch();
         localSession.close();
+        // a node whose leaderl is stopped cannot take over: peers must not wait for it, and operators see why
+        ineligibleReason = "leaderl is stopped";
+        eligible = false;
     }
 
     /** leaderl stops (stop leaderl, agent shutdown): a leader does not stay one without its loop. */
@@ -254,7 +270,14 @@ public final class HaLoop {
         HaSettings settings = HaSettings.from(ctx.settings());
         Facts facts = gather(ctx);
         Step step = Decision.next(facts, settings);
-        eligible = Decision.ineligibility(facts, settings).isEmpty();
+        if (givingUpForHealthAlone(facts, step, settings) && health.recheckFailed(System.currentTimeMillis())) {
+            // about to give up for a check whose count is up to an interval old: it recovered (e.g. search found
+            // its cluster manager again at the moment a follower's did); decide on the fresh result
+            facts = gather(ctx);
+            step = Decision.next(facts, settings);
+        }
+        ineligibleReason = Decision.ineligibility(facts, settings).orElse(null);
+        eligible = ineligibleReason == null;
         lastLsn = facts.pgLsn();
         handingOver = facts.intent() != null && facts.intent().drained() && !facts.intent().timedOut();
         if (!step.leaderEndpoint200()) {
@@ -289,6 +312,19 @@ public final class HaLoop {
         if (state == State.LEADER && facts.pgWritable()) {
             refreshHistory(ctx, facts);
         }
+    }
+
+    /**
+     * The leader would step down, and only because of its health checks: with them all passing it would not. Never
+     * true for a lease about to run out, so the recheck it allows cannot delay fencing.
+     */
+    static boolean givingUpForHealthAlone(Facts facts, Step step, HaSettings settings) {
+        if (facts.state() != State.LEADER || step.next() != State.DEPOSED_LEADER) {
+            return false;
+        }
+        Facts allHealthy = facts.toBuilder().pgsqlHealthy(true).elasticsearchHealthy(true).etcdHealthy(true)
+                .disksHealthy(true).build();
+        return Decision.next(allHealthy, settings).next() == State.LEADER;
     }
 
     /**
@@ -349,6 +385,7 @@ public final class HaLoop {
         Map<String, HealthMonitor.Check> checks = health.checks();
         f.pgsqlHealthy(healthy(checks, "pgsql")).elasticsearchHealthy(healthy(checks, "elasticsearch"))
                 .etcdHealthy(healthy(checks, "etcd")).disksHealthy(healthy(checks, "disks"))
+                .healthNotes(health.failing())
                 .noStartPgsql(NodeState.hasSentinel(ctx.paths(), NodeState.NO_START_PGSQL))
                 .bootFenced(bootFenced(ctx))
                 .unsynced(NodeState.hasSentinel(ctx.paths(), NodeState.UNSYNCED))
@@ -484,7 +521,10 @@ public final class HaLoop {
                 return Optional.empty();
             }
             JsonNode j = JSON.readTree(r.body());
-            return Optional.of(new Facts.Peer(j.path("eligible").asBoolean(), j.path("lsn").asLong(Facts.NO_POSITION)));
+            boolean eligible = j.path("eligible").asBoolean();
+            // an agent that does not say (an older version) counts as healthy when eligible, as it used to
+            return Optional.of(new Facts.Peer(eligible, j.path("lsn").asLong(Facts.NO_POSITION),
+                    j.path("healthy_now").asBoolean(eligible)));
         } catch (IOException e) {
             return Optional.empty();
         }
@@ -868,6 +908,7 @@ public final class HaLoop {
         m.put("reason", reason);
         m.put("leader_endpoint", leaderOk);
         m.put("eligible", eligible);
+        m.put("ineligible_reason", ineligibleReason);
         if (HaSettings.from(node.get().settings()).synchronousMode()) {
             m.put("synchronous_standby", recordedSyncStandby);
         }

@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -49,10 +50,16 @@ public final class OpenSearchRecipe implements ServiceRecipe {
     /** Per-node OPENSEARCH_PATH_CONF, a documented-style absolute path resolved under the node root. */
     static final String CONFIG_DIR = "/var/opt/chef-backend/elasticsearch/config";
     /**
-     * Optional file next to the config dir: the cluster's transport addresses (host:port), one a line. Written by
-     * cluster membership; absent, the node knows only itself.
+     * Optional file next to the config dir: the cluster's transport addresses (host:port), one a line, kept by the
+     * agent from the live member list (and first written by join-cluster); absent, the node knows only itself. It
+     * outlives the config directory's renders, so a node that starts without etcd still knows its peers.
      */
     static final String SEED_HOSTS_FILE = "seed_hosts";
+    /**
+     * The same list where OpenSearch's file-based seed hosts provider reads it ({@code discovery.seed_providers:
+     * file}): re-read at every discovery round, so a membership change reaches a running node without a restart.
+     */
+    static final String UNICAST_HOSTS_FILE = "unicast_hosts.txt";
     static final String BOOTSTRAP_SETTING = "cluster.initial_cluster_manager_nodes";
     static final List<String> CONFIG_FILES = List.of("opensearch.yml", "jvm.options", "log4j2.properties");
     /** Lowest and highest Java feature versions OpenSearch 2 runs on here (24+ dropped the Security Manager). */
@@ -105,7 +112,33 @@ public final class OpenSearchRecipe implements ServiceRecipe {
         for (String file : CONFIG_FILES) {
             ServiceUsers.chown(conf.resolve(file), USER);
         }
+        ServiceUsers.chown(conf.resolve(UNICAST_HOSTS_FILE), USER);
         return change;
+    }
+
+    /**
+     * Makes {@code hosts} (the members' transport addresses, from the live member list) this node's seed hosts: the
+     * persistent list and the file OpenSearch re-reads while it runs. This node is always one of them. True when the
+     * list changed. No restart is needed: discovery picks the file up by itself.
+     */
+    public static boolean refreshSeedHosts(NodeContext node, List<String> hosts) throws IOException {
+        List<String> list = withSelf(node, hosts);
+        Path file = seedHostsFile(node);
+        String content = String.join("\n", list) + "\n";
+        if (Files.isRegularFile(file) && Files.readString(file, StandardCharsets.UTF_8).equals(content)
+                && Files.isRegularFile(configDir(node).resolve(UNICAST_HOSTS_FILE))) {
+            return false;
+        }
+        Files.createDirectories(file.getParent());
+        write(file, content, UnaryOperator.identity());
+        Path unicast = configDir(node).resolve(UNICAST_HOSTS_FILE);
+        if (Files.isDirectory(unicast.getParent())) {
+            write(unicast, content, UnaryOperator.identity());
+            if (ServiceUsers.exists(USER)) { // absent only in tests that render files unprivileged
+                ServiceUsers.chown(unicast, USER);
+            }
+        }
+        return true;
     }
 
     /**
@@ -121,8 +154,10 @@ public final class OpenSearchRecipe implements ServiceRecipe {
                 && seeds.stream().allMatch(self::equals);
         Rendered r = render(node, seeds, bootstrap);
         // The bootstrap line matters only for a node's very first start (OpenSearch ignores it once the node has
-        // joined a cluster), so dropping it afterwards is no reason to restart.
-        return write(conf.resolve("opensearch.yml"), r.opensearchYml(), OpenSearchRecipe::withoutBootstrap)
+        // joined a cluster), so dropping it afterwards is no reason to restart; nor is a new seed host list, which
+        // the running node reads from unicast_hosts.txt.
+        return write(conf.resolve("opensearch.yml"), r.opensearchYml(), OpenSearchRecipe::significant)
+                .and(write(conf.resolve(UNICAST_HOSTS_FILE), String.join("\n", seeds) + "\n", any -> ""))
                 .and(write(conf.resolve("jvm.options"), r.jvmOptions(), UnaryOperator.identity()))
                 .and(write(conf.resolve("log4j2.properties"), template("log4j2.properties"), UnaryOperator.identity()));
     }
@@ -149,6 +184,8 @@ public final class OpenSearchRecipe implements ServiceRecipe {
         yml.put("path.data", node.path("elasticsearch.data_dir").toString());
         yml.put("path.logs", node.logDirectory(NAME).toString());
         yml.put("discovery.seed_hosts", seedHosts);
+        // the live member list, re-read at every discovery round (refreshSeedHosts keeps it)
+        yml.put("discovery.seed_providers", "file");
         if (bootstrapNewCluster) {
             yml.put(BOOTSTRAP_SETTING, List.of(node.nodeName()));
         }
@@ -273,17 +310,21 @@ public final class OpenSearchRecipe implements ServiceRecipe {
         return (address.contains(":") ? "[" + address + "]" : address) + ":" + TRANSPORT_PORT;
     }
 
-    /** The seed_hosts file's entries, else this node alone. */
+    /** The seed_hosts file's entries and this node, else this node alone. */
     static List<String> seedHosts(NodeContext node) throws IOException {
         Path file = seedHostsFile(node);
         if (Files.isRegularFile(file)) {
-            List<String> hosts = Files.readAllLines(file).stream().map(String::strip)
-                    .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
-            if (!hosts.isEmpty()) {
-                return hosts;
-            }
+            return withSelf(node, Files.readAllLines(file).stream().map(String::strip)
+                    .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList());
         }
         return List.of(transportAddress(node));
+    }
+
+    /** {@code hosts}, sorted, without repeats, with this node's own address among them. */
+    public static List<String> withSelf(NodeContext node, List<String> hosts) {
+        TreeSet<String> all = new TreeSet<>(hosts);
+        all.add(transportAddress(node));
+        return List.copyOf(all);
     }
 
     static boolean isEmptyDirectory(Path dir) throws IOException {
@@ -372,6 +413,11 @@ public final class OpenSearchRecipe implements ServiceRecipe {
 
     static String withoutBootstrap(String yml) {
         return yml.replaceAll("(?m)^" + Pattern.quote(BOOTSTRAP_SETTING) + ":.*\\n", "");
+    }
+
+    /** What of opensearch.yml needs a restart to take effect: all but the bootstrap line and the seed hosts. */
+    static String significant(String yml) {
+        return withoutBootstrap(yml).replaceAll("(?m)^discovery\\.seed_hosts:.*\\n", "");
     }
 
     private static String json(Object value) {

@@ -4,9 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.system.Http;
@@ -26,12 +29,19 @@ public final class SearchClient {
      * @param status cluster health colour; UNKNOWN when the node did not answer
      * @param numberOfNodes nodes in the cluster this node is part of; 0 when unknown
      * @param clusterManager whether this node is the elected cluster manager ("master" in the documents' ES)
+     * @param problem why this node is not a working member of a search cluster, null when it is: it answers, its
+     *     cluster has an elected cluster manager, and that cluster counts this node
      */
-    public record Health(Status status, int numberOfNodes, boolean clusterManager) {
-        public static final Health UNREACHABLE = new Health(Status.UNKNOWN, 0, false);
+    public record Health(Status status, int numberOfNodes, boolean clusterManager, String problem) {
+        public static final Health UNREACHABLE = new Health(Status.UNKNOWN, 0, false, "not answering");
 
         public boolean reachable() {
             return status != Status.UNKNOWN;
+        }
+
+        /** The search health check: part of a search cluster with an elected cluster manager that counts it. */
+        public boolean member() {
+            return problem == null;
         }
     }
 
@@ -57,23 +67,25 @@ public final class SearchClient {
             // manager; a node without one reports red (its state carries the no-cluster-manager block).
             Http.Response h = get(base, "/_cluster/health?local=true");
             if (h.status() != 200) {
-                return new Health(Status.RED, 0, false);
+                return new Health(Status.RED, 0, false, "cluster health answered HTTP " + h.status());
             }
-            String manager = null;
+            String state = null;
             String local = null;
             try {
-                // who manages the cluster is secondary: a node that answers is up even when these time out (as
-                // they may while its cluster has no manager, e.g. cut off by a partition)
-                Http.Response state = get(base, "/_cluster/state/cluster_manager_node?local=true");
-                if (state.status() == 200) {
-                    manager = state.text();
+                // whether this node is counted by an elected cluster manager: its own view of the cluster state
+                // (who manages it, which nodes it has) and its own node id. A node cut off from its cluster drops the
+                // manager from its state within the fault-detection timeouts.
+                Http.Response st = get(base, "/_cluster/state/cluster_manager_node,nodes?local=true"
+                        + "&filter_path=cluster_manager_node,master_node,nodes.*.name");
+                if (st.status() == 200) {
+                    state = st.text();
                     Http.Response nodes = get(base, "/_nodes/_local?filter_path=nodes.*.name");
                     local = nodes.status() == 200 ? nodes.text() : null;
                 }
             } catch (IOException e) {
-                manager = null;
+                state = null; // answered health but not these: judged below as "cluster state unavailable"
             }
-            return parse(h.text(), manager, local);
+            return parse(h.text(), state, local);
         } catch (IOException | IllegalArgumentException e) {
             return Health.UNREACHABLE;
         }
@@ -88,16 +100,63 @@ public final class SearchClient {
             case "red" -> Status.RED;
             default -> Status.UNKNOWN;
         };
-        boolean isManager = false;
-        if (clusterStateJson != null && localNodesJson != null) {
-            JsonNode state = JSON.readTree(clusterStateJson);
-            // OpenSearch 2 names it cluster_manager_node; older versions master_node.
-            String managerId = state.path("cluster_manager_node").asText(state.path("master_node").asText(""));
-            Set<String> localIds = new HashSet<>();
-            JSON.readTree(localNodesJson).path("nodes").fieldNames().forEachRemaining(localIds::add);
-            isManager = !managerId.isEmpty() && localIds.contains(managerId);
+        int count = h.path("number_of_nodes").asInt(0);
+        if (clusterStateJson == null || localNodesJson == null) {
+            return new Health(status, count, false, "cluster state unavailable");
         }
-        return new Health(status, h.path("number_of_nodes").asInt(0), isManager);
+        JsonNode state = JSON.readTree(clusterStateJson);
+        // OpenSearch 2 names it cluster_manager_node; older versions master_node. Null or absent: none elected.
+        JsonNode managerNode = state.has("cluster_manager_node") ? state.path("cluster_manager_node") : state.path("master_node");
+        String managerId = managerNode.isTextual() ? managerNode.asText() : "";
+        Set<String> localIds = new HashSet<>();
+        JSON.readTree(localNodesJson).path("nodes").fieldNames().forEachRemaining(localIds::add);
+        Set<String> members = new HashSet<>();
+        state.path("nodes").fieldNames().forEachRemaining(members::add);
+        boolean isManager = !managerId.isEmpty() && localIds.contains(managerId);
+        String problem = null;
+        if (managerId.isEmpty()) {
+            problem = "no elected cluster manager";
+        } else if (localIds.stream().noneMatch(members::contains)) {
+            problem = "not counted by the cluster manager";
+        }
+        return new Health(status, count, isManager, problem);
+    }
+
+    /**
+     * Whether this node is a counted member of its search cluster and, once it has three nodes or more, in the
+     * cluster-manager voting configuration: only then does losing any one node leave search its quorum. (OpenSearch
+     * keeps that configuration odd-sized, so with an even number of nodes one of them cannot be in it; then it must
+     * hold at least three.)
+     */
+    public boolean joined(NodeContext node) {
+        URI base = baseUri(node.publishAddress(), node.settings().intValue("elasticsearch.port"));
+        Health h = health(base);
+        if (!h.member()) {
+            return false;
+        }
+        if (h.numberOfNodes() < 3) {
+            return true;
+        }
+        try {
+            Http.Response config = get(base, "/_cluster/state/metadata?local=true"
+                    + "&filter_path=metadata.cluster_coordination.last_committed_config");
+            Http.Response local = get(base, "/_nodes/_local?filter_path=nodes.*.name");
+            return config.status() == 200 && local.status() == 200
+                    && votes(config.text(), local.text(), h.numberOfNodes());
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Pure part of {@link #joined}: the committed voting configuration and this node's id, for {@code nodes} nodes. */
+    static boolean votes(String configJson, String localNodesJson, int nodes) throws IOException {
+        Set<String> voters = new HashSet<>();
+        JSON.readTree(configJson).path("metadata").path("cluster_coordination").path("last_committed_config")
+                .forEach(v -> voters.add(v.asText()));
+        Set<String> localIds = new HashSet<>();
+        JSON.readTree(localNodesJson).path("nodes").fieldNames().forEachRemaining(localIds::add);
+        boolean self = localIds.stream().anyMatch(voters::contains);
+        return nodes % 2 == 1 ? self : voters.size() >= 3;
     }
 
     /**
@@ -106,7 +165,7 @@ public final class SearchClient {
      */
     public boolean excludeFromVoting(NodeContext node, String nodeName) {
         return post(node, "/_cluster/voting_config_exclusions?node_names="
-                + java.net.URLEncoder.encode(nodeName, java.nio.charset.StandardCharsets.UTF_8) + "&timeout=10s", "POST");
+                + URLEncoder.encode(nodeName, StandardCharsets.UTF_8) + "&timeout=10s", "POST");
     }
 
     /** Lets excluded nodes vote again; a node that rejoins under a removed name needs it. */
@@ -117,7 +176,7 @@ public final class SearchClient {
     private boolean post(NodeContext node, String path, String method) {
         URI base = baseUri(node.publishAddress(), node.settings().intValue("elasticsearch.port"));
         try {
-            return Http.send(method, base.resolve(path).toString(), java.util.Map.of(), method.equals("POST") ? new byte[0] : null,
+            return Http.send(method, base.resolve(path).toString(), Map.of(), method.equals("POST") ? new byte[0] : null,
                     timeout, Duration.ofSeconds(15)).ok();
         } catch (IOException e) {
             return false;

@@ -44,7 +44,7 @@ class NodeRuntimeIT {
         }
         for (TestNode n : List.of(n1, n2)) {
             assertTrue(TestNode.waitUntil(Duration.ofSeconds(180), () -> n.status()
-                    .map(s -> s.path("elasticsearch").path("reachable").asBoolean()
+                    .map(s -> s.path("elasticsearch").path("healthy").asBoolean()
                             && s.path("postgresql").path("accepting").asBoolean()
                             && s.path("etcd").path("healthy").asBoolean()).orElse(false)),
                     "services of " + n.address + " did not become healthy: " + n.status());

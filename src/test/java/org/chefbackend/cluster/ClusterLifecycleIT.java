@@ -99,6 +99,7 @@ class ClusterLifecycleIT {
         assertEquals(0, r3.code(), r3.out() + r3.err());
         assertTrue(r2.out().contains("Waiting: another node") || r3.out().contains("Waiting: another node"),
                 "the second join did not wait for the first:\n" + r2.out() + "\n" + r3.out());
+        bothJoinersAreAlreadyVotingMembersOfTheSearchCluster();
     }
 
     TestNode.Run join(TestNode n) {
@@ -106,6 +107,17 @@ class ClusterLifecycleIT {
             return n.ctl("join-cluster", n1.address, "-s", secrets.toString(), "-y");
         } catch (Exception e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** Asked at once, no waiting: join-cluster returns only then, so losing the creator now keeps search's quorum. */
+    void bothJoinersAreAlreadyVotingMembersOfTheSearchCluster() throws Exception {
+        JsonNode config = JSON.readTree(http("http://" + n1.address + ":9200/_cluster/state/metadata"
+                + "?filter_path=metadata.cluster_coordination.last_committed_config"));
+        assertEquals(3, config.at("/metadata/cluster_coordination/last_committed_config").size(), config.toString());
+        for (TestNode n : List.of(n2, n3)) {
+            JsonNode health = JSON.readTree(http("http://" + n.address + ":9200/_cluster/health?local=true"));
+            assertEquals(3, health.path("number_of_nodes").asInt(), n.address + ": " + health);
         }
     }
 
@@ -223,6 +235,155 @@ class ClusterLifecycleIT {
         TestNode.Run twice = n2.ctl("join-cluster", n1.address, "-s", secrets.toString(), "-y");
         assertEquals(2, twice.code());
         assertTrue(twice.err().contains("already part of a cluster"), twice.err());
+    }
+
+    @Test
+    @Order(8)
+    void searchWithoutAnElectedClusterManagerIsUnhealthyThoughItAnswers() throws Exception {
+        String leader = leaderName();
+        List<TestNode> followers = List.of(n1, n2, n3).stream().filter(n -> !n.name.equals(leader)).toList();
+        TestNode lead = List.of(n1, n2, n3).stream().filter(n -> n.name.equals(leader)).findFirst().orElseThrow();
+        try {
+            for (TestNode f : followers) {
+                f.ctlOk("stop", "elasticsearch");
+            }
+            // the leader's search engine runs and answers HTTP, but two of three are gone: no quorum, no manager
+            List<String> last = new ArrayList<>();
+            assertTrue(TestNode.waitUntil(Duration.ofSeconds(60), () -> {
+                TestNode.Run st = run(lead, "status");
+                last.clear();
+                last.add(st.code() + " " + st.out() + st.err());
+                return st.code() == 1 && st.err().contains("elasticsearch: no elected cluster manager");
+            }), "the leader's status did not report its search engine unhealthy: " + last);
+            assertTrue(http("http://" + lead.address + ":9200/").contains("\"cluster_name\""), "the fault took effect: "
+                    + "the leader's search engine still answers");
+            // the followers are ineligible and say why (their search engine is stopped)
+            assertTrue(TestNode.waitUntil(Duration.ofSeconds(90), () -> followers.stream().allMatch(f -> {
+                JsonNode node = clusterNode(lead, f.name);
+                return node != null && !node.path("eligible_for_leader").asBoolean()
+                        && node.path("reason").asText().startsWith("search unhealthy (elasticsearch check");
+            })), "the followers did not show as ineligible for search: " + clusterStatus(lead));
+            assertFalse(clusterNode(lead, lead.name).path("elasticsearch").path("healthy").asBoolean());
+            assertEquals(leader, leaderName(), "no follower could take over: the leader stays");
+        } finally {
+            for (TestNode f : followers) {
+                f.ctl("start", "elasticsearch");
+            }
+        }
+        awaitAllHealthy(Duration.ofSeconds(180));
+    }
+
+    @Test
+    @Order(9)
+    void theNodeThatCreatedTheClusterRejoinsTheSearchClusterAfterAStopAndAStart() throws Exception {
+        // n1 ran create-cluster; before the search seed hosts came from the live member list it knew only itself and
+        // never found the search cluster again
+        n1.ctlOk("stop");
+        assertTrue(n1.processes().isEmpty(), "the fault took effect: n1 stopped");
+        n1.ctlOk("start");
+        awaitAllHealthy(Duration.ofSeconds(180));
+        JsonNode health = JSON.readTree(http("http://" + n1.address + ":9200/_cluster/health?local=true"));
+        assertEquals(3, health.path("number_of_nodes").asInt(), health.toString());
+        String seeds = Files.readString(n1.root.resolve("var/opt/chef-backend/elasticsearch/config/unicast_hosts.txt"));
+        assertEquals(List.of("127.0.0.2:9300", "127.0.0.3:9300", "127.0.0.4:9300"), seeds.lines().toList());
+    }
+
+    @Test
+    @Order(10)
+    void restartingSearchOnTheLeaderHandsOverFirstInsteadOfFailingOver() throws Exception {
+        String leader = leaderName();
+        TestNode lead = List.of(n1, n2, n3).stream().filter(n -> n.name.equals(leader)).findFirst().orElseThrow();
+        long before = lead.pid("elasticsearch");
+        long logStart = Files.size(leaderlLog(lead));
+        TestNode.Run restart = lead.ctlOk("restart", "elasticsearch");
+        assertTrue(restart.out().contains("ok: handed leadership over to "), restart.out());
+        String now = leaderName();
+        assertNotEquals(leader, now, "leadership moved before the restart");
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> lead.pid("elasticsearch") != 0
+                && lead.pid("elasticsearch") != before), "the fault took effect: a new search engine process");
+        awaitAllHealthy(Duration.ofSeconds(180));
+        assertEquals(now, leaderName(), "one planned leader change, no failover after it");
+        String log = Files.readString(leaderlLog(lead)).substring((int) logStart);
+        assertFalse(log.contains("giving up leadership"), log);
+    }
+
+    /** One leader, two synced eligible followers, search green with all three, and status 0 on every node. */
+    void awaitAllHealthy(Duration limit) {
+        List<String> last = new ArrayList<>();
+        boolean ok = TestNode.waitUntil(limit, () -> {
+            last.clear();
+            for (TestNode n : List.of(n1, n2, n3)) {
+                TestNode.Run st = run(n, "status");
+                if (st.code() != 0) {
+                    last.add(n.address + " status " + st.code() + ": " + st.err());
+                }
+            }
+            JsonNode view = clusterStatus(n2);
+            if (view == null) {
+                last.add("no cluster-status");
+                return false;
+            }
+            for (JsonNode node : view.path("nodes")) {
+                boolean leader = node.path("role").asText().equals("leader");
+                if (!leader && (!node.path("pgsql").path("role").asText().equals("synced")
+                        || !node.path("eligible_for_leader").asBoolean())) {
+                    last.add(node.path("name").asText() + " " + node.path("pgsql").path("role").asText() + " "
+                            + node.path("reason").asText());
+                }
+                JsonNode es = node.path("elasticsearch");
+                if (!es.path("healthy").asBoolean() || es.path("nodes").asInt() != 3
+                        || !es.path("status").asText().equals("green")) {
+                    last.add(node.path("name").asText() + " search " + es);
+                }
+            }
+            return last.isEmpty();
+        });
+        assertTrue(ok, "not healthy within " + limit.toSeconds() + " s: " + last);
+    }
+
+    String leaderName() {
+        JsonNode view = clusterStatus(n2);
+        return view == null ? null : view.at("/cluster/leader").asText(null);
+    }
+
+    static JsonNode clusterNode(TestNode via, String name) {
+        JsonNode view = clusterStatus(via);
+        if (view != null) {
+            for (JsonNode node : view.path("nodes")) {
+                if (node.path("name").asText().equals(name)) {
+                    return node;
+                }
+            }
+        }
+        return null;
+    }
+
+    static JsonNode clusterStatus(TestNode via) {
+        try {
+            TestNode.Run r = via.ctl("cluster-status", "--json");
+            return r.code() == 0 ? JSON.readTree(r.out()) : null;
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    static TestNode.Run run(TestNode n, String... args) {
+        try {
+            return n.ctl(args);
+        } catch (Exception e) {
+            return new TestNode.Run(-1, "", e.toString());
+        }
+    }
+
+    static Path leaderlLog(TestNode n) {
+        return n.root.resolve("var/log/chef-backend/leaderl/current");
+    }
+
+    static String http(String url) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), url + ": " + r.body());
+        return r.body();
     }
 
     static JsonNode v2Members(TestNode n) throws Exception {

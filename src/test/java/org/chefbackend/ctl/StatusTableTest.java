@@ -19,6 +19,26 @@ class StatusTableTest {
     }
 
     @Test
+    void aRunningServiceThatDoesNotWorkIsUnhealthyAndSaysWhy() throws Exception {
+        JsonNode status = JSON.readTree("{\"etcd\":{\"healthy\":true},\"postgresql\":{\"accepting\":true},"
+                + "\"elasticsearch\":{\"reachable\":true,\"healthy\":false,\"problem\":\"no elected cluster manager\","
+                + "\"status\":\"red\",\"nodes\":1}}");
+        List<JsonNode> services = List.of(svc("elasticsearch", true, 1, 5), svc("etcd", true, 2, 5),
+                svc("postgresql", true, 3, 5), svc("leaderl", true, 4, 5));
+        assertEquals(List.of("elasticsearch: no elected cluster manager"), StatusTable.unhealthy(status, services));
+        JsonNode healthy = JSON.readTree("{\"etcd\":{\"healthy\":true},\"postgresql\":{\"accepting\":true},"
+                + "\"elasticsearch\":{\"reachable\":true,\"healthy\":true,\"status\":\"green\",\"nodes\":3}}");
+        assertEquals(List.of(), StatusTable.unhealthy(healthy, services));
+        // a service that is down is judged by up/down (exit 3), not counted again as unhealthy
+        JsonNode allDown = JSON.readTree("{\"etcd\":{\"healthy\":false},\"postgresql\":{\"accepting\":false},"
+                + "\"elasticsearch\":{\"reachable\":false}}");
+        assertEquals(List.of(), StatusTable.unhealthy(allDown, List.of(svc("elasticsearch", false, 0, 5),
+                svc("etcd", false, 0, 5), svc("postgresql", false, 0, 5))));
+        assertEquals(List.of("etcd: member not healthy", "postgresql: not accepting connections"),
+                StatusTable.unhealthy(allDown, List.of(svc("etcd", true, 2, 5), svc("postgresql", true, 3, 5))));
+    }
+
+    @Test
     void durationIsDaysHoursMinutesSeconds() {
         assertEquals("53d 15h 11m 12s", ServiceLines.duration(53L * 86400 + 15 * 3600 + 11 * 60 + 12));
         assertEquals("0d 0h 0m 0s", ServiceLines.duration(0));

@@ -148,6 +148,10 @@ class DecisionTest {
                         candidate().disksHealthy(false), WAITING_FOR_LEADER, false, ACQUIRE),
                 row("ineligible: search unhealthy",
                         candidate().elasticsearchHealthy(false), WAITING_FOR_LEADER, false).because("search"),
+                row("ineligible: search unhealthy, in the check's own words",
+                        candidate().elasticsearchHealthy(false).healthNotes(Map.of("elasticsearch",
+                                "elasticsearch check 5/5 failures: no elected cluster manager")), WAITING_FOR_LEADER,
+                        false).because("search unhealthy (elasticsearch check 5/5 failures: no elected cluster manager)"),
                 row("ineligible: own etcd member unhealthy",
                         candidate().etcdHealthy(false), WAITING_FOR_LEADER, false).because("etcd"),
                 row("ineligible: PostgreSQL unhealthy after hysteresis",
@@ -237,6 +241,10 @@ class DecisionTest {
                         leader().pgsqlHealthy(false), DEPOSED_LEADER, false, FENCE, RELEASE),
                 row("leader: search unhealthy -> failover (seed 004)",
                         leader().elasticsearchHealthy(false), DEPOSED_LEADER, false, FENCE, RELEASE),
+                row("leader: search not in a cluster -> failover, saying why",
+                        leader().elasticsearchHealthy(false).healthNotes(Map.of("elasticsearch",
+                                "elasticsearch check 5/5 failures: not counted by the cluster manager")),
+                        DEPOSED_LEADER, false, FENCE, RELEASE).because("not counted by the cluster manager"),
                 row("leader: own etcd member unhealthy -> failover",
                         leader().etcdHealthy(false), DEPOSED_LEADER, false, FENCE, RELEASE),
                 row("leader: disk failing with fatal_system_checks -> failover",
@@ -244,7 +252,15 @@ class DecisionTest {
                         .settings(DEF.withFatalSystemChecks(true)),
                 row("leader: search unhealthy but no eligible follower -> keeps leading (a lone node starting up)",
                         leader().elasticsearchHealthy(false).peers(java.util.Map.of("be2",
-                                new Facts.Peer(false, 19_900_000))), LEADER, true, REFRESH).because("no eligible follower"),
+                                new Facts.Peer(false, 19_900_000))), LEADER, true, REFRESH).because("no eligible, healthy follower"),
+                row("leader: search unhealthy, the only eligible follower failing its own checks -> keeps leading",
+                        leader().elasticsearchHealthy(false).peers(java.util.Map.of("be2",
+                                new Facts.Peer(true, 19_900_000, false))), LEADER, true, REFRESH)
+                        .because("no eligible, healthy follower"),
+                row("leader: search unhealthy, one of two followers healthy right now -> failover",
+                        leader().elasticsearchHealthy(false).peers(java.util.Map.of("be2",
+                                new Facts.Peer(true, 19_900_000, false), "be3", new Facts.Peer(true, 19_800_000, true))),
+                        DEPOSED_LEADER, false, FENCE, RELEASE),
                 row("leader: search unhealthy but cluster failover off -> keeps leading",
                         leader().elasticsearchHealthy(false).clusterFailover(false), LEADER, true, REFRESH),
                 row("leader: PostgreSQL crashed (within hysteresis) -> restart it as the key holder",
@@ -444,6 +460,30 @@ class DecisionTest {
         assertFalse(step.reason().isBlank());
         assertTrue(step.reason().contains(row.because()),
                 () -> "reason '" + step.reason() + "' should mention '" + row.because() + "'");
+    }
+
+    @Test
+    void theShellRechecksHealthOnlyWhenHealthAloneWouldEndTheLeadership() {
+        Facts sick = leader().elasticsearchHealthy(false).build();
+        assertTrue(HaLoop.givingUpForHealthAlone(sick, Decision.next(sick, DEF), DEF));
+        // a lease about to run out is fenced at once, whatever the checks say: no probe may delay it
+        Facts sickAndExpiring = leader().elasticsearchHealthy(false).leaseDeadline(NOW + seconds(1)).build();
+        assertFalse(HaLoop.givingUpForHealthAlone(sickAndExpiring, Decision.next(sickAndExpiring, DEF), DEF));
+        Facts healthy = leader().build();
+        assertFalse(HaLoop.givingUpForHealthAlone(healthy, Decision.next(healthy, DEF), DEF));
+    }
+
+    @Test
+    void ineligibilityIsPublishedInAnOperatorsWords() {
+        assertEquals("1.2 GB behind the best known position (max_bytes_behind_leader 5000000)",
+                Decision.ineligibility(candidate().pgLsn(1_000).peer("be2", true, 1_288_490_188L).build(),
+                        DEF.withMaxBytesBehindLeader(5_000_000)).orElseThrow());
+        assertEquals("2048 bytes", Decision.bytes(2048));
+        assertEquals("97.7 KB", Decision.bytes(100_000));
+        assertTrue(Decision.ineligibility(candidate().build(), DEF).isEmpty(), "a healthy candidate has no reason");
+        assertEquals("PostgreSQL unhealthy (pgsql check 3/3 failures: not accepting connections)",
+                Decision.ineligibility(candidate().pgsqlHealthy(false).healthNotes(Map.of("pgsql",
+                        "pgsql check 3/3 failures: not accepting connections")).build(), DEF).orElseThrow());
     }
 
     @Test

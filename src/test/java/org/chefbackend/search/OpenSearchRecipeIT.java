@@ -210,7 +210,7 @@ class OpenSearchRecipeIT {
     @Order(5)
     void probeSeesAGreenSingleNodeClusterManagedByItself() {
         SearchClient.Health h = new SearchClient().health(node);
-        assertEquals(new SearchClient.Health(SearchClient.Status.GREEN, 1, true), h);
+        assertEquals(new SearchClient.Health(SearchClient.Status.GREEN, 1, true, null), h);
     }
 
     @Test

@@ -146,8 +146,32 @@ class OpenSearchRecipeTest {
         Files.writeString(OpenSearchRecipe.seedHostsFile(n), "# members\n127.0.0.2:9300\n127.0.0.22:9300\n\n");
         recipe.configure(n);
         Map<String, JsonNode> y = writtenYml(n);
-        assertEquals("[\"127.0.0.2:9300\",\"127.0.0.22:9300\"]", y.get("discovery.seed_hosts").toString());
+        assertEquals("[\"127.0.0.22:9300\",\"127.0.0.2:9300\"]", y.get("discovery.seed_hosts").toString());
         assertFalse(y.containsKey(OpenSearchRecipe.BOOTSTRAP_SETTING));
+    }
+
+    @Test
+    void seedHostsComeFromTheLiveMemberListAndReachARunningNodeWithoutARestart() throws IOException {
+        // the first node: it created the cluster, so it knew only itself, until the others joined
+        NodeContext n = node("");
+        recipe.configure(n);
+        assertEquals("file", writtenYml(n).get("discovery.seed_providers").asText());
+        Path unicast = OpenSearchRecipe.configDir(n).resolve(OpenSearchRecipe.UNICAST_HOSTS_FILE);
+        assertEquals(List.of("127.0.0.22:9300"), Files.readAllLines(unicast));
+
+        // members joined: the agent refreshes the list; this node is always in it, even if the list lacks it
+        assertTrue(OpenSearchRecipe.refreshSeedHosts(n, List.of("127.0.0.3:9300", "127.0.0.4:9300")));
+        assertEquals(List.of("127.0.0.22:9300", "127.0.0.3:9300", "127.0.0.4:9300"), Files.readAllLines(unicast),
+                "OpenSearch re-reads this file at every discovery round");
+        assertFalse(OpenSearchRecipe.refreshSeedHosts(n, List.of("127.0.0.4:9300", "127.0.0.3:9300", "127.0.0.22:9300")),
+                "the same members in another order change nothing");
+
+        // the next start (or reconfigure) renders the same list into opensearch.yml, and needs no restart for it
+        Files.createDirectories(n.path("elasticsearch.data_dir").resolve("nodes"));
+        assertEquals(Change.NONE, recipe.configure(n));
+        assertEquals("[\"127.0.0.22:9300\",\"127.0.0.3:9300\",\"127.0.0.4:9300\"]",
+                writtenYml(n).get("discovery.seed_hosts").toString());
+        assertFalse(writtenYml(n).containsKey(OpenSearchRecipe.BOOTSTRAP_SETTING));
     }
 
     @Test
