@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.chefbackend.bench.ChefBackendCluster;
 import org.chefbackend.bench.Procs;
 import org.chefbackend.bench.Writer;
+import org.chefbackend.search.OpenSearchRecipe;
 
 /**
  * The fault-injection harness ({@code bin/chaos}): a 3-node chef-backend cluster behind a real HAProxy, a writer
@@ -35,7 +36,8 @@ public final class Chaos implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
     /** In priority order; "control" is the asynchronous/synchronous negative control of the loss checker. */
     public static final List<String> FAULTS = List.of("host-crash", "agent-freeze", "partition", "pg-crash",
-            "search-crash", "etcd-crash", "control", "pg-agent-freeze", "bridge-partition", "isolate",
+            "search-crash", "etcd-crash", "first-node-crash", "first-node-stop", "search-restart-on-leader",
+            "search-freeze", "search-isolate", "control", "pg-agent-freeze", "bridge-partition", "isolate",
             "asymmetric-partition", "graceful-stop", "disk-full", "wal-removed", "two-nodes-lost");
     /** Faults held until another node leads (then released), not released as soon as writes flow. */
     static final Set<String> HELD = Set.of("agent-freeze", "pg-agent-freeze", "partition", "bridge-partition", "isolate",
@@ -46,7 +48,10 @@ public final class Chaos implements AutoCloseable {
      */
     static final Set<String> OPERATOR_DOCUMENTED = Set.of("two-nodes-lost", "wal-removed");
     /** The short run CI does (ChaosIT, bin/chaos ci), one run each. */
-    public static final List<String> CI_FAULTS = List.of("host-crash", "agent-freeze", "partition", "disk-full", "control");
+    public static final List<String> CI_FAULTS = List.of("host-crash", "agent-freeze", "partition", "first-node-crash",
+            "search-restart-on-leader", "disk-full", "control");
+    /** The node that ran create-cluster (the harness builds the cluster from node 0): first-node-* act on it. */
+    static final int FIRST_NODE = 0;
     /** Size of each node's PostgreSQL filesystem (a tmpfs), the disk that disk-full fills. */
     static final int DATA_DISK_MB = 1024;
     static final String DEPOSED_TABLE = "chaos_deposed";
@@ -61,6 +66,9 @@ public final class Chaos implements AutoCloseable {
     final Options opt;
     LoopbackNet net;
     ChefBackendCluster cb;
+    Healed healCheck;
+    /** The current run's notes (see {@link Notes}). */
+    Notes notes = new Notes();
     boolean syncOn;
     final List<Outcome> outcomes = new ArrayList<>();
 
@@ -71,8 +79,13 @@ public final class Chaos implements AutoCloseable {
 
     /** chef-backend.rb lines: the TTL and fast etcd/health timings (FailoverIT's), asynchronous to start with. */
     List<String> settings() {
-        List<String> l = new ArrayList<>(ChefBackendCluster.settings(opt.ttl(), 100, 1000, false));
+        return settings(opt.ttl());
+    }
+
+    static List<String> settings(int ttl) {
+        List<String> l = new ArrayList<>(ChefBackendCluster.settings(ttl, 100, 1000, false));
         l.addAll(List.of("leaderl.health_check.interval_seconds = 1", "leaderl.status_post_update_interval_seconds = 2",
+                "leaderl.health_check.max_elasticsearch_failures = 5", // the product's default, written out for the report
                 // PostgreSQL's own filesystem is watched, and a full one makes the node unfit to lead
                 "leaderl.health_check.fatal_system_checks = true",
                 "leaderl.health_check.disk_paths = ['/var/log/chef-backend', '/var/opt/chef-backend', "
@@ -80,16 +93,47 @@ public final class Chaos implements AutoCloseable {
         return l;
     }
 
+    /** The integer value a line of {@code lines} gives {@code key} ("key = 5"); {@code otherwise} when none does. */
+    static int setting(List<String> lines, String key, int otherwise) {
+        for (String line : lines) {
+            String[] kv = line.split("=", 2);
+            if (kv.length == 2 && kv[0].strip().equals(key) && kv[1].strip().matches("\\d+")) {
+                return Integer.parseInt(kv[1].strip());
+            }
+        }
+        return otherwise;
+    }
+
+    /**
+     * How long a follower whose search engine stops answering may still show as eligible: max_elasticsearch_failures ×
+     * health_check.interval_seconds + 5 s, from this harness's chef-backend.rb lines (the product's defaults otherwise).
+     */
+    static int unfitBound(List<String> lines) {
+        return setting(lines, "leaderl.health_check.max_elasticsearch_failures", 5)
+                * setting(lines, "leaderl.health_check.interval_seconds", 5) + 5;
+    }
+
+    int searchPort() {
+        return setting(settings(), "elasticsearch.port", 9200);
+    }
+
     public void setUp() throws Exception {
         net = LoopbackNet.create("chaos", opt.addresses());
         cb = new ChefBackendCluster(repo, opt.root(), opt.addresses(), opt.proxy(), settings()).inCgroups(net::cgroup)
                 .withDataDisks(DATA_DISK_MB);
+        healCheck = new Healed(cb, searchPort());
         String problem = cb.configProblem();
         if (problem != null) {
             throw new IllegalStateException("configuration rejected: " + problem);
         }
+        build();
+    }
+
+    /** Builds the cluster from nothing (again: every earlier process ended, data removed, cuts healed). */
+    void build() throws Exception {
         log("building a 3-node cluster on %s (HAProxy %s:5432), TTL %d s", opt.addresses(), opt.proxy(), opt.ttl());
         double t = Procs.now();
+        net.heal();
         cb.coldStart();
         Writer.createTable(cb);
         try (Connection c = cb.connect(cb.proxy(), 5, 30); Statement st = c.createStatement()) {
@@ -233,14 +277,17 @@ public final class Chaos implements AutoCloseable {
     Fault inject(String fault, int l) throws Exception {
         String a = addr(l);
         switch (fault) {
-            case "host-crash" -> {
-                List<Long> pids = cb.hostProcesses(l);
+            case "host-crash", "first-node-crash" -> {
+                int h = fault.equals("host-crash") ? l : FIRST_NODE;
+                String ha = addr(h);
+                List<Long> pids = cb.hostProcesses(h);
                 Procs.kill9(pids);
-                if (!Procs.waitUntil(Duration.ofSeconds(10), () -> pids.stream().noneMatch(Procs::alive) && !Procs.open(a, 5432)
-                        && !Procs.open(a, 2379) && !Procs.open(a, 7331))) {
-                    throw new NotEffective("host " + a + " still has live processes or open ports after kill -9");
+                if (!Procs.waitUntil(Duration.ofSeconds(10), () -> pids.stream().noneMatch(Procs::alive) && !Procs.open(ha, 5432)
+                        && !Procs.open(ha, 2379) && !Procs.open(ha, 7331) && !Procs.open(ha, searchPort()))) {
+                    throw new NotEffective("host " + ha + " still has live processes or open ports after kill -9");
                 }
-                return fault("kill -9 of " + pids.size() + " processes of " + cb.nodeName(l), () -> cb.restartHost(l));
+                return fault("kill -9 of " + pids.size() + " processes of " + cb.nodeName(h) + firstNode(h, l),
+                        startAgain(h, () -> cb.restartHost(h)));
             }
             case "agent-freeze", "pg-agent-freeze" -> {
                 List<Long> pids = new ArrayList<>(cb.agentProcesses(l).subList(0, 1)); // the agent JVM, not its watchdog
@@ -431,13 +478,15 @@ public final class Chaos implements AutoCloseable {
             }
             case "search-crash", "etcd-crash" -> {
                 String service = fault.equals("search-crash") ? "elasticsearch" : "etcd";
-                int port = fault.equals("search-crash") ? 9200 : 2379;
+                int port = fault.equals("search-crash") ? searchPort() : 2379;
                 long pid = servicePid(l, service);
                 if (pid <= 0) {
                     throw new NotEffective("the agent of " + a + " reports no pid for " + service);
                 }
-                List<Long> pids = new ArrayList<>(List.of(pid));
-                ProcessHandle.of(pid).ifPresent(h -> h.descendants().forEach(d -> pids.add(d.pid())));
+                List<Long> pids = withDescendants(pid);
+                if (fault.equals("search-crash")) {
+                    notes.rejoin = rejoinWatch(l); // the agent starts it again: timed from the kill
+                }
                 Procs.kill9(pids);
                 if (!Procs.waitUntil(Duration.ofSeconds(5), () -> pids.stream().noneMatch(Procs::alive))) {
                     throw new NotEffective(service + " of " + a + " survives kill -9");
@@ -449,17 +498,84 @@ public final class Chaos implements AutoCloseable {
                 }
                 return fault("kill -9 of " + service + " on " + cb.nodeName(l), () -> { });
             }
-            case "graceful-stop" -> {
-                Procs.Result r = cb.ctl(l, Duration.ofSeconds(180), "stop");
-                if (r.code() != 0 || Procs.open(a, 5432)) {
-                    throw new NotEffective("chef-backend-ctl stop on " + a + ": exit " + r.code() + " " + r.all());
+            case "graceful-stop", "first-node-stop" -> {
+                int h = fault.equals("graceful-stop") ? l : FIRST_NODE;
+                String ha = addr(h);
+                long search = servicePid(h, "elasticsearch");
+                Procs.Result r = cb.ctl(h, Duration.ofSeconds(180), "stop");
+                if (r.code() != 0 || !Procs.waitUntil(Duration.ofSeconds(30), () -> !Procs.open(ha, 5432)
+                        && !Procs.open(ha, searchPort()) && (search <= 0 || !Procs.alive(search)))) {
+                    throw new NotEffective("chef-backend-ctl stop on " + ha + " (exit " + r.code() + ") left PostgreSQL or "
+                            + "OpenSearch running: " + r.all());
                 }
-                return fault("chef-backend-ctl stop on " + cb.nodeName(l), () -> {
-                    Procs.Result s = cb.ctl(l, Duration.ofSeconds(300), "start");
+                return fault("chef-backend-ctl stop on " + cb.nodeName(h) + firstNode(h, l), startAgain(h, () -> {
+                    Procs.Result s = cb.ctl(h, Duration.ofSeconds(300), "start");
                     if (s.code() != 0) {
-                        throw new IllegalStateException("start " + cb.nodeName(l) + ": " + s.all());
+                        throw new IllegalStateException("start " + cb.nodeName(h) + ": " + s.all());
                     }
-                });
+                }));
+            }
+            case "search-restart-on-leader" -> {
+                long before = servicePid(l, "elasticsearch");
+                if (before <= 0) {
+                    throw new NotEffective("the agent of " + a + " reports no pid for elasticsearch");
+                }
+                notes.logFrom = Files.exists(leaderlLog(l)) ? Files.size(leaderlLog(l)) : 0;
+                notes.rejoin = rejoinWatch(l); // from the command's start: its hand-over included
+                Procs.Result r = cb.ctl(l, Duration.ofSeconds(300), "restart", "elasticsearch");
+                notes.command = r.all();
+                if (r.code() != 0) {
+                    throw new IllegalStateException("chef-backend-ctl restart elasticsearch on " + a + ": exit " + r.code()
+                            + ": " + r.all());
+                }
+                // the probe: a new OpenSearch process, the old one gone
+                if (!Procs.waitUntil(Duration.ofSeconds(60), () -> {
+                    long now = servicePid(l, "elasticsearch");
+                    return now > 0 && now != before && !Procs.alive(before);
+                })) {
+                    throw new NotEffective("OpenSearch of " + a + " is still pid " + before + " (or none) after restart elasticsearch");
+                }
+                return fault("chef-backend-ctl restart elasticsearch on the leader " + cb.nodeName(l), () -> { });
+            }
+            case "search-freeze", "search-isolate" -> {
+                int f = searchFollower(l);
+                String fa = addr(f);
+                boolean manager = searchManager(f);
+                Action release;
+                String what;
+                if (fault.equals("search-freeze")) {
+                    long pid = servicePid(f, "elasticsearch");
+                    if (pid <= 0) {
+                        throw new NotEffective("the agent of " + fa + " reports no pid for elasticsearch");
+                    }
+                    List<Long> pids = withDescendants(pid);
+                    signal(pids, "STOP");
+                    notes.unfit(f);
+                    release = () -> signal(pids, "CONT");
+                    if (!Procs.waitUntil(Duration.ofSeconds(5), () -> Procs.httpStatus("http://" + fa + ":" + searchPort() + "/") == -1)) {
+                        release.run();
+                        throw new NotEffective("OpenSearch of " + fa + " still answers after SIGSTOP");
+                    }
+                    what = "SIGSTOP of the OpenSearch JVM of the follower " + cb.nodeName(f);
+                } else {
+                    List<String> others = opt.addresses().stream().filter(o -> !o.equals(fa)).toList();
+                    for (String o : others) {
+                        net.cutPort(fa, o, OpenSearchRecipe.TRANSPORT_PORT);
+                    }
+                    notes.unfit(f);
+                    release = net::heal;
+                    for (String o : others) {
+                        if (net.reaches(fa, o, OpenSearchRecipe.TRANSPORT_PORT) || net.reaches(o, fa, OpenSearchRecipe.TRANSPORT_PORT)
+                                || !net.reaches(fa, o, 2379)) {
+                            release.run();
+                            throw new NotEffective(fa + " and " + o + ": the search transport port still connects, or more than "
+                                    + "it was cut");
+                        }
+                    }
+                    what = "the search transport port " + OpenSearchRecipe.TRANSPORT_PORT + " of the follower " + cb.nodeName(f)
+                            + " cut from both other hosts (everything else still connects)";
+                }
+                return fault(what + (manager ? ", the search cluster manager" : ""), release);
             }
             default -> throw new IllegalArgumentException("unknown fault " + fault);
         }
@@ -467,6 +583,73 @@ public final class Chaos implements AutoCloseable {
 
     interface Action {
         void run() throws Exception;
+    }
+
+    /** " (the node that ran create-cluster, the leader)" or "... a follower" for that node; "" for the others. */
+    String firstNode(int h, int leader) {
+        return h != FIRST_NODE ? "" : " (the node that ran create-cluster, " + (h == leader ? "the leader)" : "a follower)");
+    }
+
+    /** A release that starts node {@code h} again, its OpenSearch timed back into the search cluster from that moment. */
+    Action startAgain(int h, Action start) {
+        return () -> {
+            notes.rejoin = rejoinWatch(h);
+            start.run();
+        };
+    }
+
+    SearchRejoin rejoinWatch(int h) {
+        return SearchRejoin.watch(addr(h), searchPort(), opt.addresses().size(), 600);
+    }
+
+    static List<Long> withDescendants(long pid) {
+        List<Long> pids = new ArrayList<>(List.of(pid));
+        ProcessHandle.of(pid).ifPresent(h -> h.descendants().forEach(d -> pids.add(d.pid())));
+        return pids;
+    }
+
+    /** Node i's leaderl log (the agent's own log, where leaderl says why it gives up leadership). */
+    Path leaderlLog(int i) {
+        return cb.nodeRoot(i).resolve("var/log/chef-backend/leaderl/current");
+    }
+
+    /** True when cluster-status shows node i's OpenSearch as the search cluster's elected manager. */
+    boolean searchManager(int i) {
+        JsonNode n = viewNode(healCheck.clusterView(), cb.nodeName(i));
+        return n != null && n.path("elasticsearch").path("role").asText().equals("master");
+    }
+
+    static JsonNode viewNode(JsonNode view, String name) {
+        if (view != null) {
+            for (JsonNode n : view.path("nodes")) {
+                if (n.path("name").asText().equals(name)) {
+                    return n;
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The follower whose search engine search-freeze and search-isolate make unfit: one whose OpenSearch is not the
+     * search cluster's manager (so the leader's search keeps its manager, and what is measured is the follower's own
+     * eligibility), the asynchronous one when both qualify.
+     */
+    int searchFollower(int leader) {
+        String sync = syncOn ? syncStandby() : null;
+        int best = -1;
+        int bestScore = -1;
+        for (int i = 0; i < opt.addresses().size(); i++) {
+            if (i == leader) {
+                continue;
+            }
+            int score = (searchManager(i) ? 0 : 2) + (cb.nodeName(i).equals(sync) ? 0 : 1);
+            if (score > bestScore) {
+                best = i;
+                bestScore = score;
+            }
+        }
+        return best;
     }
 
     /** The follower that is not the synchronous standby (any follower in asynchronous mode): the one a fault may hit. */
@@ -502,6 +685,23 @@ public final class Chaos implements AutoCloseable {
 
     static Fault fault(String what, Action release) {
         return new Fault(what, release);
+    }
+
+    /** What a run's nemesis leaves for the checker besides the fault itself; a new one for every run. */
+    static final class Notes {
+        /** The node whose OpenSearch the fault restarts, timed back into the search cluster. */
+        SearchRejoin rejoin;
+        /** search-freeze, search-isolate: the follower whose search engine was made unfit, and since when. */
+        int unfit = -1;
+        double unfitSince = Double.NaN;
+        /** search-restart-on-leader: what the command printed, and the old leader's leaderl log size before it. */
+        String command;
+        long logFrom = -1;
+
+        void unfit(int node) {
+            unfit = node;
+            unfitSince = Procs.now();
+        }
     }
 
     // ---- the deposed-leader probe --------------------------------------------------------------------------------
@@ -587,21 +787,40 @@ public final class Chaos implements AutoCloseable {
 
     // ---- one run -----------------------------------------------------------------------------------------------
 
-    /** The checker's verdict on one run. Times in seconds; NaN when not reached. */
+    /**
+     * The checker's verdict on one run. Times in seconds; NaN when not reached. {@code healed} is issue 16's definition
+     * ({@link Healed}); {@code unhealed} says which of its conditions still failed at the deadline (null when healed).
+     */
     public record Outcome(String fault, int run, boolean synchronous, String oldLeader, String newLeader, String what,
             int acked, int lost, int deposedWrites, String deposedEnd, int doubleLeaderSweeps, int sweeps,
             double recovery, double newLeaderAfter, boolean healed, double healSeconds, String operator, String error,
-            List<Double> ackTimes, double t0, double released, double healedAt, List<Double> leaderChanges) {
+            List<Double> ackTimes, double t0, double released, double healedAt, List<Double> leaderChanges,
+            String unhealed, SearchSeen search) {
         boolean failedOver() {
             return newLeader != null && !newLeader.equals(oldLeader);
         }
     }
 
+    /**
+     * What a run showed of the search engine, where its fault measures it (NaN / null elsewhere): how long after its
+     * start the node whose OpenSearch restarted ({@code backNode}) was back in the search cluster (a cluster manager and
+     * every node, seen from that node); for search-restart-on-leader, whether leadership moved other than by the one
+     * hand-over the command announced ({@code unplanned}, with the leader changes seen); for search-freeze and
+     * search-isolate, how long the follower whose search engine stopped still showed as eligible in cluster-status, the
+     * reason it then gave, and how long after the release it was eligible again.
+     */
+    public record SearchSeen(String backNode, double backAfter, Boolean unplanned, String leaderChanges,
+            double unfitAfter, String unfitReason, double fitAgainAfter) {
+        public static final SearchSeen NONE = new SearchSeen(null, Double.NaN, null, null, Double.NaN, null, Double.NaN);
+    }
+
     Outcome scenario(String fault, int run) {
         log("--- %s run %d (%s)", fault, run, syncOn ? "synchronous" : "asynchronous");
-        if (!cb.waitHealthy(Duration.ofSeconds(300))) {
-            return failed(fault, run, "cluster not healthy before the run");
+        String notReady = ready();
+        if (notReady != null) {
+            return failed(fault, run, notReady);
         }
+        notes = new Notes();
         int l = cb.leader();
         LeaderWatch watch = LeaderWatch.start(opt.addresses(), 900);
         Writer w = Writer.start(cb, 50, 900);
@@ -642,20 +861,27 @@ public final class Chaos implements AutoCloseable {
                 f.recover().run().run();
                 recovered = Procs.waitUntil(Duration.ofSeconds(180), () -> w.firstAckAfter(recoverFrom) != null);
             }
+            // a follower made unfit is held until cluster-status shows it (bounded), then released
+            Unfit unfit = notes.unfit < 0 ? null : awaitUnfit(notes.unfit, notes.unfitSince, Math.max(60, 3 * unfitBound(settings())));
             Procs.sleep(2000);
             released = Procs.now();
             Fault toRelease = f;
             f = null;
             toRelease.release().run();
             double relDone = Procs.now();
-            boolean healed = cb.waitHealthy(Duration.ofSeconds(240));
-            if (!healed && toRelease.heal() != null) {
-                log("not healed 240 s after the release: the operator runs %s", toRelease.heal().what());
+            double fitAgain = unfit == null || !unfit.ineligible() ? Double.NaN : awaitFit(notes.unfit, relDone, 180);
+            String unhealed = healCheck.await(Duration.ofSeconds(240));
+            if (unhealed != null && toRelease.heal() != null) {
+                log("not healed 240 s after the release (%s): the operator runs %s", unhealed, toRelease.heal().what());
                 operator.add(toRelease.heal().what());
                 toRelease.heal().run().run();
-                healed = cb.waitHealthy(Duration.ofSeconds(300));
+                unhealed = healCheck.await(Duration.ofSeconds(300));
             }
+            boolean healed = unhealed == null;
             double healedAt = healed ? Procs.now() : Double.NaN;
+            if (!healed) {
+                log("%s run %d NOT HEALED: %s", fault, run, unhealed);
+            }
             probe.awaitEnd(Duration.ofSeconds(30));
             Procs.sleep(2000);
             w.close();
@@ -673,7 +899,8 @@ public final class Chaos implements AutoCloseable {
                     other == null ? Double.NaN : other.at() - t0, healed, healed ? healedAt - relDone : Double.NaN,
                     operator.isEmpty() ? null : String.join("; ", operator), lost == null ? "no leader to read the acknowledged writes back from" : null,
                     acks.stream().map(Writer.Ack::at).toList(), t0, released, healedAt,
-                    LeaderWatch.changes(sweeps).stream().map(LeaderWatch.Sweep::at).toList());
+                    LeaderWatch.changes(sweeps).stream().map(LeaderWatch.Sweep::at).toList(), unhealed,
+                    searchSeen(l, t0, sweeps, acks, unfit, fitAgain));
             report(o);
             return o;
         } catch (Exception e) {
@@ -689,9 +916,134 @@ public final class Chaos implements AutoCloseable {
             if (probe != null) {
                 probe.close();
             }
+            if (notes.rejoin != null) {
+                notes.rejoin.close();
+            }
             w.close();
             watch.close();
         }
+    }
+
+    /**
+     * Waits (bounded) until the cluster is healed before a run. When it is not, the run before has been reported as not
+     * healed, with why; the cluster is then built again from nothing so that the remaining faults still run on a
+     * healthy one (logged). Null when ready, else why not.
+     */
+    String ready() {
+        String why = healCheck.await(Duration.ofSeconds(120));
+        if (why == null) {
+            return null;
+        }
+        log("not healed before the run (%s): building the cluster again", why);
+        try {
+            build();
+            if (syncOn && !Procs.waitUntil(Duration.ofSeconds(180), () -> syncStandby() != null)) {
+                return "rebuilt after the cluster did not heal (" + why + "), but no synchronous standby within 180 s";
+            }
+        } catch (Exception e) {
+            return "not healed before the run (" + why + ") and the rebuild failed: " + e.getMessage();
+        }
+        String still = healCheck.await(Duration.ofSeconds(300));
+        return still == null ? null : "not healed before the run, even on a rebuilt cluster: " + still;
+    }
+
+    /**
+     * Node i's state in cluster-status once it shows it unfit for a search reason: seconds after the fault, and why;
+     * {@code ineligible}: whether it was shown ineligible at all (for any reason, or none given).
+     */
+    record Unfit(double after, String reason, boolean ineligible) {
+    }
+
+    /**
+     * Polls cluster-status's view (the agents' /cluster) until node i shows eligible_for_leader false with a reason
+     * that names search, at most {@code limit} seconds after {@code since}. Not seen: NaN, with the last state seen.
+     */
+    Unfit awaitUnfit(int i, double since, double limit) {
+        String name = cb.nodeName(i);
+        String seen = "eligible throughout";
+        double ineligible = Double.NaN;
+        double deadline = since + limit;
+        while (Procs.now() < deadline) {
+            JsonNode n = viewNode(healCheck.clusterView(), name);
+            if (n != null && !n.path("eligible_for_leader").asBoolean()) {
+                String reason = n.hasNonNull("reason") ? n.get("reason").asText() : null;
+                if (reason != null && reason.toLowerCase(Locale.ROOT).contains("search")) {
+                    return new Unfit(Procs.now() - since, reason, true);
+                }
+                ineligible = Double.isNaN(ineligible) ? Procs.now() - since : ineligible;
+                seen = String.format(Locale.ROOT, "ineligible after %.1f s, but %s", ineligible,
+                        reason == null ? "no reason given" : "for: " + reason);
+            }
+            Procs.sleep(200);
+        }
+        return new Unfit(Double.NaN, seen, !Double.isNaN(ineligible));
+    }
+
+    /** Seconds after {@code since} until cluster-status shows node i eligible again (NaN: not within {@code limit}). */
+    double awaitFit(int i, double since, int limit) {
+        String name = cb.nodeName(i);
+        boolean fit = Procs.waitUntil(Duration.ofSeconds(limit), () -> {
+            JsonNode n = viewNode(healCheck.clusterView(), name);
+            return n != null && n.path("eligible_for_leader").asBoolean();
+        });
+        return fit ? Procs.now() - since : Double.NaN;
+    }
+
+    /**
+     * The run's search figures from the notes its nemesis left. A command's leader changes come with the longest
+     * write gap over the whole run: an unplanned failover may come long after the command returned.
+     */
+    SearchSeen searchSeen(int oldLeader, double t0, List<LeaderWatch.Sweep> sweeps, List<Writer.Ack> acks, Unfit unfit,
+            double fitAgain) throws java.io.IOException {
+        SearchRejoin r = notes.rejoin;
+        Boolean unplanned = null;
+        String changes = null;
+        if (notes.command != null) {
+            List<String> to = LeaderWatch.changes(sweeps).stream().filter(c -> c.at() >= t0)
+                    .map(c -> cb.nodeName(c.leaders().get(0))).toList();
+            String why = unplanned(to, notes.command, stepDowns(oldLeader, notes.logFrom));
+            unplanned = why != null;
+            changes = to.size() + " leader change(s) " + to + (why == null ? ", the announced hand-over" : ": " + why)
+                    + String.format(Locale.ROOT, "; longest write gap over the run %.2f s", Writer.maxGap(acks, t0, Procs.now()));
+        }
+        return new SearchSeen(r == null ? null : cb.nodeName(opt.addresses().indexOf(r.address())),
+                r == null ? Double.NaN : r.after(), unplanned, changes, unfit == null ? Double.NaN : unfit.after(),
+                unfit == null ? null : unfit.reason(), fitAgain);
+    }
+
+    /** Lines of node i's leaderl log from byte {@code from} on in which it gave up leadership for a health check. */
+    List<String> stepDowns(int i, long from) throws java.io.IOException {
+        Path log = leaderlLog(i);
+        if (!Files.exists(log)) {
+            return List.of();
+        }
+        byte[] all = Files.readAllBytes(log);
+        int start = from >= 0 && from <= all.length ? (int) from : 0; // rotated meanwhile: all of the new file
+        return new String(all, start, all.length - start, java.nio.charset.StandardCharsets.UTF_8).lines()
+                .filter(x -> x.contains("giving up leadership")).toList();
+    }
+
+    /**
+     * search-restart-on-leader's verdict: planned is exactly one leader change, to the node the command said it handed
+     * leadership over to (its line "ok: handed leadership over to NODE"), and no health-check step-down in the old
+     * leader's leaderl log. Null when planned, else what was not.
+     */
+    static String unplanned(List<String> changesTo, String command, List<String> stepDowns) {
+        String handover = command.lines().map(String::strip).filter(x -> x.startsWith("ok: handed leadership over to"))
+                .findFirst().orElse(null);
+        List<String> why = new ArrayList<>();
+        if (handover == null) {
+            why.add("the command announced no hand-over");
+        }
+        if (changesTo.size() != 1) {
+            why.add(changesTo.size() + " leader changes");
+        } else if (handover != null && !handover.matches(".*\\b" + java.util.regex.Pattern.quote(changesTo.get(0)) + "\\b.*")) {
+            why.add("leadership went to " + changesTo.get(0) + ", not where the command handed it (" + handover + ")");
+        }
+        if (!stepDowns.isEmpty()) {
+            why.add("the old leader's leaderl log: " + stepDowns.get(0).strip());
+        }
+        return why.isEmpty() ? null : String.join("; ", why);
     }
 
     /** Acknowledged ids missing on the PostgreSQL of node {@code leader}, read directly; null when no leader. */
@@ -712,7 +1064,7 @@ public final class Chaos implements AutoCloseable {
     Outcome failed(String fault, int run, String why) {
         log("%s run %d FAILED: %s", fault, run, why);
         return new Outcome(fault, run, syncOn, null, null, "", 0, -1, -1, "", -1, 0, Double.NaN, Double.NaN, false,
-                Double.NaN, null, why, List.of(), Double.NaN, Double.NaN, Double.NaN, List.of());
+                Double.NaN, null, why, List.of(), Double.NaN, Double.NaN, Double.NaN, List.of(), null, SearchSeen.NONE);
     }
 
     static void report(Outcome o) {
@@ -722,6 +1074,20 @@ public final class Chaos implements AutoCloseable {
                 o.doubleLeaderSweeps(), o.sweeps(), o.recovery(), o.newLeaderAfter(), o.healed(),
                 o.healed() ? String.format(Locale.ROOT, " (%.0f s after release)", o.healSeconds()) : "",
                 o.operator() == null ? "" : "; operator: " + o.operator());
+        if (o.unhealed() != null) {
+            log("  not healed: %s", o.unhealed());
+        }
+        SearchSeen s = o.search();
+        if (s.backNode() != null) {
+            log("  %s's OpenSearch back in the search cluster %.1f s after its start", s.backNode(), s.backAfter());
+        }
+        if (s.unplanned() != null) {
+            log("  %s failover: %s", s.unplanned() ? "UNPLANNED" : "no unplanned", s.leaderChanges());
+        }
+        if (!Double.isNaN(s.unfitAfter()) || s.unfitReason() != null) {
+            log("  the follower shown ineligible %.1f s after the fault (%s), eligible again %.1f s after the release",
+                    s.unfitAfter(), s.unfitReason(), s.fitAgainAfter());
+        }
     }
 
     // ---- the negative control ------------------------------------------------------------------------------------
@@ -741,8 +1107,9 @@ public final class Chaos implements AutoCloseable {
     Outcome control(boolean sync, int run) {
         String name = "control-" + (sync ? "sync" : "async");
         log("--- %s run %d", name, run);
-        if (!cb.waitHealthy(Duration.ofSeconds(300))) {
-            return failed(name, run, "cluster not healthy before the run");
+        String notReady = ready();
+        if (notReady != null) {
+            return failed(name, run, notReady);
         }
         int l = cb.leader();
         int follower = -1;
@@ -829,14 +1196,15 @@ public final class Chaos implements AutoCloseable {
             double released = Procs.now();
             cb.restartHost(l);
             cb.ctl(never, Duration.ofSeconds(60), "set-node-failover", "on");
-            boolean healed = cb.waitHealthy(Duration.ofSeconds(300));
+            String unhealed = healCheck.await(Duration.ofSeconds(300));
+            boolean healed = unhealed == null;
             Outcome o = new Outcome(name, run, sync, cb.nodeName(l), leaderNow < 0 ? null : cb.nodeName(leaderNow), what,
                     acks.size(), lost == null ? -1 : lost.size(), 0, "the old host was dead until restarted",
                     LeaderWatch.doubleLeaders(sweeps).size(), sweeps.size(),
                     Writer.maxGap(acks, t0, Procs.now()), other == null ? Double.NaN : other.at() - t0, healed,
                     healed ? Procs.now() - released : Double.NaN, operatorDid, null, acks.stream().map(Writer.Ack::at).toList(), t0,
                     released, healed ? Procs.now() : Double.NaN,
-                    LeaderWatch.changes(sweeps).stream().map(LeaderWatch.Sweep::at).toList());
+                    LeaderWatch.changes(sweeps).stream().map(LeaderWatch.Sweep::at).toList(), unhealed, SearchSeen.NONE);
             report(o);
             crashed = false;
             return o;
@@ -884,6 +1252,14 @@ public final class Chaos implements AutoCloseable {
                 pg-crash          kill -9 of the leader's PostgreSQL (the agent lives)
                 search-crash      kill -9 of the leader's OpenSearch
                 etcd-crash        kill -9 of the leader's etcd
+                first-node-crash  kill -9 of every process of the node that ran create-cluster (cb1), whatever its
+                                  role; started again after
+                first-node-stop   chef-backend-ctl stop on cb1, whatever its role; chef-backend-ctl start after
+                search-restart-on-leader  chef-backend-ctl restart elasticsearch on the leader (a hand-over first; any
+                                  other leader change is an unplanned failover)
+                search-freeze     SIGSTOP of a follower's OpenSearch JVM (not the search cluster manager); timed until
+                                  cluster-status shows it ineligible for a search reason, then SIGCONT
+                search-isolate    that follower's search transport port (9300) cut from both other hosts; timed the same
                 control           negative control of the loss checker: a frozen WAL receiver, then a host crash,
                                   once asynchronous (loses writes) and N times synchronous (loses none)
                 pg-agent-freeze   SIGSTOP of the leader's PostgreSQL and agent
@@ -896,7 +1272,10 @@ public final class Chaos implements AutoCloseable {
                                   --force-basebackup only if it does not heal by itself)
                 two-nodes-lost    kill -9 of two hosts (the synchronous standby survives); the operator's
                                   create-cluster --quorum-loss-recovery, then two new machines join
-              all: every fault; ci: host-crash,agent-freeze,partition,disk-full,control with --runs 1
+              all: every fault; ci: host-crash,agent-freeze,partition,first-node-crash,search-restart-on-leader,disk-full,
+                control with --runs 1
+              healed: every node in cluster-status, 1 leader, the others synced and eligible, every node's OpenSearch
+                green with every node, chef-backend-ctl status exiting 0 on every node
               --runs N (1)  --ttl S (5; etcd heartbeat 100 ms, election 1000 ms)  --mode sync|async (sync: the faults
               other than control run with leaderl.synchronous_mode true)
               report: only regenerate the report from docs/results/chaos.json

@@ -17,6 +17,7 @@ import org.chefbackend.bench.LineChart;
 import org.chefbackend.bench.Load;
 import org.chefbackend.bench.ResultsReport;
 import org.chefbackend.bench.Stats;
+import org.chefbackend.search.OpenSearchRecipe;
 
 /**
  * The chaos section of docs/RESULTS.md (between its own markers, next to the benchmark section), generated from
@@ -30,9 +31,13 @@ public final class ChaosReport {
     private ChaosReport() {
     }
 
-    /** The verdict of one run: no error, healed, no double leader, no write on a deposed leader, the loss expected. */
+    /**
+     * The verdict of one run: no error, healed (issue 16's definition), no double leader, no write on a deposed leader,
+     * no unplanned failover where the fault judges it, the loss expected.
+     */
     public static boolean passed(Chaos.Outcome o) {
-        if (o.error() != null || !o.healed() || o.doubleLeaderSweeps() != 0 || o.deposedWrites() != 0) {
+        if (o.error() != null || !o.healed() || o.doubleLeaderSweeps() != 0 || o.deposedWrites() != 0
+                || Boolean.TRUE.equals(o.search().unplanned())) {
             return false;
         }
         if (o.fault().equals("control-async")) {
@@ -52,7 +57,12 @@ public final class ChaosReport {
                 .put("double_leader_sweeps", o.doubleLeaderSweeps()).put("sweeps", o.sweeps())
                 .put("recovery_s", round(o.recovery())).put("new_leader_after_s", round(o.newLeaderAfter()))
                 .put("healed", o.healed()).put("heal_s", round(o.healSeconds())).put("operator", o.operator())
-                .put("error", o.error())
+                .put("error", o.error()).put("unhealed", o.unhealed());
+        Chaos.SearchSeen s = o.search();
+        n.put("search_back_node", s.backNode()).put("search_back_s", round(s.backAfter()))
+                .put("unplanned_failover", s.unplanned()).put("leader_changes", s.leaderChanges())
+                .put("unfit_after_s", round(s.unfitAfter())).put("unfit_reason", s.unfitReason())
+                .put("fit_again_s", round(s.fitAgainAfter()))
                 .put("passed", passed(o));
         return n;
     }
@@ -67,7 +77,10 @@ public final class ChaosReport {
                 n.path("lost").asInt(), n.path("deposed_writes").asInt(), n.path("deposed_end").asText(),
                 n.path("double_leader_sweeps").asInt(), n.path("sweeps").asInt(), num(n, "recovery_s"),
                 num(n, "new_leader_after_s"), n.path("healed").asBoolean(), num(n, "heal_s"), text(n, "operator"), text(n, "error"), List.of(),
-                Double.NaN, Double.NaN, Double.NaN, List.of());
+                Double.NaN, Double.NaN, Double.NaN, List.of(), text(n, "unhealed"),
+                new Chaos.SearchSeen(text(n, "search_back_node"), num(n, "search_back_s"),
+                        n.hasNonNull("unplanned_failover") ? n.get("unplanned_failover").asBoolean() : null,
+                        text(n, "leader_changes"), num(n, "unfit_after_s"), text(n, "unfit_reason"), num(n, "fit_again_s")));
     }
 
     static String text(JsonNode n, String k) {
@@ -94,8 +107,12 @@ public final class ChaosReport {
         out.forEach(o -> kept.add(toJson(o)));
         root.set("runs", kept);
         ObjectNode s = root.putObject("settings");
+        List<String> rb = Chaos.settings(opt.ttl());
         s.put("ttl_s", opt.ttl()).put("etcd_election_ms", 1000).put("etcd_heartbeat_ms", 100)
-                .put("health_check_interval_s", 1).put("max_pgsql_failures", 5).put("runs", opt.runs())
+                .put("health_check_interval_s", Chaos.setting(rb, "leaderl.health_check.interval_seconds", 5))
+                .put("max_pgsql_failures", 5)
+                .put("max_elasticsearch_failures", Chaos.setting(rb, "leaderl.health_check.max_elasticsearch_failures", 5))
+                .put("unfit_bound_s", Chaos.unfitBound(rb)).put("runs", opt.runs())
                 .put("mode", opt.synchronous() ? "sync" : "async").put("load_after", Load.uptime());
         Files.createDirectories(json.toAbsolutePath().getParent());
         Chaos.JSON.writerWithDefaultPrettyPrinter().writeValue(json.toFile(), root);
@@ -154,10 +171,55 @@ public final class ChaosReport {
         return md.toString();
     }
 
+    /** Median / max of the figures that were measured, "n/a" when none. */
+    static String medMax(List<Double> xs) {
+        Stats st = Stats.of(xs.stream().filter(x -> !Double.isNaN(x)).toList());
+        return st.n() == 0 ? "n/a" : f1(st.median()) + " / " + f1(st.max());
+    }
+
+    /**
+     * Issue 16's search figures in markdown, a row per fault that measures one: the node whose OpenSearch restarted
+     * back in the search cluster after its start, unplanned failovers, and the follower made unfit (shown ineligible
+     * after the fault, with the reasons given; eligible again after the release). Empty when no run measured any.
+     */
+    public static String searchTable(List<Chaos.Outcome> runs) {
+        StringBuilder md = new StringBuilder();
+        byFault(runs).forEach((fault, l) -> {
+            List<Chaos.SearchSeen> s = l.stream().filter(o -> o.error() == null).map(Chaos.Outcome::search).toList();
+            boolean back = s.stream().anyMatch(x -> x.backNode() != null);
+            boolean planned = s.stream().anyMatch(x -> x.unplanned() != null);
+            boolean unfit = s.stream().anyMatch(x -> x.unfitReason() != null);
+            if (!back && !planned && !unfit) {
+                return;
+            }
+            md.append("| ").append(fault).append(" | ").append(l.size()).append(" | ")
+                    .append(back ? medMax(s.stream().map(Chaos.SearchSeen::backAfter).toList()) + " ("
+                            + s.stream().filter(x -> x.backNode() != null && !Double.isNaN(x.backAfter())).count() + " of "
+                            + s.stream().filter(x -> x.backNode() != null).count() + " back; "
+                            + String.join(", ", s.stream().map(Chaos.SearchSeen::backNode).filter(java.util.Objects::nonNull)
+                                    .distinct().toList()) + ")" : "")
+                    .append(" | ").append(planned ? s.stream().filter(x -> Boolean.TRUE.equals(x.unplanned())).count()
+                            + " of " + s.stream().filter(x -> x.unplanned() != null).count() : "")
+                    .append(" | ").append(unfit ? medMax(s.stream().map(Chaos.SearchSeen::unfitAfter).toList()) + " ("
+                            + ResultsReport.cell(String.join("; ", s.stream().map(Chaos.SearchSeen::unfitReason)
+                                    .filter(java.util.Objects::nonNull).distinct().toList())) + ")" : "")
+                    .append(" | ").append(unfit ? medMax(s.stream().map(Chaos.SearchSeen::fitAgainAfter).toList()) : "")
+                    .append(" |\n");
+        });
+        return md.isEmpty() ? "" : "| fault | runs | search back in the cluster after the node's start, median / max (s) "
+                + "| unplanned failovers | follower shown ineligible after the fault, median / max (s) (reasons) "
+                + "| eligible again after the release, median / max (s) |\n|---|---|---|---|---|---|\n" + md;
+    }
+
     record Target(String target, String measured, Boolean met) {
     }
 
     static List<Target> targets(List<Chaos.Outcome> runs, int ttl) {
+        return targets(runs, ttl, 10);
+    }
+
+    /** The targets; {@code unfitBound}: max_elasticsearch_failures × health_check.interval_seconds + 5 s. */
+    static List<Target> targets(List<Chaos.Outcome> runs, int ttl, int unfitBound) {
         List<Target> t = new ArrayList<>();
         Map<String, List<Chaos.Outcome>> by = byFault(runs);
         double hostBound = ttl + 1.0 + 3;
@@ -184,6 +246,38 @@ public final class ChaosReport {
         t.add(new Target("zero lost acknowledged writes in synchronous mode over at least 20 failovers, next to the "
                 + "negative control's losses", lostSync + " lost over " + sync.size() + " synchronous failovers; "
                 + "asynchronous negative control: " + lostAsync + " lost", sync.isEmpty() ? null : lostSync == 0 && sync.size() >= 20));
+        t.addAll(searchTargets(runs, unfitBound));
+        return t;
+    }
+
+    /** Issue 16's targets: healed by the new definition every time, search back within 60 s, no unplanned failover, unfit shown in time. */
+    static List<Target> searchTargets(List<Chaos.Outcome> runs, int unfitBound) {
+        List<Target> t = new ArrayList<>();
+        List<String> unhealed = runs.stream().filter(o -> !o.healed())
+                .map(o -> o.fault() + " run " + o.run()).toList();
+        t.add(new Target("every fault heals by issue 16's definition (every node present, 1 leader, the others synced and "
+                + "eligible, every node's search green with every node, status exiting 0 on every node) in every run",
+                runs.isEmpty() ? "not run" : (runs.size() - unhealed.size()) + " of " + runs.size() + " runs healed"
+                        + (unhealed.isEmpty() ? "" : "; not: " + String.join(", ", unhealed)),
+                runs.isEmpty() ? null : unhealed.isEmpty()));
+        List<Chaos.SearchSeen> back = runs.stream().map(Chaos.Outcome::search).filter(s -> s.backNode() != null).toList();
+        Stats b = Stats.of(back.stream().map(Chaos.SearchSeen::backAfter).filter(x -> !Double.isNaN(x)).toList());
+        t.add(new Target("a restarted node's search engine is back in the search cluster within 60 s of the node's start",
+                back.isEmpty() ? "not run" : "median " + f1(b.median()) + " s, max " + f1(b.max()) + " s over " + b.n()
+                        + " of " + back.size() + " restarts back", back.isEmpty() ? null : b.n() == back.size() && b.max() <= 60));
+        List<Chaos.Outcome> rl = byFault(runs).getOrDefault("search-restart-on-leader", List.of());
+        long unplanned = rl.stream().filter(o -> !Boolean.FALSE.equals(o.search().unplanned())).count();
+        t.add(new Target("no unplanned failover from `restart elasticsearch` on the leader", rl.isEmpty() ? "not run"
+                : unplanned + " of " + rl.size() + " runs with an unplanned (or unjudged) leader change",
+                rl.isEmpty() ? null : unplanned == 0));
+        for (String f : List.of("search-freeze", "search-isolate")) {
+            List<Chaos.Outcome> l = byFault(runs).getOrDefault(f, List.of());
+            Stats u = Stats.of(l.stream().map(o -> o.search().unfitAfter()).filter(x -> !Double.isNaN(x)).toList());
+            t.add(new Target("a follower whose search engine is " + (f.equals("search-freeze") ? "frozen" : "cut off")
+                    + " shows as ineligible, with a search reason, within max_elasticsearch_failures × interval_seconds + 5 s = "
+                    + unfitBound + " s", l.isEmpty() ? "not run" : "max " + f1(u.max()) + " s (median " + f1(u.median())
+                    + ") over " + u.n() + " of " + l.size() + " runs", l.isEmpty() ? null : u.n() == l.size() && u.max() <= unfitBound));
+        }
         return t;
     }
 
@@ -201,16 +295,34 @@ public final class ChaosReport {
                 .append("leader (read directly, with a never-written id as the check's own control); inserts acknowledged ")
                 .append("by the old leader, probed directly every 200 ms from the moment another node answers 200 on ")
                 .append("`/leader` until the old one is a standby again; sweeps with two 200s; the write outage (last ")
-                .append("acknowledgement before the fault → first after it); healed = 3 nodes, 1 leader, 2 synced eligible ")
-                .append("followers streaming, within 240 s of the fault's end (thaw, heal, or the crashed host started ")
-                .append("again, as a reboot would) with no operator command. Mode: ").append(settings.path("mode").asText("sync"))
+                .append("acknowledgement before the fault → first after it); healed (issue 16: what a user sees) = every ")
+                .append("node present in `cluster-status` and none unreachable, exactly 1 leader, the 2 others synced, ")
+                .append("eligible and streaming from it, every node's own OpenSearch answering `_cluster/health` green with ")
+                .append("all 3 nodes (an answer at all means an elected cluster manager), and `chef-backend-ctl status` ")
+                .append("exiting 0 on every node, within 240 s of the fault's end (thaw, heal, or the crashed host started ")
+                .append("again, as a reboot would) with no operator command; a run that does not heal names each ")
+                .append("condition still failing. Mode: ").append(settings.path("mode").asText("sync"))
                 .append(" for the faults; `control` is the negative control (asynchronous, then synchronous). Load after ")
                 .append("the run: ").append(settings.path("load_after").asText("?")).append(".\n\n");
         md.append("Reproduce: `bin/chaos all --runs N` (CI runs `bin/chaos ci` through ChaosIT). Figures land in ")
                 .append("`docs/results/chaos.json`; `bin/chaos report` regenerates this section.\n\n");
         md.append(table(runs)).append('\n');
+        String search = searchTable(runs);
+        if (!search.isEmpty()) {
+            md.append("### The search engine (issue 16)\n\nSearch back: from the node's start (the crashed or stopped ")
+                    .append("node started again; for `search-crash` the kill, after which the agent starts it; for ")
+                    .append("`search-restart-on-leader` the command's start, its hand-over included) until that node's ")
+                    .append("own `_cluster/health` answers with every node, polled every 200 ms. Unplanned failover ")
+                    .append("(`search-restart-on-leader`): anything but exactly one leader change, to the node the command ")
+                    .append("announced (`ok: handed leadership over to …`), or any \"giving up leadership\" in the old ")
+                    .append("leader's leaderl log. Ineligible: from the SIGSTOP of the follower's OpenSearch JVM ")
+                    .append("(`search-freeze`) or the cut of its transport port ")
+                    .append(OpenSearchRecipe.TRANSPORT_PORT).append(" from both other hosts (`search-isolate`; the follower is one whose OpenSearch is not the ")
+                    .append("search cluster manager) until `cluster-status` shows it `eligible_for_leader: false` with a ")
+                    .append("reason naming search; eligible again: from the thaw or heal.\n\n").append(search).append('\n');
+        }
         md.append("### Targets (faults)\n\n| target | measured | verdict |\n|---|---|---|\n");
-        List<Target> ts = targets(runs, ttl);
+        List<Target> ts = targets(runs, ttl, settings.path("unfit_bound_s").asInt(10));
         for (Target t : ts) {
             md.append("| ").append(ResultsReport.cell(t.target())).append(" | ").append(ResultsReport.cell(t.measured()))
                     .append(" | ").append(t.met() == null ? "not measured" : t.met() ? "**met**" : "**missed**").append(" |\n");
@@ -221,8 +333,9 @@ public final class ChaosReport {
             md.append("Runs that did not pass the checker:\n\n");
             bad.forEach(o -> md.append("- ").append(o.fault()).append(" run ").append(o.run()).append(": ")
                     .append(ResultsReport.cell(o.error() != null ? o.error() : "lost " + o.lost() + ", deposed writes "
-                            + o.deposedWrites() + ", double-leader sweeps " + o.doubleLeaderSweeps() + ", healed "
-                            + o.healed())).append('\n'));
+                            + o.deposedWrites() + ", double-leader sweeps " + o.doubleLeaderSweeps()
+                            + (Boolean.TRUE.equals(o.search().unplanned()) ? ", unplanned failover: " + o.search().leaderChanges() : "")
+                            + (o.healed() ? ", healed" : ", not healed: " + o.unhealed()))).append('\n'));
             md.append('\n');
         }
         for (String p : plots) {

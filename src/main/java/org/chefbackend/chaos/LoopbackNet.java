@@ -115,6 +115,15 @@ public final class LoopbackNet implements AutoCloseable {
         iptables("-A", dropChain, "-s", b, "-d", a, "-j", "DROP");
     }
 
+    /**
+     * Drops the connections either host opens to the other's TCP {@code port} (their packets, both ways), and nothing
+     * else: a service cut off while the rest of both hosts still talk.
+     */
+    public void cutPort(String a, String b, int port) throws IOException {
+        iptables("-A", dropChain, "-s", a, "-d", b, "-p", "tcp", "--dport", String.valueOf(port), "-j", "DROP");
+        iptables("-A", dropChain, "-s", b, "-d", a, "-p", "tcp", "--dport", String.valueOf(port), "-j", "DROP");
+    }
+
     public void heal() throws IOException {
         iptables("-F", dropChain);
         iptables("-F", outChain);

@@ -19,8 +19,32 @@ class ChaosReportTest {
 
     static Chaos.Outcome byOperator(String fault, boolean sync, int lost, int deposed, int doubles, double recovery,
             boolean healed, String operator) {
+        return withSearch(fault, sync, lost, deposed, doubles, recovery, healed, operator, Chaos.SearchSeen.NONE);
+    }
+
+    static Chaos.Outcome withSearch(String fault, boolean sync, int lost, int deposed, int doubles, double recovery,
+            boolean healed, String operator, Chaos.SearchSeen search) {
         return new Chaos.Outcome(fault, 1, sync, "cb1", "cb2", "x", 100, lost, deposed, "", doubles, 300, recovery, 4.0,
-                healed, 10, operator, null, List.of(), 0, 0, 0, List.of());
+                healed, 10, operator, null, List.of(), 0, 0, 0, List.of(), healed ? null : "cb1 search: red with 1 of 3 nodes",
+                search);
+    }
+
+    static Chaos.Outcome searchRun(String fault, Chaos.SearchSeen search) {
+        return withSearch(fault, true, 0, 0, 0, 1.5, true, null, search);
+    }
+
+    static Chaos.SearchSeen back(double s) {
+        return new Chaos.SearchSeen("cb1", s, null, null, Double.NaN, null, Double.NaN);
+    }
+
+    static Chaos.SearchSeen restart(boolean unplanned) {
+        return new Chaos.SearchSeen("cb2", 20, unplanned, unplanned ? "2 leader change(s) [cb1, cb2]" : "1 leader change(s) [cb1]",
+                Double.NaN, null, Double.NaN);
+    }
+
+    static Chaos.SearchSeen unfit(double after) {
+        return new Chaos.SearchSeen(null, Double.NaN, null, null, after, Double.isNaN(after) ? "eligible throughout"
+                : "health check elasticsearch 5/5 failures", 3.0);
     }
 
     @Test
@@ -39,6 +63,44 @@ class ChaosReportTest {
                 "create-cluster --quorum-loss-recovery on cb2")), "seed 004's procedure after a quorum loss");
         assertFalse(ChaosReport.passed(byOperator("two-nodes-lost", true, 3, 0, 0, 30, true,
                 "create-cluster --quorum-loss-recovery on cb2")), "the synchronous survivor lost writes");
+        assertTrue(ChaosReport.passed(searchRun("search-restart-on-leader", restart(false))));
+        assertFalse(ChaosReport.passed(searchRun("search-restart-on-leader", restart(true))), "an unplanned failover");
+    }
+
+    @Test
+    void searchFiguresSurviveTheJsonFile() {
+        Chaos.Outcome o = withSearch("search-freeze", true, 0, 0, 0, 0.1, false, null,
+                new Chaos.SearchSeen("cb3", 31.5, false, "1 leader change(s) [cb2]", 7.25, "search: no elected cluster manager", 2.5));
+        Chaos.Outcome back = ChaosReport.fromJson(ChaosReport.toJson(o));
+        assertEquals(o.search(), back.search());
+        assertEquals("cb1 search: red with 1 of 3 nodes", back.unhealed());
+        assertEquals(Chaos.SearchSeen.NONE, ChaosReport.fromJson(ChaosReport.toJson(run("pg-crash", true, 0, 0, 0, 2, true))).search());
+    }
+
+    @Test
+    void searchTargets() {
+        List<ChaosReport.Target> none = ChaosReport.searchTargets(List.of(run("pg-crash", true, 0, 0, 0, 2, true)), 10);
+        assertEquals(Boolean.TRUE, none.get(0).met(), "healed");
+        assertEquals(null, none.get(1).met(), "no search restarted");
+        assertEquals(null, none.get(2).met(), "search-restart-on-leader not run");
+        List<Chaos.Outcome> runs = List.of(searchRun("first-node-crash", back(25)), searchRun("first-node-stop", back(61)),
+                run("host-crash", true, 0, 0, 0, 7, false), searchRun("search-restart-on-leader", restart(false)),
+                searchRun("search-restart-on-leader", restart(true)), searchRun("search-freeze", unfit(9.5)),
+                searchRun("search-isolate", unfit(Double.NaN)));
+        List<ChaosReport.Target> t = ChaosReport.searchTargets(runs, 10);
+        assertEquals(Boolean.FALSE, t.get(0).met(), "host-crash did not heal");
+        assertTrue(t.get(0).measured().contains("6 of 7 runs healed; not: host-crash run 1"), t.get(0).measured());
+        assertEquals(Boolean.FALSE, t.get(1).met(), "61 s > 60 s");
+        assertTrue(t.get(1).measured().contains("max 61.0 s over 4 of 4"), t.get(1).measured());
+        assertEquals(Boolean.FALSE, t.get(2).met(), "one unplanned failover");
+        assertEquals(Boolean.TRUE, t.get(3).met(), "frozen: 9.5 s <= 10 s");
+        assertEquals(Boolean.FALSE, t.get(4).met(), "isolated: never shown ineligible");
+        String table = ChaosReport.searchTable(runs);
+        assertTrue(table.contains("| first-node-stop | 1 | 61.0 / 61.0 (1 of 1 back; cb1) |  |  |  |"), table);
+        assertTrue(table.contains("| search-restart-on-leader | 2 | 20.0 / 20.0 (2 of 2 back; cb2) | 1 of 2 |"), table);
+        assertTrue(table.contains("| search-freeze | 1 |  |  | 9.5 / 9.5 (health check elasticsearch 5/5 failures) | 3.0 / 3.0 |"), table);
+        assertFalse(table.contains("| host-crash |"), "host-crash measured no search figure here: " + table);
+        assertEquals("", ChaosReport.searchTable(List.of(run("pg-crash", true, 0, 0, 0, 2, true))));
     }
 
     @Test

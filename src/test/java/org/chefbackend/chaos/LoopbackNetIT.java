@@ -19,6 +19,7 @@ class LoopbackNetIT {
     static final String B = "127.0.0.132";
     static final String C = "127.0.0.133";
     static final int PORT = 15999;
+    static final int OTHER_PORT = 15998;
     LoopbackNet net;
     final List<ServerSocket> listeners = new java.util.ArrayList<>();
 
@@ -26,21 +27,26 @@ class LoopbackNetIT {
     void setUp() throws IOException {
         net = LoopbackNet.create("cbitnet", List.of(A, B, C));
         for (String h : List.of(A, B, C)) {
-            ServerSocket ss = new ServerSocket();
-            ss.bind(new InetSocketAddress(InetAddress.getByName(h), PORT));
-            listeners.add(ss);
-            Thread t = new Thread(() -> {
-                while (!ss.isClosed()) {
-                    try (Socket s = ss.accept()) {
-                        s.getOutputStream().flush();
-                    } catch (IOException e) {
-                        return;
-                    }
-                }
-            });
-            t.setDaemon(true);
-            t.start();
+            listen(h, PORT);
+            listen(h, OTHER_PORT);
         }
+    }
+
+    private void listen(String h, int port) throws IOException {
+        ServerSocket ss = new ServerSocket();
+        ss.bind(new InetSocketAddress(InetAddress.getByName(h), port));
+        listeners.add(ss);
+        Thread t = new Thread(() -> {
+            while (!ss.isClosed()) {
+                try (Socket s = ss.accept()) {
+                    s.getOutputStream().flush();
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        }, "loopback-listener-" + h + ":" + port);
+        t.setDaemon(true);
+        t.start();
     }
 
     @AfterEach
@@ -70,6 +76,16 @@ class LoopbackNetIT {
         assertTrue(net.reaches(B, C, PORT) && open(B), "B lost C or the driver");
         net.heal();
         assertTrue(open(A) && net.reaches(B, A, PORT));
+    }
+
+    @Test
+    void aPortCutLeavesTheOtherPortsConnected() throws IOException {
+        net.cutPort(A, B, PORT);
+        assertFalse(net.reaches(A, B, PORT) || net.reaches(B, A, PORT), "the port still connects between A and B");
+        assertTrue(net.reaches(A, B, OTHER_PORT) && net.reaches(B, A, OTHER_PORT), "the cut took another port");
+        assertTrue(net.reaches(A, C, PORT) && net.reaches(C, A, PORT), "the cut reached C");
+        net.heal();
+        assertTrue(net.reaches(A, B, PORT) && net.reaches(B, A, PORT), "the heal did not restore the port");
     }
 
     static boolean open(String host) {
