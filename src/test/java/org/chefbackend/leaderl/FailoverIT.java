@@ -202,7 +202,7 @@ class FailoverIT {
     @Order(7)
     void promoteUnderWriteLoadLosesNoAcknowledgedWrite() throws Exception {
         TestNode leader = currentLeader();
-        TestNode target = nodes.stream().filter(n -> n != leader && open(n.address, 7331)).findFirst().orElseThrow();
+        TestNode target = eligibleFollower(leader); // not the node the last test deposed, still rejoining
         TestNode.Run force = target.ctl("force-leader");
         assertEquals(2, force.code(), "force-leader with a leader must be refused: " + force.out());
         assertTrue(force.err().contains("has a leader"), force.err());
@@ -259,22 +259,7 @@ class FailoverIT {
         // (a search engine that fails by itself is ClusterLifecycleIT's frozen-search case)
         TestNode leader = currentLeader();
         List<TestNode> others = nodes.stream().filter(n -> n != leader && open(n.address, 7331)).toList();
-        List<String> seen = new ArrayList<>();
-        assertTrue(TestNode.waitUntil(Duration.ofSeconds(120), () -> {
-            try {
-                JsonNode view = JSON.readTree(leader.ctl("cluster-status", "--json").out());
-                seen.clear();
-                seen.add(view.toString());
-                for (JsonNode n : view.path("nodes")) {
-                    if (!n.path("name").asText().equals(leader.name) && n.path("eligible_for_leader").asBoolean()) {
-                        return true;
-                    }
-                }
-                return false;
-            } catch (Exception e) {
-                return false;
-            }
-        }), "no eligible follower to hand over to: " + seen);
+        eligibleFollower(leader);
         TestNode.Run stop = leader.ctl("stop", "elasticsearch");
         assertEquals(0, stop.code(), stop.out() + stop.err());
         assertTrue(stop.out().contains("ok: handed leadership over to "), stop.out());
@@ -393,6 +378,32 @@ class FailoverIT {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** A follower cluster-status shows as eligible, waited for up to 2 minutes. */
+    TestNode eligibleFollower(TestNode leader) {
+        List<String> seen = new ArrayList<>();
+        AtomicReference<TestNode> found = new AtomicReference<>();
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(120), () -> {
+            try {
+                JsonNode view = JSON.readTree(leader.ctl("cluster-status", "--json").out());
+                seen.clear();
+                seen.add(view.toString());
+                for (JsonNode n : view.path("nodes")) {
+                    for (TestNode t : nodes) {
+                        if (t != leader && t.name.equals(n.path("name").asText())
+                                && n.path("eligible_for_leader").asBoolean()) {
+                            found.set(t);
+                            return true;
+                        }
+                    }
+                }
+                return false;
+            } catch (Exception e) {
+                return false;
+            }
+        }), "no eligible follower: " + seen);
+        return found.get();
     }
 
     TestNode currentLeaderOrFirst() {
