@@ -135,11 +135,33 @@ public final class Chaos implements AutoCloseable {
         double t = Procs.now();
         net.heal();
         cb.coldStart();
+        // HAProxy starts with every server up until its first check: the standbys must be out before the first write
+        if (!Procs.waitUntil(Duration.ofSeconds(30), () -> proxyReachesOnlyAPrimary(6))) {
+            throw new IllegalStateException("HAProxy still sends connections to a standby 30 s after the cluster was built");
+        }
         Writer.createTable(cb);
         try (Connection c = cb.connect(cb.proxy(), 5, 30); Statement st = c.createStatement()) {
             st.execute("create table if not exists " + DEPOSED_TABLE + " (id bigint primary key, at timestamptz default now())");
         }
         log("cluster healthy after %.0f s", Procs.now() - t);
+    }
+
+    /**
+     * True when {@code times} fresh connections in a row through HAProxy reach a PostgreSQL that is not in recovery
+     * (HAProxy takes its servers in turn, so a standby still marked up would get one of them).
+     */
+    boolean proxyReachesOnlyAPrimary(int times) {
+        for (int i = 0; i < times; i++) {
+            try (Connection c = cb.connect(cb.proxy(), 2, 5); Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("select pg_is_in_recovery()")) {
+                if (!rs.next() || rs.getBoolean(1)) {
+                    return false;
+                }
+            } catch (SQLException e) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Runs the faults asked for (in {@link #FAULTS} order), {@code runs} times each; returns the outcomes. */
@@ -817,6 +839,9 @@ public final class Chaos implements AutoCloseable {
     Outcome scenario(String fault, int run) {
         log("--- %s run %d (%s)", fault, run, syncOn ? "synchronous" : "asynchronous");
         String notReady = ready();
+        if (notReady == null) {
+            notReady = arrange(fault, run);
+        }
         if (notReady != null) {
             return failed(fault, run, notReady);
         }
@@ -945,6 +970,36 @@ public final class Chaos implements AutoCloseable {
         }
         String still = healCheck.await(Duration.ofSeconds(300));
         return still == null ? null : "not healed before the run, even on a rebuilt cluster: " + still;
+    }
+
+    /**
+     * first-node-*: the node that ran create-cluster is hit as the leader in odd runs and as a follower in even ones
+     * (a switchover before the run when the earlier faults left it otherwise), so that its runs cover both roles. Null
+     * when arranged, else why not.
+     */
+    String arrange(String fault, int run) {
+        if (!fault.startsWith("first-node-")) {
+            return null;
+        }
+        boolean lead = run % 2 == 1;
+        int l = cb.leader();
+        if ((l == FIRST_NODE) == lead) {
+            return null;
+        }
+        int to = FIRST_NODE;
+        if (!lead) { // any other node; the synchronous standby when it is one
+            to = syncStandbyOrFollower(l);
+            for (int i = 0; to == FIRST_NODE && i < opt.addresses().size(); i++) {
+                to = i != l && i != FIRST_NODE ? i : to;
+            }
+        }
+        log("switchover to %s first, so that %s is %s", cb.nodeName(to), cb.nodeName(FIRST_NODE), lead ? "the leader" : "a follower");
+        Procs.Result r = cb.switchover(to);
+        if (r.code() != 0) {
+            return "switchover to " + cb.nodeName(to) + " before the run: " + r.all();
+        }
+        String why = healCheck.await(Duration.ofSeconds(120));
+        return why == null ? null : "not healed 120 s after the switchover to " + cb.nodeName(to) + " before the run: " + why;
     }
 
     /**
@@ -1252,9 +1307,9 @@ public final class Chaos implements AutoCloseable {
                 pg-crash          kill -9 of the leader's PostgreSQL (the agent lives)
                 search-crash      kill -9 of the leader's OpenSearch
                 etcd-crash        kill -9 of the leader's etcd
-                first-node-crash  kill -9 of every process of the node that ran create-cluster (cb1), whatever its
-                                  role; started again after
-                first-node-stop   chef-backend-ctl stop on cb1, whatever its role; chef-backend-ctl start after
+                first-node-crash  kill -9 of every process of the node that ran create-cluster (cb1); started again
+                                  after. Odd runs hit it as the leader, even ones as a follower (a switchover first)
+                first-node-stop   chef-backend-ctl stop on cb1 (leader/follower as above); chef-backend-ctl start after
                 search-restart-on-leader  chef-backend-ctl restart elasticsearch on the leader (a hand-over first; any
                                   other leader change is an unplanned failover)
                 search-freeze     SIGSTOP of a follower's OpenSearch JVM (not the search cluster manager); timed until
