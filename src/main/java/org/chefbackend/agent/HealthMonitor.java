@@ -1,14 +1,31 @@
 package org.chefbackend.agent;
 
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.LongSupplier;
 
 /**
  * leaderl's health checks: each probe runs every {@code leaderl.health_check.interval_seconds}, and a check only
  * counts as failed after {@code max_<check>_failures} consecutive failures (the documents' hysteresis against
- * spurious failovers). Pure bookkeeping; the probes do the I/O.
+ * spurious failovers). The bookkeeping is pure; the probes do the I/O, each on a thread of its own, in rounds at a
+ * fixed rate ({@link #start}). A probe that has not answered by the end of its round counts as a failure of that
+ * round, and every later round it is still running counts as another: a frozen search engine (it takes connections
+ * and answers nothing) fails once an interval, as a stopped one does, and so is judged within max failures ×
+ * interval. No probe ever holds up leaderl's loop, whose every turn the watchdog and the lease wait for.
  */
 public final class HealthMonitor {
+    /** How often a failed check (past its hysteresis) is probed again between rounds, to see a recovery at once. */
+    static final long RECHECK_MILLIS = 1000;
+
     /** One probe: null when all is well, else what is wrong, in a few words ("no elected cluster manager"). */
     @FunctionalInterface
     public interface Probe {
@@ -36,6 +53,14 @@ public final class HealthMonitor {
 
     private final Map<String, Probe> probes = new LinkedHashMap<>();
     private final Map<String, Check> checks = new LinkedHashMap<>();
+    /** The probe each check last started, until a later one replaces it: at most one runs per check. */
+    private final Map<String, CompletableFuture<String>> running = new HashMap<>();
+    private final ExecutorService probeThreads = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "health-probe");
+        t.setDaemon(true);
+        return t;
+    });
+    private Thread thread;
 
     /** Adds a check that fails after {@code maxFailures} consecutive failed probes. */
     public synchronized HealthMonitor add(String name, int maxFailures, Probe probe) {
@@ -44,34 +69,130 @@ public final class HealthMonitor {
         return this;
     }
 
-    /** Runs every probe once. */
-    public void runOnce(long nowMillis) {
-        Map<String, Probe> snapshot;
-        synchronized (this) {
-            snapshot = new LinkedHashMap<>(probes);
+    /**
+     * A round of every probe every {@code intervalMillis} (read anew each round: reconfigure may change it), and the
+     * failed checks probed again every second in between, on a thread named health-checks, until {@link #stop}.
+     */
+    public synchronized void start(LongSupplier intervalMillis) {
+        if (thread != null) {
+            return;
         }
-        snapshot.forEach((name, probe) -> record(name, safely(probe), nowMillis));
+        thread = new Thread(() -> {
+            long nextRound = System.nanoTime();
+            while (!Thread.currentThread().isInterrupted()) {
+                long interval = Math.max(1, intervalMillis.getAsLong());
+                if (System.nanoTime() - nextRound >= 0) {
+                    nextRound += TimeUnit.MILLISECONDS.toNanos(interval);
+                    // a round that ran long (a busy machine) does not make the next ones pile up
+                    nextRound = Math.max(nextRound, System.nanoTime());
+                    round(System.currentTimeMillis(), interval);
+                } else {
+                    recheckFailed(System.currentTimeMillis(),
+                            Math.min(RECHECK_MILLIS, TimeUnit.NANOSECONDS.toMillis(nextRound - System.nanoTime())));
+                }
+                long pause = Math.min(RECHECK_MILLIS, TimeUnit.NANOSECONDS.toMillis(nextRound - System.nanoTime()));
+                if (pause > 0) {
+                    try {
+                        Thread.sleep(pause);
+                    } catch (InterruptedException e) {
+                        return; // stop() asked
+                    }
+                }
+            }
+        }, "health-checks");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    public synchronized void stop() {
+        if (thread != null) {
+            thread.interrupt();
+            thread = null;
+        }
+        probeThreads.shutdownNow();
+    }
+
+    /** One round, waiting as long as a probe may take: what tests and a single check call for. */
+    public void runOnce(long nowMillis) {
+        round(nowMillis, TimeUnit.MINUTES.toMillis(1));
     }
 
     /**
-     * Probes the failed checks (past their hysteresis) once more, now: one that passes is healthy again; one that
-     * fails keeps its count (failures are counted once an interval, so the hysteresis keeps its length). For a
-     * decision that a stale failure would make wrong: a leader about to give up for a check that has since recovered.
-     * True when any of them recovered.
+     * Starts every probe (except one still running from an earlier round, which counts as failed again) and records
+     * what they answer within {@code waitMillis}; one that does not answer in time is a failure.
      */
-    public boolean recheckFailed(long nowMillis) {
-        Map<String, Probe> failed = new LinkedHashMap<>();
+    void round(long nowMillis, long waitMillis) {
+        Map<String, CompletableFuture<String>> started = new LinkedHashMap<>();
         synchronized (this) {
-            checks.values().stream().filter(c -> !c.healthy()).forEach(c -> failed.put(c.name(), probes.get(c.name())));
+            for (String name : probes.keySet()) {
+                CompletableFuture<String> previous = running.get(name);
+                if (previous != null && !previous.isDone()) {
+                    record(name, noAnswer(waitMillis), nowMillis);
+                } else {
+                    started.put(name, launch(name));
+                }
+            }
         }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
+        started.forEach((name, probe) -> record(name, await(probe, deadline, noAnswer(waitMillis)), nowMillis));
+    }
+
+    /**
+     * Probes the failed checks (past their hysteresis) once more, waiting at most {@code waitMillis}: one that
+     * passes is healthy again; one that fails or does not answer keeps its count (failures are counted once a round,
+     * so the hysteresis keeps its length). True when any of them recovered.
+     */
+    boolean recheckFailed(long nowMillis, long waitMillis) {
+        Map<String, CompletableFuture<String>> started = new LinkedHashMap<>();
+        synchronized (this) {
+            for (Check c : checks.values()) {
+                CompletableFuture<String> previous = running.get(c.name());
+                if (!c.healthy()) {
+                    started.put(c.name(), previous != null && !previous.isDone() ? previous : launch(c.name()));
+                }
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
         boolean recovered = false;
-        for (Map.Entry<String, Probe> e : failed.entrySet()) {
-            if (safely(e.getValue()) == null) {
+        for (Map.Entry<String, CompletableFuture<String>> e : started.entrySet()) {
+            if (await(e.getValue(), deadline, "still failing") == null) {
                 record(e.getKey(), null, nowMillis);
                 recovered = true;
             }
         }
         return recovered;
+    }
+
+    /**
+     * Before a decision a stale failure would make wrong (a leader about to give up for a check that has since
+     * recovered): the failed checks probed now, waiting at most {@code limit}; a probe that hangs counts as failing.
+     */
+    public boolean recheckFailedWithin(Duration limit) {
+        return recheckFailed(System.currentTimeMillis(), limit.toMillis());
+    }
+
+    private CompletableFuture<String> launch(String name) {
+        Probe probe = probes.get(name);
+        CompletableFuture<String> f = CompletableFuture.supplyAsync(() -> safely(probe), probeThreads);
+        running.put(name, f);
+        return f;
+    }
+
+    private static String await(CompletableFuture<String> probe, long deadlineNanos, String whenLate) {
+        try {
+            return probe.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            return whenLate;
+        } catch (ExecutionException e) {
+            return "probe failed: " + e.getCause();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return whenLate;
+        }
+    }
+
+    private static String noAnswer(long waitMillis) {
+        return "no answer within " + waitMillis + " ms";
     }
 
     synchronized void record(String name, String problem, long nowMillis) {
@@ -86,7 +207,7 @@ public final class HealthMonitor {
     }
 
     /** The last probe of every check named passed (none is failing, not even within its hysteresis). */
-    public synchronized boolean allPassing(java.util.Collection<String> names) {
+    public synchronized boolean allPassing(Collection<String> names) {
         return checks.values().stream().filter(c -> names.contains(c.name())).allMatch(c -> c.consecutiveFailures() == 0);
     }
 

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -104,6 +105,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
         var statusSession = new org.chefbackend.postgres.LocalSession(node::get, 1000);
         report = new NodeStatusReport(node::get, statusSession);
         report.registerHealthChecks(health);
+        health.start(() -> node.get().settings().integer("leaderl.health_check.interval_seconds") * 1000L);
         supervisor = new Supervisor(node::get, recipes, ha::get);
         cluster = new org.chefbackend.cluster.ClusterAgent(node::get, statusSession);
         org.chefbackend.leaderl.HaLoop loop = new org.chefbackend.leaderl.HaLoop(node::get, cluster, supervisor, health);
@@ -191,7 +193,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
             log.info("agent stopping");
             quietly("published status", () -> {
                 if (cluster != null) {
-                    cluster.publishStopping(java.time.Duration.ofMillis(300));
+                    cluster.publishStopping(Duration.ofMillis(300));
                 }
             });
             // services first, leaderl's hand-over leading: the HTTP API's stop waits up to 2 s for replies in
@@ -201,6 +203,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
                     supervisor.shutdown();
                 }
             });
+            quietly("health checks", health::stop);
             quietly("HTTP API", () -> {
                 if (http != null) {
                     http.stop();

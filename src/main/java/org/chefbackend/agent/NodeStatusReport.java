@@ -10,6 +10,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
@@ -97,7 +98,7 @@ final class NodeStatusReport {
         es.put("reachable", h.reachable());
         es.put("healthy", h.member());
         es.put("problem", h.problem());
-        es.put("status", h.status().name().toLowerCase(java.util.Locale.ROOT));
+        es.put("status", h.status().name().toLowerCase(Locale.ROOT));
         es.put("nodes", h.numberOfNodes());
         es.put("cluster_manager", h.clusterManager());
         return es;

@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -248,7 +249,7 @@ public final class ClusterAgent {
     }
 
     /** The members' search transport addresses. */
-    static List<String> searchSeedHosts(java.util.Collection<Records.Member> members) {
+    static List<String> searchSeedHosts(Collection<Records.Member> members) {
         return members.stream().map(m -> (m.address().contains(":") ? "[" + m.address() + "]" : m.address()) + ":"
                 + OpenSearchRecipe.TRANSPORT_PORT).sorted().toList();
     }

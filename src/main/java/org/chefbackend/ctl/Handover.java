@@ -11,6 +11,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * writes stop, the best eligible follower replays to the last one, then takes over), so no health check runs out
  * while the service is down and no unplanned failover follows. With no eligible follower, or failover switched off,
  * the service restarts in place: then nobody could take over anyway, and the leader stays (Decision rule 5).
+ * {@code leaderl} is not handed over this way: stopping the leader's leaderl is itself its documented hand-over (it
+ * fences PostgreSQL, writes no-start-pgsql and lets the key go), which seed 004's procedures rely on.
  */
 final class Handover {
     private Handover() {
@@ -18,9 +20,9 @@ final class Handover {
 
     /** Hands over first when this node leads; says what it did. Returns the new leader, empty when it stayed. */
     static Optional<String> ifLeader(RootOptions node, CommandSpec spec, AgentClient client, JsonNode status,
-            String what) {
+            String service, String what) {
         PrintWriter out = spec.commandLine().getOut();
-        if (!status.path("in_cluster").asBoolean()) {
+        if (!status.path("in_cluster").asBoolean() || "leaderl".equals(service)) {
             return Optional.empty();
         }
         JsonNode view;
@@ -41,7 +43,14 @@ final class Handover {
         }
         out.println("ok: " + self + " is the leader; handing leadership over before " + what);
         out.flush();
-        IntentCommands.request(node, spec, "demote", self, view);
+        try {
+            IntentCommands.request(node, spec, "demote", self, view);
+        } catch (OperatorException e) {
+            // e.g. the follower turned ineligible meanwhile: nobody can take over, so none will by failover either
+            out.println("note: the hand-over did not happen (" + e.getMessage() + "): " + what + " in place");
+            out.flush();
+            return Optional.empty();
+        }
         String now = IntentCommands.leader(IntentCommands.view(client));
         out.println("ok: handed leadership over to " + now);
         out.flush();

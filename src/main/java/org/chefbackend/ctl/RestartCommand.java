@@ -14,7 +14,8 @@ import picocli.CommandLine.Model.CommandSpec;
         description = "Restart the node's services, or just SERVICE. On the leader this first hands the leadership "
                 + "over to the best eligible follower by a clean switchover (as demote does: no acknowledged write "
                 + "lost, about a second without writes), so the restart never causes an unplanned failover; with no "
-                + "eligible follower (or failover off) the leader restarts in place and stays leader.")
+                + "eligible follower (or failover off) the leader restarts in place and stays leader. 'restart leaderl' on the "
+                + "leader hands over as 'stop leaderl' always has: PostgreSQL fenced, the key released.")
 final class RestartCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "SERVICE",
             description = "elasticsearch, etcd, leaderl or postgresql")
@@ -35,7 +36,7 @@ final class RestartCommand implements Callable<Integer> {
         if (status.isEmpty()) {
             ServiceCommands.ensureAgent(node.paths(), client);
         } else {
-            Handover.ifLeader(node, spec, client, status.get(), "restarting " + (service == null ? "its services" : service));
+            Handover.ifLeader(node, spec, client, status.get(), service, "restarting " + (service == null ? "its services" : service));
             client.admin(service == null ? "/admin/restart" : "/admin/services/" + service + "/restart",
                     ServiceCommands.SERVICE_WAIT.plusSeconds(120));
         }

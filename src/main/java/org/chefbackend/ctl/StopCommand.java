@@ -16,7 +16,8 @@ import picocli.CommandLine.Model.CommandSpec;
         description = "Stop the node: every service and the agent. With SERVICE, stop only that service; it stays "
                 + "down (also across restarts of the node) until 'start SERVICE'. On the leader, stopping the node "
                 + "hands over at once (PostgreSQL stops cleanly, then the key goes); stopping a SERVICE there first "
-                + "hands the leadership over by a clean switchover to the best eligible follower, as restart does.")
+                + "hands the leadership over by a clean switchover to the best eligible follower, as restart does; 'stop "
+                + "leaderl' there fences PostgreSQL (no-start-pgsql) and releases the key, as seed 004 describes.")
 final class StopCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "SERVICE",
             description = "elasticsearch, etcd, leaderl or postgresql")
@@ -47,7 +48,7 @@ final class StopCommand implements Callable<Integer> {
             return 0;
         }
         JsonNode running = ServiceCommands.requireAgent(node, client);
-        Handover.ifLeader(node, spec, client, running, "stopping " + service);
+        Handover.ifLeader(node, spec, client, running, service, "stopping " + service);
         client.admin("/admin/services/" + service + "/stop", ServiceCommands.SERVICE_WAIT.plusSeconds(60));
         var states = ServiceCommands.waitFor(client, targets, ServiceCommands::isDown, ServiceCommands.SERVICE_WAIT);
         return ServiceCommands.report(out, states, ServiceCommands::isDown);

@@ -9,6 +9,7 @@ import static org.chefbackend.leaderl.State.WAITING_FOR_LEADER;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -567,7 +568,7 @@ public final class Decision {
             v /= 1024;
             u++;
         }
-        return String.format(java.util.Locale.ROOT, "%.1f %s", v, units[u]);
+        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
     }
 
     private static long bestKnownPosition(Facts f) {

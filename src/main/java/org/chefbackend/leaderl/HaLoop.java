@@ -53,6 +53,8 @@ public final class HaLoop {
      * final position, the target for the key, and each learns of the other's progress only by asking again.
      */
     static final long HANDOVER_TICK_MS = 100;
+    /** How long a leader about to give up for its health waits for a fresh probe; a hung probe counts as failed. */
+    static final Duration RECHECK_WAIT = Duration.ofMillis(500);
 
     private final Supplier<NodeContext> node;
     private final ClusterAgent cluster;
@@ -174,7 +176,6 @@ public final class HaLoop {
 
     /** Runs until interrupted: the leaderl service's loop. */
     public void run() {
-        long lastHealth = 0;
         // PostgreSQL's log is read from here on: what it said while leaderl was stopped (e.g. WAL found missing
         // before an operator's pgsql-follow --force-basebackup fixed it) describes a past state, and acting on it
         // now would resync a node that is fine; a problem that persists is logged again within seconds
@@ -184,14 +185,8 @@ public final class HaLoop {
         ineligibleReason = "leaderl is starting"; // until its first step judges this node
         eligible = false;
         while (!Thread.currentThread().isInterrupted()) {
-            long now = System.nanoTime();
-            heartbeatNanos = now;
-            NodeContext ctx = node.get();
-            long healthEvery = TimeUnit.SECONDS.toNanos(ctx.settings().integer("leaderl.health_check.interval_seconds"));
-            if (now - lastHealth >= healthEvery) {
-                health.runOnce(System.currentTimeMillis());
-                lastHealth = now;
-            }
+            heartbeatNanos = System.nanoTime();
+            // the health checks run on their own thread (HealthMonitor.start): a probe that hangs never stalls this loop
             if (cluster.ready()) {
                 ensureWatch();
                 acting.lock();
@@ -270,7 +265,7 @@ public final class HaLoop {
         HaSettings settings = HaSettings.from(ctx.settings());
         Facts facts = gather(ctx);
         Step step = Decision.next(facts, settings);
-        if (givingUpForHealthAlone(facts, step, settings) && health.recheckFailed(System.currentTimeMillis())) {
+        if (givingUpForHealthAlone(facts, step, settings) && health.recheckFailedWithin(RECHECK_WAIT)) {
             // about to give up for a check whose count is up to an interval old: it recovered (e.g. search found
             // its cluster manager again at the moment a follower's did); decide on the fresh result
             facts = gather(ctx);

@@ -4,8 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class HealthMonitorTest {
@@ -48,15 +51,62 @@ class HealthMonitorTest {
         HealthMonitor m = new HealthMonitor().add("elasticsearch", 2, HealthMonitor.Probe.of(results::poll, "down"))
                 .add("etcd", 1, () -> null);
         m.runOnce(1);
-        assertFalse(m.recheckFailed(2), "within its hysteresis a check is not rechecked");
+        assertFalse(m.recheckFailed(2, 1000), "within its hysteresis a check is not rechecked");
         assertEquals(1, m.checks().get("elasticsearch").consecutiveFailures());
         m.runOnce(3);
         assertFalse(m.checks().get("elasticsearch").healthy());
-        assertFalse(m.recheckFailed(4), "still failing");
+        assertFalse(m.recheckFailed(4, 1000), "still failing");
         assertEquals(2, m.checks().get("elasticsearch").consecutiveFailures(), "a recheck does not count failures");
-        assertTrue(m.recheckFailed(5));
+        assertTrue(m.recheckFailed(5, 1000));
         assertTrue(m.checks().get("elasticsearch").healthy());
         assertEquals(0, m.checks().get("elasticsearch").consecutiveFailures());
+    }
+
+    @Test
+    void aHungProbeFailsOnceARoundAndHoldsUpNeitherTheOtherChecksNorAReader() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger etcdRuns = new AtomicInteger();
+        HealthMonitor m = new HealthMonitor()
+                .add("etcd", 1, () -> {
+                    etcdRuns.incrementAndGet();
+                    return null;
+                })
+                .add("elasticsearch", 3, () -> {
+                    try {
+                        release.await(); // a frozen search engine: the probe hangs until released, then answers
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return null;
+                });
+        m.start(() -> 100);
+        try {
+            // the hung probe fails once a round, as a stopped engine would: judged after 3 rounds, not 3 timeouts
+            assertTrue(waitUntil(() -> !m.checks().get("elasticsearch").healthy()));
+            assertEquals("no answer within 100 ms", m.checks().get("elasticsearch").lastProblem());
+            int runs = etcdRuns.get();
+            assertTrue(waitUntil(() -> etcdRuns.get() >= runs + 3), "the other checks went on every round");
+            assertTrue(m.checks().get("etcd").healthy());
+            long t0 = System.nanoTime();
+            assertFalse(m.recheckFailedWithin(Duration.ofMillis(100)), "a bounded recheck of a hung probe gives up");
+            assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(2).toNanos());
+            release.countDown();
+            assertTrue(waitUntil(() -> m.checks().get("elasticsearch").healthy()), "the thawed probe's answer counts");
+        } finally {
+            m.stop();
+        }
+    }
+
+    /** Polls {@code condition} until it holds or 5 s pass. */
+    static boolean waitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (condition.getAsBoolean()) {
+                return true;
+            }
+            Thread.sleep(10);
+        }
+        return condition.getAsBoolean();
     }
 
     @Test

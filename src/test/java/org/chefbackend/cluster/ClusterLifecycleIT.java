@@ -240,9 +240,9 @@ class ClusterLifecycleIT {
     @Test
     @Order(8)
     void searchWithoutAnElectedClusterManagerIsUnhealthyThoughItAnswers() throws Exception {
-        String leader = leaderName();
-        List<TestNode> followers = List.of(n1, n2, n3).stream().filter(n -> !n.name.equals(leader)).toList();
-        TestNode lead = List.of(n1, n2, n3).stream().filter(n -> n.name.equals(leader)).findFirst().orElseThrow();
+        TestNode lead = leaderNode();
+        String leader = lead.name;
+        List<TestNode> followers = List.of(n1, n2, n3).stream().filter(n -> n != lead).toList();
         try {
             for (TestNode f : followers) {
                 f.ctlOk("stop", "elasticsearch");
@@ -291,8 +291,8 @@ class ClusterLifecycleIT {
     @Test
     @Order(10)
     void restartingSearchOnTheLeaderHandsOverFirstInsteadOfFailingOver() throws Exception {
-        String leader = leaderName();
-        TestNode lead = List.of(n1, n2, n3).stream().filter(n -> n.name.equals(leader)).findFirst().orElseThrow();
+        TestNode lead = leaderNode();
+        String leader = lead.name;
         long before = lead.pid("elasticsearch");
         long logStart = Files.size(leaderlLog(lead));
         TestNode.Run restart = lead.ctlOk("restart", "elasticsearch");
@@ -305,6 +305,47 @@ class ClusterLifecycleIT {
         assertEquals(now, leaderName(), "one planned leader change, no failover after it");
         String log = Files.readString(leaderlLog(lead)).substring((int) logStart);
         assertFalse(log.contains("giving up leadership"), log);
+    }
+
+    @Test
+    @Order(11)
+    void aSearchEngineFrozenOnTheLeaderIsNoticedByItsHealthCheckAndTheLeaderHandsOver() throws Exception {
+        // not the operator's restart: a search engine that stops answering by itself (SIGSTOP: its port still takes
+        // connections, nothing answers), which only the health check sees; the probe's timeouts must not stall
+        // leaderl's loop either (the watchdog would then stop the leader's PostgreSQL again and again)
+        TestNode lead = leaderNode();
+        String leader = lead.name;
+        long es = lead.pid("elasticsearch");
+        Path pgLog = lead.root.resolve("var/log/chef-backend/postgresql/15/current");
+        long pgLogStart = Files.size(pgLog);
+        assertEquals(0, new ProcessBuilder("kill", "-STOP", String.valueOf(es)).start().waitFor());
+        try {
+            assertTrue(TestNode.waitUntil(Duration.ofSeconds(10), () -> {
+                try {
+                    http("http://" + lead.address + ":9200/");
+                    return false;
+                } catch (Exception e) {
+                    return true;
+                }
+            }), "the fault took effect: the leader's search engine no longer answers");
+            List<String> last = new ArrayList<>();
+            assertTrue(TestNode.waitUntil(Duration.ofSeconds(120), () -> {
+                String now = leaderName();
+                last.clear();
+                last.add(String.valueOf(now));
+                return now != null && !now.equals(leader);
+            }), "no hand-over after search froze on the leader: " + last);
+            String log = Files.readString(leaderlLog(lead));
+            assertTrue(log.contains("search unhealthy (elasticsearch check"), "the reason was not logged");
+            // PostgreSQL was stopped once, by the hand-over's fence: never by the watchdog of a stalled loop before it
+            String pgSince = Files.readString(pgLog).substring((int) pgLogStart);
+            long stops = pgSince.lines().filter(l -> l.contains("received immediate shutdown request")
+                    || l.contains("received fast shutdown request")).count();
+            assertTrue(stops <= 1, stops + " shutdowns of the leader's PostgreSQL while its search was frozen:\n" + pgSince);
+        } finally {
+            new ProcessBuilder("kill", "-CONT", String.valueOf(es)).start().waitFor();
+        }
+        awaitAllHealthy(Duration.ofSeconds(180));
     }
 
     /** One leader, two synced eligible followers, search green with all three, and status 0 on every node. */
@@ -339,6 +380,11 @@ class ClusterLifecycleIT {
             return last.isEmpty();
         });
         assertTrue(ok, "not healthy within " + limit.toSeconds() + " s: " + last);
+    }
+
+    TestNode leaderNode() {
+        String leader = leaderName();
+        return List.of(n1, n2, n3).stream().filter(n -> n.name.equals(leader)).findFirst().orElseThrow();
     }
 
     String leaderName() {
