@@ -2,6 +2,8 @@ package org.chefbackend.chaos;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -20,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 import org.chefbackend.bench.ChefBackendCluster;
 import org.chefbackend.bench.Procs;
 import org.chefbackend.bench.Writer;
@@ -393,7 +396,7 @@ public final class Chaos implements AutoCloseable {
                     Files.deleteIfExists(probe);
                     free.run();
                     throw new NotEffective(disk + " still took 1 MiB after filling it");
-                } catch (java.io.IOException expected) {
+                } catch (IOException expected) {
                     Files.deleteIfExists(probe);
                 }
                 return fault("the leader's PostgreSQL filesystem filled (" + (usable >> 20) + " MiB)", free);
@@ -697,7 +700,7 @@ public final class Chaos implements AutoCloseable {
     }
 
     /** Node i's PostgreSQL data directory (where PG_VERSION is, under its data disk). */
-    Path dataDir(int i) throws java.io.IOException {
+    Path dataDir(int i) throws IOException {
         try (var walk = Files.walk(cb.dataDisk(i), 3)) {
             return walk.filter(p -> p.getFileName().toString().equals("PG_VERSION") && Files.isDirectory(p.resolveSibling("pg_wal")))
                     .map(Path::getParent).findFirst()
@@ -1049,7 +1052,7 @@ public final class Chaos implements AutoCloseable {
      * write gap over the whole run: an unplanned failover may come long after the command returned.
      */
     SearchSeen searchSeen(int oldLeader, double t0, List<LeaderWatch.Sweep> sweeps, List<Writer.Ack> acks, Unfit unfit,
-            double fitAgain) throws java.io.IOException {
+            double fitAgain) throws IOException {
         SearchRejoin r = notes.rejoin;
         Boolean unplanned = null;
         String changes = null;
@@ -1067,14 +1070,14 @@ public final class Chaos implements AutoCloseable {
     }
 
     /** Lines of node i's leaderl log from byte {@code from} on in which it gave up leadership for a health check. */
-    List<String> stepDowns(int i, long from) throws java.io.IOException {
+    List<String> stepDowns(int i, long from) throws IOException {
         Path log = leaderlLog(i);
         if (!Files.exists(log)) {
             return List.of();
         }
         byte[] all = Files.readAllBytes(log);
         int start = from >= 0 && from <= all.length ? (int) from : 0; // rotated meanwhile: all of the new file
-        return new String(all, start, all.length - start, java.nio.charset.StandardCharsets.UTF_8).lines()
+        return new String(all, start, all.length - start, StandardCharsets.UTF_8).lines()
                 .filter(x -> x.contains("giving up leadership")).toList();
     }
 
@@ -1092,7 +1095,7 @@ public final class Chaos implements AutoCloseable {
         }
         if (changesTo.size() != 1) {
             why.add(changesTo.size() + " leader changes");
-        } else if (handover != null && !handover.matches(".*\\b" + java.util.regex.Pattern.quote(changesTo.get(0)) + "\\b.*")) {
+        } else if (handover != null && !handover.matches(".*\\b" + Pattern.quote(changesTo.get(0)) + "\\b.*")) {
             why.add("leadership went to " + changesTo.get(0) + ", not where the command handed it (" + handover + ")");
         }
         if (!stepDowns.isEmpty()) {
