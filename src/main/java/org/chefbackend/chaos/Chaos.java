@@ -2,6 +2,8 @@ package org.chefbackend.chaos;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -20,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 import org.chefbackend.bench.ChefBackendCluster;
 import org.chefbackend.bench.Procs;
 import org.chefbackend.bench.Writer;
@@ -135,11 +138,33 @@ public final class Chaos implements AutoCloseable {
         double t = Procs.now();
         net.heal();
         cb.coldStart();
+        // HAProxy starts with every server up until its first check: the standbys must be out before the first write
+        if (!Procs.waitUntil(Duration.ofSeconds(30), () -> proxyReachesOnlyAPrimary(6))) {
+            throw new IllegalStateException("HAProxy still sends connections to a standby 30 s after the cluster was built");
+        }
         Writer.createTable(cb);
         try (Connection c = cb.connect(cb.proxy(), 5, 30); Statement st = c.createStatement()) {
             st.execute("create table if not exists " + DEPOSED_TABLE + " (id bigint primary key, at timestamptz default now())");
         }
         log("cluster healthy after %.0f s", Procs.now() - t);
+    }
+
+    /**
+     * True when {@code times} fresh connections in a row through HAProxy reach a PostgreSQL that is not in recovery
+     * (HAProxy takes its servers in turn, so a standby still marked up would get one of them).
+     */
+    boolean proxyReachesOnlyAPrimary(int times) {
+        for (int i = 0; i < times; i++) {
+            try (Connection c = cb.connect(cb.proxy(), 2, 5); Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("select pg_is_in_recovery()")) {
+                if (!rs.next() || rs.getBoolean(1)) {
+                    return false;
+                }
+            } catch (SQLException e) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Runs the faults asked for (in {@link #FAULTS} order), {@code runs} times each; returns the outcomes. */
@@ -371,7 +396,7 @@ public final class Chaos implements AutoCloseable {
                     Files.deleteIfExists(probe);
                     free.run();
                     throw new NotEffective(disk + " still took 1 MiB after filling it");
-                } catch (java.io.IOException expected) {
+                } catch (IOException expected) {
                     Files.deleteIfExists(probe);
                 }
                 return fault("the leader's PostgreSQL filesystem filled (" + (usable >> 20) + " MiB)", free);
@@ -675,7 +700,7 @@ public final class Chaos implements AutoCloseable {
     }
 
     /** Node i's PostgreSQL data directory (where PG_VERSION is, under its data disk). */
-    Path dataDir(int i) throws java.io.IOException {
+    Path dataDir(int i) throws IOException {
         try (var walk = Files.walk(cb.dataDisk(i), 3)) {
             return walk.filter(p -> p.getFileName().toString().equals("PG_VERSION") && Files.isDirectory(p.resolveSibling("pg_wal")))
                     .map(Path::getParent).findFirst()
@@ -817,6 +842,9 @@ public final class Chaos implements AutoCloseable {
     Outcome scenario(String fault, int run) {
         log("--- %s run %d (%s)", fault, run, syncOn ? "synchronous" : "asynchronous");
         String notReady = ready();
+        if (notReady == null) {
+            notReady = arrange(fault, run);
+        }
         if (notReady != null) {
             return failed(fault, run, notReady);
         }
@@ -948,6 +976,36 @@ public final class Chaos implements AutoCloseable {
     }
 
     /**
+     * first-node-*: the node that ran create-cluster is hit as the leader in odd runs and as a follower in even ones
+     * (a switchover before the run when the earlier faults left it otherwise), so that its runs cover both roles. Null
+     * when arranged, else why not.
+     */
+    String arrange(String fault, int run) {
+        if (!fault.startsWith("first-node-")) {
+            return null;
+        }
+        boolean lead = run % 2 == 1;
+        int l = cb.leader();
+        if ((l == FIRST_NODE) == lead) {
+            return null;
+        }
+        int to = FIRST_NODE;
+        if (!lead) { // any other node; the synchronous standby when it is one
+            to = syncStandbyOrFollower(l);
+            for (int i = 0; to == FIRST_NODE && i < opt.addresses().size(); i++) {
+                to = i != l && i != FIRST_NODE ? i : to;
+            }
+        }
+        log("switchover to %s first, so that %s is %s", cb.nodeName(to), cb.nodeName(FIRST_NODE), lead ? "the leader" : "a follower");
+        Procs.Result r = cb.switchover(to);
+        if (r.code() != 0) {
+            return "switchover to " + cb.nodeName(to) + " before the run: " + r.all();
+        }
+        String why = healCheck.await(Duration.ofSeconds(120));
+        return why == null ? null : "not healed 120 s after the switchover to " + cb.nodeName(to) + " before the run: " + why;
+    }
+
+    /**
      * Node i's state in cluster-status once it shows it unfit for a search reason: seconds after the fault, and why;
      * {@code ineligible}: whether it was shown ineligible at all (for any reason, or none given).
      */
@@ -994,7 +1052,7 @@ public final class Chaos implements AutoCloseable {
      * write gap over the whole run: an unplanned failover may come long after the command returned.
      */
     SearchSeen searchSeen(int oldLeader, double t0, List<LeaderWatch.Sweep> sweeps, List<Writer.Ack> acks, Unfit unfit,
-            double fitAgain) throws java.io.IOException {
+            double fitAgain) throws IOException {
         SearchRejoin r = notes.rejoin;
         Boolean unplanned = null;
         String changes = null;
@@ -1012,14 +1070,14 @@ public final class Chaos implements AutoCloseable {
     }
 
     /** Lines of node i's leaderl log from byte {@code from} on in which it gave up leadership for a health check. */
-    List<String> stepDowns(int i, long from) throws java.io.IOException {
+    List<String> stepDowns(int i, long from) throws IOException {
         Path log = leaderlLog(i);
         if (!Files.exists(log)) {
             return List.of();
         }
         byte[] all = Files.readAllBytes(log);
         int start = from >= 0 && from <= all.length ? (int) from : 0; // rotated meanwhile: all of the new file
-        return new String(all, start, all.length - start, java.nio.charset.StandardCharsets.UTF_8).lines()
+        return new String(all, start, all.length - start, StandardCharsets.UTF_8).lines()
                 .filter(x -> x.contains("giving up leadership")).toList();
     }
 
@@ -1037,7 +1095,7 @@ public final class Chaos implements AutoCloseable {
         }
         if (changesTo.size() != 1) {
             why.add(changesTo.size() + " leader changes");
-        } else if (handover != null && !handover.matches(".*\\b" + java.util.regex.Pattern.quote(changesTo.get(0)) + "\\b.*")) {
+        } else if (handover != null && !handover.matches(".*\\b" + Pattern.quote(changesTo.get(0)) + "\\b.*")) {
             why.add("leadership went to " + changesTo.get(0) + ", not where the command handed it (" + handover + ")");
         }
         if (!stepDowns.isEmpty()) {
@@ -1252,9 +1310,9 @@ public final class Chaos implements AutoCloseable {
                 pg-crash          kill -9 of the leader's PostgreSQL (the agent lives)
                 search-crash      kill -9 of the leader's OpenSearch
                 etcd-crash        kill -9 of the leader's etcd
-                first-node-crash  kill -9 of every process of the node that ran create-cluster (cb1), whatever its
-                                  role; started again after
-                first-node-stop   chef-backend-ctl stop on cb1, whatever its role; chef-backend-ctl start after
+                first-node-crash  kill -9 of every process of the node that ran create-cluster (cb1); started again
+                                  after. Odd runs hit it as the leader, even ones as a follower (a switchover first)
+                first-node-stop   chef-backend-ctl stop on cb1 (leader/follower as above); chef-backend-ctl start after
                 search-restart-on-leader  chef-backend-ctl restart elasticsearch on the leader (a hand-over first; any
                                   other leader change is an unplanned failover)
                 search-freeze     SIGSTOP of a follower's OpenSearch JVM (not the search cluster manager); timed until

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import org.chefbackend.bench.LineChart;
@@ -163,7 +164,7 @@ public final class ChaosReport {
                     .append(nl.n() == 0 ? "no change" : f1(nl.median()) + " (" + nl.n() + " of " + ok.size() + " changed)")
                     .append(" | ").append(ok.stream().filter(o -> o.healed() && o.operator() == null).count()).append('/')
                     .append(l.size()).append(" | ").append(ResultsReport.cell(String.join("; ", ok.stream()
-                            .map(Chaos.Outcome::operator).filter(java.util.Objects::nonNull)
+                            .map(Chaos.Outcome::operator).filter(Objects::nonNull)
                             .map(op -> op.replaceAll(" on cb\\d+", "")) // the same procedure, wherever it ran
                             .distinct().toList())))
                     .append(" | ").append(l.size() - ok.size()).append(" |\n");
@@ -196,13 +197,13 @@ public final class ChaosReport {
                     .append(back ? medMax(s.stream().map(Chaos.SearchSeen::backAfter).toList()) + " ("
                             + s.stream().filter(x -> x.backNode() != null && !Double.isNaN(x.backAfter())).count() + " of "
                             + s.stream().filter(x -> x.backNode() != null).count() + " back; "
-                            + String.join(", ", s.stream().map(Chaos.SearchSeen::backNode).filter(java.util.Objects::nonNull)
+                            + String.join(", ", s.stream().map(Chaos.SearchSeen::backNode).filter(Objects::nonNull)
                                     .distinct().toList()) + ")" : "")
                     .append(" | ").append(planned ? s.stream().filter(x -> Boolean.TRUE.equals(x.unplanned())).count()
                             + " of " + s.stream().filter(x -> x.unplanned() != null).count() : "")
                     .append(" | ").append(unfit ? medMax(s.stream().map(Chaos.SearchSeen::unfitAfter).toList()) + " ("
                             + ResultsReport.cell(String.join("; ", s.stream().map(Chaos.SearchSeen::unfitReason)
-                                    .filter(java.util.Objects::nonNull).distinct().toList())) + ")" : "")
+                                    .filter(Objects::nonNull).distinct().toList())) + ")" : "")
                     .append(" | ").append(unfit ? medMax(s.stream().map(Chaos.SearchSeen::fitAgainAfter).toList()) : "")
                     .append(" |\n");
         });

@@ -53,7 +53,9 @@ class ChaosIT {
         }
         assertTrue(by.get("control-async").lost() > 0,
                 "the negative control lost nothing: the loss checker cannot be trusted");
-        for (String f : List.of("host-crash", "agent-freeze", "partition", "disk-full", "search-restart-on-leader")) {
+        assertEquals("cb1", by.get("first-node-crash").oldLeader(), "run 1 hits the node that ran create-cluster as the leader");
+        for (String f : List.of("host-crash", "agent-freeze", "partition", "first-node-crash", "disk-full",
+                "search-restart-on-leader")) {
             assertTrue(by.get(f).failedOver(), f + " did not move the leadership: " + by.get(f));
         }
         Chaos.SearchSeen restart = by.get("search-restart-on-leader").search();
