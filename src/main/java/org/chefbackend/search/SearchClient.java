@@ -3,6 +3,8 @@ package org.chefbackend.search;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -32,8 +34,18 @@ public final class SearchClient {
      * @param problem why this node is not a working member of a search cluster, null when it is: it answers, its
      *     cluster has an elected cluster manager, and that cluster counts this node
      */
-    public record Health(Status status, int numberOfNodes, boolean clusterManager, String problem) {
+    public record Health(Status status, int numberOfNodes, boolean clusterManager, String problem,
+            String managerTransport) {
         public static final Health UNREACHABLE = new Health(Status.UNKNOWN, 0, false, "not answering");
+
+        /** @param managerTransport the elected cluster manager's transport address (host:port), null when unknown */
+        public Health(Status status, int numberOfNodes, boolean clusterManager, String problem) {
+            this(status, numberOfNodes, clusterManager, problem, null);
+        }
+
+        Health cutOff(String why) {
+            return new Health(status, numberOfNodes, clusterManager, why, managerTransport);
+        }
 
         public boolean reachable() {
             return status != Status.UNKNOWN;
@@ -57,8 +69,35 @@ public final class SearchClient {
     }
 
     /** The node of {@code node}: publish_address:elasticsearch.port. */
+    /**
+     * The node of {@code node}: publish_address:elasticsearch.port. A member whose cluster manager is another node
+     * must also reach that manager's transport port from its own address: a node cut off from it keeps the manager
+     * in its state until OpenSearch's leader checks give up (about 6.5 s here), and serves nothing meanwhile.
+     */
     public Health health(NodeContext node) {
-        return health(baseUri(node.publishAddress(), node.settings().intValue("elasticsearch.port")));
+        Health h = health(baseUri(node.publishAddress(), node.settings().intValue("elasticsearch.port")));
+        if (h.member() && !h.clusterManager() && h.managerTransport() != null
+                && !reaches(node.publishAddress(), h.managerTransport(), timeout)) {
+            return h.cutOff("cannot reach the cluster manager at " + h.managerTransport());
+        }
+        return h;
+    }
+
+    /** A TCP connection from {@code fromAddress} to {@code hostPort} opens within {@code limit}. */
+    static boolean reaches(String fromAddress, String hostPort, Duration limit) {
+        int colon = hostPort.lastIndexOf(':');
+        if (colon < 0) {
+            return true; // not an address we can judge: leave the verdict to the cluster state
+        }
+        String host = hostPort.substring(0, colon).replace("[", "").replace("]", "");
+        try (Socket socket = new Socket()) {
+            socket.bind(new InetSocketAddress(fromAddress, 0));
+            socket.connect(new InetSocketAddress(host, Integer.parseInt(hostPort.substring(colon + 1))),
+                    (int) limit.toMillis());
+            return true;
+        } catch (IOException | IllegalArgumentException e) {
+            return false;
+        }
     }
 
     public Health health(URI base) {
@@ -76,7 +115,7 @@ public final class SearchClient {
                 // (who manages it, which nodes it has) and its own node id. A node cut off from its cluster drops the
                 // manager from its state within the fault-detection timeouts.
                 Http.Response st = get(base, "/_cluster/state/cluster_manager_node,nodes?local=true"
-                        + "&filter_path=cluster_manager_node,master_node,nodes.*.name");
+                        + "&filter_path=cluster_manager_node,master_node,nodes.*.name,nodes.*.transport_address");
                 if (st.status() == 200) {
                     state = st.text();
                     Http.Response nodes = get(base, "/_nodes/_local?filter_path=nodes.*.name");
@@ -119,7 +158,9 @@ public final class SearchClient {
         } else if (localIds.stream().noneMatch(members::contains)) {
             problem = "not counted by the cluster manager";
         }
-        return new Health(status, count, isManager, problem);
+        String managerTransport = managerId.isEmpty() ? null
+                : state.path("nodes").path(managerId).path("transport_address").asText(null);
+        return new Health(status, count, isManager, problem, managerTransport);
     }
 
     /**

@@ -45,6 +45,24 @@ class SearchClientTest {
     }
 
     @Test
+    void theManagersTransportAddressComesFromTheStateAndAnUnreachableOneIsACut() throws Exception {
+        Health h = SearchClient.parse(HEALTH, "{\"cluster_manager_node\":\"zzz\",\"nodes\":{\"abc123\":{\"name\":\"a\"},"
+                + "\"zzz\":{\"name\":\"b\",\"transport_address\":\"127.0.0.3:9300\"}}}", "{\"nodes\":{\"abc123\":{}}}");
+        assertEquals("127.0.0.3:9300", h.managerTransport());
+        InetAddress lo = InetAddress.getByName("127.0.0.1");
+        try (ServerSocket listening = new ServerSocket(0, 1, lo)) {
+            assertTrue(SearchClient.reaches("127.0.0.1", "127.0.0.1:" + listening.getLocalPort(), Duration.ofSeconds(1)));
+        }
+        int closed;
+        try (ServerSocket s = new ServerSocket(0, 1, lo)) {
+            closed = s.getLocalPort();
+        }
+        assertFalse(SearchClient.reaches("127.0.0.1", "127.0.0.1:" + closed, Duration.ofSeconds(1)));
+        assertEquals("cannot reach x", h.cutOff("cannot reach x").problem());
+        assertFalse(h.cutOff("cannot reach x").member());
+    }
+
+    @Test
     void votingConfigurationMustHoldThisNodeOnceThereAreThree() throws IOException {
         String config = "{\"metadata\":{\"cluster_coordination\":{\"last_committed_config\":[\"a\",\"b\",\"c\"]}}}";
         String creatorOnly = "{\"metadata\":{\"cluster_coordination\":{\"last_committed_config\":[\"a\"]}}}";
