@@ -110,8 +110,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
         cluster = new org.chefbackend.cluster.ClusterAgent(node::get, statusSession);
         org.chefbackend.leaderl.HaLoop loop = new org.chefbackend.leaderl.HaLoop(node::get, cluster, supervisor, health);
         ha.set(loop);
-        cluster.leaderl(loop::holdsLeaderKey, () -> loop.state().jsonName(), () -> (Boolean) loop.position().get("eligible"),
-                loop::ineligibleReason);
+        cluster.leaderl(loop::holdsLeaderKey, () -> loop.state().jsonName(), loop::ineligibleReason);
         supervisor.cleanOrphans();
         supervisor.preflight();
         String httpAddress = ctx.settings().optionalString("leaderl.http_address").orElse(ctx.publishAddress());

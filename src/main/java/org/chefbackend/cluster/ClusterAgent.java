@@ -47,7 +47,6 @@ public final class ClusterAgent {
     /** leaderl's view: whether this node holds the leader key, its state name and eligibility. */
     private volatile java.util.function.BooleanSupplier leaderProbe = () -> false;
     private volatile Supplier<String> roleProbe = () -> "initializing";
-    private volatile java.util.function.BooleanSupplier eligibleProbe = () -> false;
     private volatile Supplier<String> reasonProbe = () -> "leaderl has not run yet";
     private volatile String phase = "not part of a cluster";
     private volatile String progress = "";
@@ -70,10 +69,9 @@ public final class ClusterAgent {
 
     /** Wires leaderl's view in (the HA loop is built after this agent). */
     public void leaderl(java.util.function.BooleanSupplier holdsLeaderKey, Supplier<String> role,
-            java.util.function.BooleanSupplier eligible, Supplier<String> whyIneligible) {
+            Supplier<String> whyIneligible) {
         this.leaderProbe = holdsLeaderKey;
         this.roleProbe = role;
-        this.eligibleProbe = eligible;
         this.reasonProbe = whyIneligible;
     }
 
@@ -226,7 +224,7 @@ public final class ClusterAgent {
             NodeContext ctx = node.get();
             try {
                 store.put("nodes/" + ctx.nodeName(), Records.json(StatusSnapshot.of(ctx, postgres, search, roleProbe.get(),
-                        eligibleProbe.getAsBoolean(), reasonProbe.get())));
+                        reasonProbe.get())));
                 refreshSearchSeeds(ctx);
                 error = null;
             } catch (DcsException e) {
@@ -250,8 +248,7 @@ public final class ClusterAgent {
 
     /** The members' search transport addresses. */
     static List<String> searchSeedHosts(Collection<Records.Member> members) {
-        return members.stream().map(m -> (m.address().contains(":") ? "[" + m.address() + "]" : m.address()) + ":"
-                + OpenSearchRecipe.TRANSPORT_PORT).sorted().toList();
+        return members.stream().map(m -> OpenSearchRecipe.transportAddress(m.address())).sorted().toList();
     }
 
     static Records.Member memberRecord(NodeContext ctx, String slot) {

@@ -16,7 +16,7 @@ final class StatusSnapshot {
     }
 
     static Records.NodeStatus of(NodeContext ctx, LocalSession postgres, SearchClient search, String role,
-            boolean eligible, String ineligibleReason) {
+            String ineligibleReason) {
         Records.Pgsql pg = new Records.Pgsql(false, false, null, null, null, 0);
         List<Records.Replica> replicas = new ArrayList<>();
         try {
@@ -41,6 +41,6 @@ final class StatusSnapshot {
         return new Records.NodeStatus(ctx.nodeName(), ctx.nodeGuid(), ctx.publishAddress(), role, pg,
                 new Records.Search(h.reachable(), h.clusterManager(), h.status().name().toLowerCase(Locale.ROOT),
                         h.numberOfNodes(), h.problem()),
-                replicas, unsynced, eligible, true, System.currentTimeMillis(), eligible ? null : ineligibleReason);
+                replicas, unsynced, ineligibleReason == null, true, System.currentTimeMillis(), ineligibleReason);
     }
 }

@@ -67,8 +67,7 @@ public final class HaLoop {
     private volatile State state = State.INITIALIZING;
     private volatile boolean leaderOk;
     private volatile String reason = "starting";
-    private volatile boolean eligible;
-    /** Why this node may not run for leader, null when it may. */
+    /** Why this node may not run for leader, null when it may (eligibility is derived from it, never kept apart). */
     private volatile String ineligibleReason = "leaderl has not run yet";
     private volatile long lastLsn = Facts.NO_POSITION;
     private volatile boolean handingOver;
@@ -156,12 +155,16 @@ public final class HaLoop {
         return ineligibleReason;
     }
 
+    private boolean eligible() {
+        return ineligibleReason == null;
+    }
+
     /** This node's last known position and eligibility, for peers choosing the most up-to-date node. */
     public Map<String, Object> position() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", node.get().nodeName());
         m.put("state", state.jsonName());
-        m.put("eligible", eligible);
+        m.put("eligible", eligible());
         // the checks that decide eligibility: disks only when they are fatal
         m.put("healthy_now", health.allPassing(HaSettings.from(node.get().settings()).fatalSystemChecks()
                 ? List.of("pgsql", "elasticsearch", "etcd", "disks") : List.of("pgsql", "elasticsearch", "etcd")));
@@ -183,7 +186,6 @@ public final class HaLoop {
         walGone = false;
         diverged = false;
         ineligibleReason = "leaderl is starting"; // until its first step judges this node
-        eligible = false;
         while (!Thread.currentThread().isInterrupted()) {
             heartbeatNanos = System.nanoTime();
             // the health checks run on their own thread (HealthMonitor.start): a probe that hangs never stalls this loop
@@ -210,7 +212,6 @@ public final class HaLoop {
         localSession.close();
         // a node whose leaderl is stopped cannot take over: peers must not wait for it, and operators see why
         ineligibleReason = "leaderl is stopped";
-        eligible = false;
     }
 
     /** leaderl stops (stop leaderl, agent shutdown): a leader does not stay one without its loop. */
@@ -272,7 +273,6 @@ public final class HaLoop {
             step = Decision.next(facts, settings);
         }
         ineligibleReason = Decision.ineligibility(facts, settings).orElse(null);
-        eligible = ineligibleReason == null;
         lastLsn = facts.pgLsn();
         handingOver = facts.intent() != null && facts.intent().drained() && !facts.intent().timedOut();
         if (!step.leaderEndpoint200()) {
@@ -902,7 +902,7 @@ public final class HaLoop {
         m.put("state", state.jsonName());
         m.put("reason", reason);
         m.put("leader_endpoint", leaderOk);
-        m.put("eligible", eligible);
+        m.put("eligible", eligible());
         m.put("ineligible_reason", ineligibleReason);
         if (HaSettings.from(node.get().settings()).synchronousMode()) {
             m.put("synchronous_standby", recordedSyncStandby);

@@ -122,23 +122,19 @@ public final class OpenSearchRecipe implements ServiceRecipe {
      * list changed. No restart is needed: discovery picks the file up by itself.
      */
     public static boolean refreshSeedHosts(NodeContext node, List<String> hosts) throws IOException {
-        List<String> list = withSelf(node, hosts);
+        String content = String.join("\n", withSelf(node, hosts)) + "\n";
         Path file = seedHostsFile(node);
-        String content = String.join("\n", list) + "\n";
-        if (Files.isRegularFile(file) && Files.readString(file, StandardCharsets.UTF_8).equals(content)
-                && Files.isRegularFile(configDir(node).resolve(UNICAST_HOSTS_FILE))) {
-            return false;
-        }
         Files.createDirectories(file.getParent());
-        write(file, content, UnaryOperator.identity());
+        // write() leaves a file with the same content alone (Change.NONE) and replaces any other (RESTART)
+        boolean changed = write(file, content, UnaryOperator.identity()) != Change.NONE;
         Path unicast = configDir(node).resolve(UNICAST_HOSTS_FILE);
-        if (Files.isDirectory(unicast.getParent())) {
-            write(unicast, content, UnaryOperator.identity());
+        if (Files.isDirectory(unicast.getParent()) && write(unicast, content, UnaryOperator.identity()) != Change.NONE) {
+            changed = true;
             if (ServiceUsers.exists(USER)) { // absent only in tests that render files unprivileged
                 ServiceUsers.chown(unicast, USER);
             }
         }
-        return true;
+        return changed;
     }
 
     /**
@@ -306,7 +302,11 @@ public final class OpenSearchRecipe implements ServiceRecipe {
 
     /** This node's transport address as a seed host entry. */
     public static String transportAddress(NodeContext node) {
-        String address = node.publishAddress();
+        return transportAddress(node.publishAddress());
+    }
+
+    /** A member's transport address as a seed host entry (IPv6 in brackets). */
+    public static String transportAddress(String address) {
         return (address.contains(":") ? "[" + address + "]" : address) + ":" + TRANSPORT_PORT;
     }
 
