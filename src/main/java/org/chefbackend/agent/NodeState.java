@@ -31,6 +31,11 @@ public final class NodeState {
         return paths.leaderlDataDir().resolve("cluster.json");
     }
 
+    /** How this node last rejoined a new leader (leaderl writes it, the published status shows it). */
+    public static Path lastRejoin(NodePaths paths) {
+        return paths.leaderlDataDir().resolve("last-rejoin.json");
+    }
+
     public static boolean inCluster(NodePaths paths) {
         return Files.exists(clusterFile(paths));
     }

@@ -12,7 +12,8 @@ import java.util.Optional;
  * (pure: no I/O, time passed in). The schema is documented in README.md and kept stable:
  * <pre>
  * {"cluster": {"leader": NAME|null, "members": N, "failover_enabled": BOOL},
- *  "nodes": [{"name", "ip", "guid", "role", "pgsql": {"role", "following", "partially_synced", "bytes_behind", "lsn"},
+ *  "nodes": [{"name", "ip", "guid", "role", "pgsql": {"role", "following", "partially_synced", "bytes_behind", "lsn",
+ *                                                          "rejoin_path", "rejoin_seconds"},
  *             "elasticsearch": {"role", "healthy", "status", "nodes"}, "eligible_for_leader", "blocked",
  *             "failover_enabled", "reason", "last_update", "status_age_seconds"}]}
  * </pre>
@@ -55,6 +56,9 @@ public final class ClusterView {
             pg.put("partially_synced", st != null && st.partiallySynced());
             pg.put("bytes_behind", isLeader ? 0 : behind);
             pg.put("lsn", st != null ? st.pgsql().lsn() : null);
+            Records.Rejoin rejoin = st != null ? st.pgsql().rejoin() : null;
+            pg.put("rejoin_path", rejoin != null ? rejoin.path() : null);
+            pg.put("rejoin_seconds", rejoin != null ? rejoin.seconds() : null);
             Map<String, Object> n = new LinkedHashMap<>();
             n.put("name", m.name());
             n.put("ip", m.address());

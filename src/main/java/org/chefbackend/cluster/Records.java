@@ -45,7 +45,21 @@ public final class Records {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Pgsql(boolean accepting, boolean inRecovery, String lsn, String following, String receiver,
-            long timeline) {
+            long timeline, Rejoin rejoin) {
+        public Pgsql(boolean accepting, boolean inRecovery, String lsn, String following, String receiver,
+                long timeline) {
+            this(accepting, inRecovery, lsn, following, receiver, timeline, null);
+        }
+    }
+
+    /**
+     * How a node last rejoined a new leader ({@code leaderl/last-rejoin.json}, published with its status):
+     * {@code path} is "rewind" (pg_rewind undid what it wrote after the fork), "none" (its WAL ended at or before the
+     * fork: it followed as it was) or "basebackup" (a full copy); {@code seconds} from the start of the rejoin until it
+     * streamed from {@code leader}.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Rejoin(String leader, String path, double seconds, long at) {
     }
 
     /**

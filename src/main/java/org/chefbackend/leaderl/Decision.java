@@ -471,23 +471,32 @@ public final class Decision {
             return p.then(FENCE).step(DEPOSED_LEADER, false, "PostgreSQL is a primary but " + leader
                     + " holds the key: fencing it, to rejoin by pg_rewind");
         }
-        if (f.followTrouble() == FollowTrouble.REWIND_FAILED) {
-            return p.then(new BaseBackupFrom(leader)).step(waiting, false, "pg_rewind failed: base backup from "
-                    + leader);
-        }
         boolean onLeader = leader.equals(f.pgUpstream());
-        if (onLeader && f.followTrouble() == FollowTrouble.WAL_GONE) {
-            return p.then(new BaseBackupFrom(leader)).step(waiting, false, "WAL this node needs is gone from "
-                    + leader + ": base backup");
+        // one rejoin sequence per leader change: once this node's data is a copy of the leader's timeline, a node
+        // not yet streaming only starts or re-points (rewinding it again stopped PostgreSQL on every iteration)
+        boolean rejoined = leader.equals(f.rejoinedTo());
+        boolean copy = f.followTrouble() == FollowTrouble.REWIND_FAILED
+                || (onLeader && f.followTrouble() == FollowTrouble.WAL_GONE);
+        // a standby already running on the leader needs none: it streams, or its fork shows as DIVERGED
+        boolean rewind = !copy && ((deposed && !rejoined && !(f.pgRunning() && onLeader))
+                || (onLeader && f.followTrouble() == FollowTrouble.DIVERGED));
+        if ((copy || rewind) && f.nowNanos() < f.rejoinRetryAtNanos()) {
+            return p.step(waiting, false, "rejoining " + leader + ": the last attempt failed; trying again in "
+                    + (millis(f.rejoinRetryAtNanos() - f.nowNanos()) + 999) / 1000 + " s");
         }
-        if (onLeader && f.followTrouble() == FollowTrouble.DIVERGED) {
-            return p.then(new RewindFrom(leader)).step(waiting, false, "timeline diverged from " + leader
-                    + ": pg_rewind");
+        if (copy) {
+            return p.then(new BaseBackupFrom(leader)).step(waiting, false,
+                    f.followTrouble() == FollowTrouble.REWIND_FAILED
+                            ? "pg_rewind cannot rejoin " + leader + ": base backup from it"
+                            : "WAL this node needs is gone from " + leader + ": base backup");
+        }
+        if (rewind) {
+            // a former leader may hold WAL the new one never had: rewind (it finds nothing to undo when it has none)
+            return p.then(new RewindFrom(leader)).step(waiting, false, deposed && !rejoined
+                    ? "rejoining " + leader + " by pg_rewind" : "timeline diverged from " + leader + ": pg_rewind");
         }
         if (!f.pgRunning() || !onLeader) {
-            // a former leader may hold WAL the new one never had: rewind (a no-op when nothing diverged)
-            return p.then(deposed ? new RewindFrom(leader) : new FollowLeader(leader)).step(waiting, false,
-                    (deposed ? "rejoining " : "following ") + leader + (deposed ? " by pg_rewind" : ""));
+            return p.then(new FollowLeader(leader)).step(waiting, false, "following " + leader);
         }
         if (!f.pgStreaming()) {
             return p.step(waiting, false, "connecting to " + leader);

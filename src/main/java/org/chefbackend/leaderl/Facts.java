@@ -28,6 +28,9 @@ import java.util.TreeSet;
  * @param pgUpstream the node its standby configuration follows, null when none
  * @param pgStreaming its WAL receiver is streaming
  * @param followTrouble why the last attempt to follow or rejoin failed
+ * @param rejoinedTo the leader whose timeline this node's data directory was last made a copy of (by pg_rewind, or
+ *     found not to need it, or by a base backup) in the current rejoin sequence; null when none was
+ * @param rejoinRetryAtNanos a failed rejoin attempt may be tried again from then on (0: at once)
  * @param pgsqlHealthy PostgreSQL check, after {@code max_pgsql_failures} hysteresis
  * @param elasticsearchHealthy search check, after {@code max_elasticsearch_failures}
  * @param etcdHealthy this node's own etcd member, after {@code max_etcd_failures}
@@ -68,6 +71,8 @@ public record Facts(
         String pgUpstream,
         boolean pgStreaming,
         FollowTrouble followTrouble,
+        String rejoinedTo,
+        long rejoinRetryAtNanos,
         boolean pgsqlHealthy,
         boolean elasticsearchHealthy,
         boolean etcdHealthy,
@@ -110,7 +115,7 @@ public record Facts(
         WAL_GONE,
         /** This node's timeline forked from the leader's (it has WAL the leader never had). */
         DIVERGED,
-        /** pg_rewind failed; only a base backup can help. */
+        /** pg_rewind cannot work (WAL it needs is gone here, or it failed after a clean retry): a base backup. */
         REWIND_FAILED
     }
 
@@ -162,6 +167,8 @@ public record Facts(
         private String pgUpstream;
         private boolean pgStreaming;
         private FollowTrouble followTrouble = FollowTrouble.NONE;
+        private String rejoinedTo;
+        private long rejoinRetryAtNanos;
         private boolean pgsqlHealthy = true;
         private boolean elasticsearchHealthy = true;
         private boolean etcdHealthy = true;
@@ -202,6 +209,8 @@ public record Facts(
             pgUpstream = f.pgUpstream;
             pgStreaming = f.pgStreaming;
             followTrouble = f.followTrouble;
+            rejoinedTo = f.rejoinedTo;
+            rejoinRetryAtNanos = f.rejoinRetryAtNanos;
             pgsqlHealthy = f.pgsqlHealthy;
             elasticsearchHealthy = f.elasticsearchHealthy;
             etcdHealthy = f.etcdHealthy;
@@ -237,6 +246,8 @@ public record Facts(
         public Builder pgUpstream(String name) { pgUpstream = name; return this; }
         public Builder pgStreaming(boolean v) { pgStreaming = v; return this; }
         public Builder followTrouble(FollowTrouble t) { followTrouble = t; return this; }
+        public Builder rejoinedTo(String leaderName) { rejoinedTo = leaderName; return this; }
+        public Builder rejoinRetryAt(long nanos) { rejoinRetryAtNanos = nanos; return this; }
         public Builder pgsqlHealthy(boolean v) { pgsqlHealthy = v; return this; }
         public Builder elasticsearchHealthy(boolean v) { elasticsearchHealthy = v; return this; }
         public Builder etcdHealthy(boolean v) { etcdHealthy = v; return this; }
@@ -261,7 +272,7 @@ public record Facts(
         public Facts build() {
             return new Facts(nowNanos, self, state, dcsReachable, leader, holdsLeaderKey, leaseDeadlineNanos,
                     pgRunning, pgAccepting, pgInRecovery, pgLsn, pgTimeline, pgUpstream, pgStreaming, followTrouble,
-                    pgsqlHealthy, elasticsearchHealthy, etcdHealthy, disksHealthy, noStartPgsql, bootFenced, unsynced,
+                    rejoinedTo, rejoinRetryAtNanos, pgsqlHealthy, elasticsearchHealthy, etcdHealthy, disksHealthy, noStartPgsql, bootFenced, unsynced,
                     clusterFailover, nodeFailover, intent, peers, lastLeaderLsn, lastLeaderTimeline, lastLeaderName,
                     syncStandby,
                     pgSyncStandby, pgSyncConfirmed, streamingFollowers, healthNotes);

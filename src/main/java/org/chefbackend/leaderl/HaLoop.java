@@ -30,6 +30,7 @@ import org.chefbackend.dcs.DcsException;
 import org.chefbackend.dcs.LeaseKeeper;
 import org.chefbackend.postgres.PostgresAdmin;
 import org.chefbackend.postgres.Replication;
+import org.chefbackend.postgres.Rewind;
 import org.chefbackend.system.Http;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,7 +82,8 @@ public final class HaLoop {
             });
     private volatile LeaseKeeper lease;
     private volatile org.chefbackend.agent.Watchdog watchdog;
-    private boolean rewindFailed;
+    /** One rejoin sequence per leader change: path, failed attempts, backoff (see {@link Rejoin}). */
+    private final Rejoin rejoin = new Rejoin();
     /** The leader no longer has WAL this standby needs (seen in PostgreSQL's log); only a base backup helps. */
     private boolean walGone;
     /** The slot this standby is configured to use is missing on its upstream (e.g. dropped): follow again. */
@@ -265,6 +267,13 @@ public final class HaLoop {
         NodeContext ctx = node.get();
         HaSettings settings = HaSettings.from(ctx.settings());
         Facts facts = gather(ctx);
+        if (facts.followTrouble() == Facts.FollowTrouble.DIVERGED && facts.pgUpstream() != null
+                && facts.pgUpstream().equals(rejoin.rejoinedTo())) {
+            rejoin.stillForked("still forked from " + facts.pgUpstream() + " after rejoining it", facts.nowNanos());
+            log.warn("leaderl: {}", rejoin.lastFailure());
+            facts = facts.toBuilder().rejoinedTo(null).rejoinRetryAt(rejoin.retryAtNanos())
+                    .followTrouble(followTrouble()).build();
+        }
         Step step = Decision.next(facts, settings);
         if (givingUpForHealthAlone(facts, step, settings) && health.recheckFailedWithin(RECHECK_WAIT)) {
             // about to give up for a check whose count is up to an interval old: it recovered (e.g. search found
@@ -274,6 +283,9 @@ public final class HaLoop {
         }
         ineligibleReason = Decision.ineligibility(facts, settings).orElse(null);
         lastLsn = facts.pgLsn();
+        if (facts.pgStreaming() && facts.pgUpstream() != null) {
+            recordRejoin(ctx, rejoin.streaming(facts.pgUpstream(), facts.nowNanos(), System.currentTimeMillis()));
+        }
         handingOver = facts.intent() != null && facts.intent().drained() && !facts.intent().timedOut();
         if (!step.leaderEndpoint200()) {
             leaderOk = false; // before acting: never 200 while stepping down or not yet leading
@@ -384,7 +396,8 @@ public final class HaLoop {
                 .noStartPgsql(NodeState.hasSentinel(ctx.paths(), NodeState.NO_START_PGSQL))
                 .bootFenced(bootFenced(ctx))
                 .unsynced(NodeState.hasSentinel(ctx.paths(), NodeState.UNSYNCED))
-                .followTrouble(followTrouble());
+                .followTrouble(followTrouble())
+                .rejoinedTo(rejoin.rejoinedTo()).rejoinRetryAt(rejoin.retryAtNanos());
         f.peers(peers(ctx, members));
         return f.build();
     }
@@ -400,7 +413,7 @@ public final class HaLoop {
 
     private Facts.FollowTrouble followTrouble() {
         scanPostgresLog();
-        return rewindFailed ? Facts.FollowTrouble.REWIND_FAILED
+        return rejoin.rewindImpossible() ? Facts.FollowTrouble.REWIND_FAILED
                 : walGone ? Facts.FollowTrouble.WAL_GONE
                 : diverged ? Facts.FollowTrouble.DIVERGED : Facts.FollowTrouble.NONE;
     }
@@ -712,21 +725,21 @@ public final class HaLoop {
 
     /** A field of pg_controldata's report on the (stopped) data directory. */
     private static String controlData(NodeContext ctx, String field) throws IOException {
-        java.nio.file.Path bin = org.chefbackend.system.Binaries.postgresBinDir().resolve("pg_controldata");
-        Process p = new ProcessBuilder(bin.toString(), "-D", ctx.path("postgresql.data_dir").toString())
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
+        String value = Rewind.controlData(ctx.path("postgresql.data_dir")).get(field);
+        if (value == null) {
+            throw new IOException("pg_controldata has no '" + field + "'");
+        }
+        return value;
+    }
+
+    /** The member at {@code address}, by name; the address itself when etcd does not say. */
+    private String nameAt(String address) {
         try {
-            p.waitFor(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            return cluster.members().values().stream().filter(m -> m.address().equals(address))
+                    .map(Records.Member::name).findFirst().orElse(address);
+        } catch (RuntimeException e) {
+            return address;
         }
-        for (String line : out.split("\n")) {
-            if (line.startsWith(field + ":")) {
-                return line.substring(field.length() + 1).trim();
-            }
-        }
-        throw new IOException("pg_controldata has no '" + field + "': " + out.strip());
     }
 
     private Records.Member member(String name) {
@@ -752,8 +765,12 @@ public final class HaLoop {
         }
     }
 
-    /** A former primary rejoins: pg_rewind from the new leader (no-op when nothing diverged), then stream from it. */
+    /**
+     * A former primary (or a forked standby) rejoins: crash recovery first if it was not shut down cleanly, then
+     * pg_rewind from the new leader, which finds nothing to undo when its WAL ends at the fork; then it streams.
+     */
     private void rewind(NodeContext ctx, String leaderName) throws IOException, SQLException {
+        rejoin.begin(leaderName, System.nanoTime());
         Records.Member leader = member(leaderName);
         String slot = Replication.slotName(ctx.nodeName());
         try (Connection c = org.chefbackend.cluster.LeaderConnections.open(ctx, leader.address(), leader.pgPort());
@@ -762,22 +779,55 @@ public final class HaLoop {
             Replication.createSlot(c, slot);
         }
         supervisor.hold("postgresql");
+        Rewind.Outcome outcome;
         try {
-            Replication.rewind(ctx, leader.address(), leader.pgPort());
-            rewindFailed = false;
-            diverged = false;
-        } catch (RuntimeException e) {
-            rewindFailed = true;
+            outcome = Rewind.run(ctx, leader.address(), leader.pgPort());
+        } catch (IOException | RuntimeException e) {
+            boolean walGone = e instanceof Rewind.Failed f && f.walGone();
+            rejoin.failed(e.getMessage(), walGone, System.nanoTime());
+            log.warn("leaderl: pg_rewind from {} failed; {}: {}", leaderName, walGone
+                    ? "WAL it needs is gone here, so a base backup follows"
+                    : rejoin.rewindImpossible() ? "it failed twice, so a base backup follows"
+                    : "retrying once in " + Rejoin.FIRST_BACKOFF_NANOS / 1_000_000_000 + " s", e.getMessage());
             throw e;
         }
+        diverged = false;
+        rejoin.succeeded(outcome == Rewind.Outcome.REWOUND ? Rejoin.Path.REWIND : Rejoin.Path.NONE);
+        log.info("leaderl: {}", outcome == Rewind.Outcome.REWOUND ? "pg_rewind from " + leaderName
+                + " undid what this node wrote after the fork" : "no rewind needed: this node's WAL ends where "
+                + leaderName + "'s timeline forked off");
         Replication.writeStandbyConfig(ctx, leader.address(), leader.pgPort(), slot);
         startPostgres();
     }
 
+    /** Logs and keeps how this node rejoined, once per rejoin sequence (null: nothing to record). */
+    private void recordRejoin(NodeContext ctx, Records.Rejoin done) {
+        if (done == null) {
+            return;
+        }
+        log.info("leaderl: rejoined {} by {} in {} s (from the start of the rejoin until streaming)", done.leader(),
+                done.path(), done.seconds());
+        try {
+            Files.createDirectories(ctx.paths().leaderlDataDir());
+            Files.writeString(NodeState.lastRejoin(ctx.paths()), Records.json(done));
+        } catch (IOException e) {
+            log.warn("leaderl: could not record the rejoin: {}", e.getMessage());
+        }
+    }
+
     /** Re-syncs from scratch: the node is unsynced (not eligible) until the base backup completes. */
     private void baseBackup(NodeContext ctx, String leaderName) throws IOException, SQLException {
+        rejoin.begin(leaderName, System.nanoTime());
         Records.Member leader = member(leaderName);
-        baseBackup(ctx, leader.address(), leader.pgPort(), line -> { });
+        log.warn("leaderl: base backup from {}: {}", leaderName, rejoin.rewindImpossible()
+                ? "pg_rewind cannot rejoin it (" + rejoin.lastFailure() + ")" : "WAL this node needs is gone from it");
+        try {
+            baseBackup(ctx, leader.address(), leader.pgPort(), line -> { });
+        } catch (IOException | SQLException | RuntimeException e) {
+            rejoin.failed(e.getMessage(), false, System.nanoTime());
+            throw e;
+        }
+        rejoin.succeeded(Rejoin.Path.BASEBACKUP);
     }
 
     private void baseBackup(NodeContext ctx, String address, int port, java.util.function.Consumer<String> progress)
@@ -793,7 +843,6 @@ public final class HaLoop {
         Replication.writePgpass(ctx);
         Replication.baseBackup(ctx, address, port, slot, progress);
         Files.deleteIfExists(NodeState.sentinel(ctx.paths(), NodeState.UNSYNCED));
-        rewindFailed = false;
         walGone = false;
         diverged = false;
         startPostgres();
@@ -866,12 +915,21 @@ public final class HaLoop {
                 done.add("base backup complete; unsynced sentinel removed");
             } else if (primary) {
                 supervisor.hold("postgresql");
-                Replication.rewind(ctx, leaderAddress, port);
+                Rewind.Outcome outcome;
+                try {
+                    outcome = Rewind.run(ctx, leaderAddress, port);
+                } catch (Rewind.Failed e) {
+                    throw new org.chefbackend.api.ApiException(500, e.getMessage() + (e.walGone()
+                            ? " (WAL it needs is gone here: use --force-basebackup)" : ""));
+                }
                 Replication.writeStandbyConfig(ctx, leaderAddress, port, slot);
-                rewindFailed = false;
+                rejoin.begin(nameAt(leaderAddress), System.nanoTime());
+                rejoin.succeeded(outcome == Rewind.Outcome.REWOUND ? Rejoin.Path.REWIND : Rejoin.Path.NONE);
                 diverged = false;
                 startPostgres();
-                done.add("pg_rewind from " + leaderAddress + "; following it");
+                done.add(outcome == Rewind.Outcome.REWOUND ? "pg_rewind from " + leaderAddress + "; following it"
+                        : "no rewind needed (this node's WAL ends where the leader's timeline forked off); following "
+                        + leaderAddress);
             } else {
                 Change change = Replication.writeStandbyConfig(ctx, leaderAddress, port, slot);
                 if (change == Change.RESTART && !supervisor.stoppedByOperator("postgresql")) {

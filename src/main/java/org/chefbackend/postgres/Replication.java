@@ -310,24 +310,6 @@ public final class Replication {
         return false;
     }
 
-    // ---- rewind ------------------------------------------------------------------------------------------------
-
-    /**
-     * Makes a former primary (stopped, even crashed: PostgreSQL 15's pg_rewind runs crash recovery itself) a copy
-     * of the new leader's timeline, undoing whatever it wrote after the fork. The leader must have checkpointed
-     * after its promotion, or pg_rewind sees no divergence. Writes no standby configuration: the caller does.
-     */
-    public static void rewind(NodeContext node, String leaderAddress, int leaderPort) throws IOException {
-        PostgresLayout layout = PostgresLayout.of(node);
-        Path pgpass = writePgpass(node);
-        String source = "host=" + leaderAddress + " port=" + leaderPort + " user="
-                + node.settings().string("postgresql.db_superuser") + " dbname=postgres sslmode=require connect_timeout=10"
-                + " passfile=" + pgpass;
-        Commands.run(Commands.asUser(layout.user(), List.of(binDir().resolve("pg_rewind").toString(),
-                "--target-pgdata=" + layout.dataDir(), "--source-server=" + source, "--progress")),
-                layout.dataDir().getParent(), null, null);
-    }
-
     // ---- base backup -------------------------------------------------------------------------------------------
 
     /**
