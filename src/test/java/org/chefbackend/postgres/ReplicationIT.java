@@ -265,6 +265,109 @@ class ReplicationIT {
         Replication.clearStandbyConfig(follower); // idempotent
     }
 
+    /**
+     * Issue 17: the old leader, still a primary on timeline 1 with writes the new leader never got, crashes; it
+     * rejoins by crash recovery and pg_rewind, without a copy of the database, and then streams from the new leader.
+     */
+    @Test
+    @Order(12)
+    void aCrashedOldLeaderRejoinsTheNewOneByPgRewind() throws Exception {
+        try (Connection c = PostgresAdmin.connect(leader, "postgres", 5000); Statement st = c.createStatement()) {
+            st.execute("insert into items select i, 'only on the old timeline' from generate_series(3000, 3099) i");
+        }
+        crash(leaderPostmaster, leader);
+        PostgresLayout layout = PostgresLayout.of(leader);
+        assertEquals("in production", Rewind.controlData(layout.dataDir()).get("Database cluster state"),
+                "the crash took effect: not shut down cleanly");
+        String leaderSlot = Replication.slotName(leader.nodeName());
+        try (Connection c = PostgresAdmin.connect(follower, "postgres", 5000); Statement st = c.createStatement()) {
+            st.execute("checkpoint"); // the new timeline in the control file, as leaderl does after a promotion
+            Replication.createSlot(c, leaderSlot);
+        }
+
+        assertEquals(Rewind.Outcome.REWOUND, Rewind.run(leader, follower.publishAddress(), PORT));
+        Replication.writeStandbyConfig(leader, follower.publishAddress(), PORT, leaderSlot);
+        RECIPE.prepare(leader); // pg_rewind copied the new leader's configuration; the supervisor renders it again
+        leaderPostmaster = start(leader);
+        awaitTrue(() -> {
+            Replication.LocalState s = localState(leader);
+            return s != null && s.inRecovery() && s.timeline() == 2 && "streaming".equals(s.walReceiverStatus());
+        }, 60, "the old leader streams from the new one on timeline 2", leader);
+        try (Connection c = PostgresAdmin.connect(leader, "postgres", 5000); Statement st = c.createStatement()) {
+            awaitTrue(() -> {
+                try (ResultSet rs = c.createStatement().executeQuery("select count(*) from items where id = 2000")) {
+                    return rs.next() && rs.getInt(1) == 1;
+                } catch (SQLException e) {
+                    return false;
+                }
+            }, 30, "the new leader's row reaches the rejoined node", leader);
+            try (ResultSet rs = st.executeQuery("select count(*) from items where id >= 3000")) {
+                rs.next();
+                assertEquals(0, rs.getInt(1), "what only the old timeline had is undone");
+            }
+        }
+    }
+
+    /**
+     * A crashed leader whose WAL ends exactly where the promoted standby's timeline forks off (a crash with a standby
+     * that had everything): it has nothing to undo but cannot follow as it is (crash recovery puts a checkpoint past
+     * the fork), so it is rewound. Now the node of test 12 leads, and the other one crashes.
+     */
+    @Test
+    @Order(13)
+    void aCrashedLeaderWhoseWalEndsAtTheForkRejoinsByPgRewind() throws Exception {
+        try (Connection c = PostgresAdmin.connect(follower, "postgres", 5000); Statement st = c.createStatement()) {
+            st.execute("insert into items select i, 'before the crash' from generate_series(4000, 4099) i");
+        }
+        awaitTrue(() -> {
+            try (Connection c = PostgresAdmin.connect(leader, "postgres", 5000);
+                    ResultSet rs = c.createStatement().executeQuery("select count(*) from items where id >= 4000")) {
+                return rs.next() && rs.getInt(1) == 100;
+            } catch (SQLException e) {
+                return false;
+            }
+        }, 30, "the standby has every write", leader);
+        crash(followerPostmaster, follower);
+        try (Connection c = PostgresAdmin.connect(leader, "postgres", 5000); Statement st = c.createStatement()) {
+            try (ResultSet rs = st.executeQuery("select pg_promote(true, 60)")) {
+                rs.next();
+                assertTrue(rs.getBoolean(1), "promoted");
+            }
+            st.execute("checkpoint");
+            Replication.createSlot(c, slot);
+        }
+        Replication.clearStandbyConfig(leader);
+
+        assertEquals(Rewind.Outcome.REWOUND, Rewind.run(follower, leader.publishAddress(), PORT));
+        Replication.writeStandbyConfig(follower, leader.publishAddress(), PORT, slot);
+        RECIPE.prepare(follower);
+        followerPostmaster = start(follower);
+        awaitTrue(() -> {
+            Replication.LocalState s = localState(follower);
+            return s != null && s.inRecovery() && s.timeline() == 3 && "streaming".equals(s.walReceiverStatus());
+        }, 60, "the crashed leader streams from the new one on timeline 3", follower);
+    }
+
+    @Test
+    @Order(14)
+    void aStandbyStoppedCleanlyOnTheLeadersTimelineNeedsNoRewind() throws Exception {
+        stopPostmaster(followerPostmaster);
+        assertEquals(Rewind.Outcome.NOT_NEEDED, Rewind.run(follower, leader.publishAddress(), PORT));
+        followerPostmaster = start(follower);
+        awaitTrue(() -> {
+            Replication.LocalState s = localState(follower);
+            return s != null && "streaming".equals(s.walReceiverStatus());
+        }, 60, "it streams again as it was", follower);
+    }
+
+    /** kill -9 of the postmaster; returns once it and every process it had started are gone. */
+    static void crash(Process postmaster, NodeContext node) throws Exception {
+        List<ProcessHandle> all = new ArrayList<>(List.of(postmaster.toHandle()));
+        postmaster.toHandle().descendants().forEach(all::add);
+        PostgresRecipeIT.signal("KILL", postmaster.pid());
+        awaitTrue(() -> all.stream().noneMatch(ProcessHandle::isAlive), 30, "the crashed postmaster's processes end", node);
+    }
+
     // ---- helpers -----------------------------------------------------------------------------------------------
 
     static Replication.LocalState localState(NodeContext node) {
