@@ -95,6 +95,8 @@ public final class HaLoop {
     private volatile String recordedSyncStandby;
     /** When this loop last began an iteration: the lease is refreshed only while it keeps coming round. */
     private volatile long heartbeatNanos = System.nanoTime();
+    /** When this loop last completed an iteration. */
+    private volatile long completedNanos = System.nanoTime();
     private long historyWrittenAt;
     private boolean historyWritten;
     private ClusterStore.Subscription watch;
@@ -137,9 +139,18 @@ public final class HaLoop {
     /** What /leader answers: from memory, never blocking on PostgreSQL or etcd. */
     public boolean leaderEndpoint() {
         LeaseKeeper l = lease;
-        // also judged at answer time: a loop that froze (or a JVM that was stopped) must not answer with a stale 200
-        long marginNanos = TimeUnit.SECONDS.toNanos(node.get().settings().integer("leaderl.leader_ttl_seconds")) / 3;
-        return leaderOk && l != null && l.alive() && System.nanoTime() < l.deadlineNanos() - marginNanos;
+        long ttlNanos = TimeUnit.SECONDS.toNanos(node.get().settings().integer("leaderl.leader_ttl_seconds"));
+        return answers200(leaderOk, l != null && l.alive(), l != null ? l.deadlineNanos() : 0, completedNanos,
+                System.nanoTime(), ttlNanos);
+    }
+
+    /**
+     * The /leader rule, judged at answer time: a loop that froze (or a JVM that was stopped) must not answer with a
+     * stale 200.
+     */
+    static boolean answers200(boolean leaderOk, boolean leaseAlive, long leaseDeadlineNanos, long completedNanos,
+            long nowNanos, long ttlNanos) {
+        return leaderOk && leaseAlive && nowNanos < leaseDeadlineNanos - ttlNanos / 3;
     }
 
     public State state() {
@@ -194,6 +205,7 @@ public final class HaLoop {
                 acting.lock();
                 try {
                     step();
+                    completedNanos = System.nanoTime();
                 } catch (RuntimeException e) {
                     log.warn("leaderl: iteration failed: {}", e.toString());
                 } finally {
@@ -359,12 +371,10 @@ public final class HaLoop {
             LeaseKeeper l = lease;
             boolean mine = l != null && l.alive() && leader.map(v -> v.leaseId() == l.leaseId()).orElse(false);
             f.leader(holder).holdsLeaderKey(mine).leaseDeadline(l != null ? l.deadlineNanos() : 0);
-            store.get(HISTORY).ifPresent(v -> {
-                JsonNode h = readTree(v.value());
-                f.lastLeader(h.path("lsn").asLong(Facts.NO_POSITION), h.path("timeline").asLong(0))
-                        .lastLeaderName(h.path("leader").isTextual() ? h.path("leader").asText() : null);
-            });
-            store.get("intent").ifPresent(v -> f.intent(intent(ctx, readTree(v.value()))));
+            store.get(HISTORY).ifPresent(v -> readHistory(v.value(), f));
+            long timeoutMillis = ctx.settings().integer("leaderl.control_worker_timeout_seconds") * 1000L;
+            store.get("intent").ifPresent(v -> f.intent(Intent.parse(v.value(), System.currentTimeMillis(),
+                    timeoutMillis)));
             JsonNode sync = store.get(SYNC).map(v -> readTree(v.value())).orElse(JSON.createObjectNode());
             recordedSyncStandby = sync.path("standby").isTextual() ? sync.path("standby").asText() : null;
             f.syncStandby(recordedSyncStandby);
@@ -444,13 +454,11 @@ public final class HaLoop {
         }
     }
 
-    /** An operator's request from etcd; older than control_worker_timeout_seconds it counts as timed out. */
-    private static Intent intent(NodeContext ctx, JsonNode j) {
-        Intent.Kind kind = Intent.Kind.valueOf(j.path("kind").asText("promote").toUpperCase(java.util.Locale.ROOT));
-        String leaderWhenAsked = j.path("leader_when_asked").isNull() ? null : j.path("leader_when_asked").asText(null);
-        boolean timedOut = System.currentTimeMillis() - j.path("asked_at").asLong()
-                > ctx.settings().integer("leaderl.control_worker_timeout_seconds") * 1000L;
-        return new Intent(kind, j.path("target").asText(), leaderWhenAsked, j.path("drained_at_lsn").asLong(-1), timedOut);
+    /** etcd {@code history}: the last leader's name and its last recorded position and timeline. */
+    static void readHistory(String value, Facts.Builder f) {
+        JsonNode h = readTree(value);
+        f.lastLeader(h.path("lsn").asLong(Facts.NO_POSITION), h.path("timeline").asLong(0))
+                .lastLeaderName(h.path("leader").isTextual() ? h.path("leader").asText() : null);
     }
 
     private void postgres(NodeContext ctx, Facts.Builder f, Map<String, Records.Member> members) {
@@ -633,11 +641,8 @@ public final class HaLoop {
         }, () -> System.nanoTime() - heartbeatNanos < ttlNanos);
         Records.Leader record = new Records.Leader(ctx.nodeName(), ctx.nodeGuid(), ctx.publishAddress(),
                 ctx.settings().intValue("postgresql.port"), System.currentTimeMillis());
-        if (!cluster.store().putIfAbsentWithLease(LEADER, Records.json(record), keeper.leaseId())) {
-            keeper.close(true);
-            throw new IllegalStateException("another node took the leader key first");
-        }
-        lease = keeper;
+        lease = LeaderKey.take(LeaderKey.of(cluster.store()), LEADER, Records.json(record), keeper)
+                .orElseThrow(() -> new IllegalStateException("another node took the leader key first"));
     }
 
     private void requireLease() {

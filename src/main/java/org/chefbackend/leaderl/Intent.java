@@ -1,5 +1,8 @@
 package org.chefbackend.leaderl;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -17,6 +20,8 @@ import java.util.Objects;
  *     everyone and cleared by the leader, which resumes writes if it had stopped them for it
  */
 public record Intent(Kind kind, String target, String leaderWhenAsked, long drainedAtLsn, boolean timedOut) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     public enum Kind {
         PROMOTE, DEMOTE, FORCE_LEADER;
 
@@ -28,6 +33,25 @@ public record Intent(Kind kind, String target, String leaderWhenAsked, long drai
     public Intent {
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(target, "target");
+    }
+
+    /** An operator's request as stored in etcd; older than {@code timeoutMillis} it counts as timed out. */
+    static Intent parse(String value, long nowMillis, long timeoutMillis) {
+        JsonNode j;
+        try {
+            j = JSON.readTree(value);
+        } catch (IOException e) {
+            j = JSON.createObjectNode();
+        }
+        Kind kind = Kind.valueOf(j.path("kind").asText("promote").toUpperCase(Locale.ROOT));
+        String leaderWhenAsked = j.path("leader_when_asked").isNull() ? null : j.path("leader_when_asked").asText(null);
+        boolean timedOut = nowMillis - j.path("asked_at").asLong() > timeoutMillis;
+        return new Intent(kind, j.path("target").asText(), leaderWhenAsked, j.path("drained_at_lsn").asLong(-1), timedOut);
+    }
+
+    /** When an intent was asked (its {@code asked_at}), 0 when it does not say. */
+    static long askedAt(String value) {
+        return 0;
     }
 
     /** {@code promote target}, asked while {@code leader} led (null: while nobody did). */
