@@ -100,18 +100,23 @@ class WedgeIT {
         String record = Records.json(new Records.Leader("wedge-contender", "wedge", "127.0.0.79", 5432,
                 System.currentTimeMillis()));
         Optional<LeaseKeeper> taken;
+        TestNode winner;
         try {
-            taken = LeaderKey.take(keys, HaLoop.LEADER, record, keeper);
-        } catch (RuntimeException e) {
-            taken = Optional.empty(); // the outcome is unknown to the caller: it holds no keeper
-        }
-        // the fault took effect: the write happened although the caller saw it fail
-        assertTrue(keys.wrote.get(), "the injected write did not create the key");
-        assertEquals(keeper.leaseId(), store.get(HaLoop.LEADER).orElseThrow().leaseId());
+            try {
+                taken = LeaderKey.take(keys, HaLoop.LEADER, record, keeper);
+            } catch (RuntimeException e) {
+                taken = Optional.empty(); // the outcome is unknown to the caller: it holds no keeper
+            }
+            // the fault took effect: the write happened although the caller saw it fail
+            assertTrue(keys.wrote.get(), "the injected write did not create the key");
+            assertEquals(keeper.leaseId(), store.get(HaLoop.LEADER).orElseThrow().leaseId());
 
-        nodes.get(1).ctlOk("set-cluster-failover", "on");
-        taken.ifPresent(LeaseKeeper::close); // the contender crashes: its lease runs out unrefreshed
-        TestNode winner = awaitNewLeader(nodes.subList(1, 3));
+            nodes.get(1).ctlOk("set-cluster-failover", "on");
+            taken.ifPresent(LeaseKeeper::close); // the contender crashes: its lease runs out unrefreshed
+            winner = awaitNewLeader(nodes.subList(1, 3));
+        } finally {
+            keeper.close(true); // whatever happened, no keeper of this test's outlives it
+        }
         assertTrue(taken.isPresent(), "the key the lost write created was not adopted");
         assertEquals(1, cluster.maxLeaders(), "two nodes answered 200 on /leader in the same sweep");
 
@@ -131,12 +136,17 @@ class WedgeIT {
         String malformed = "{\"kind\":\"explode\",\"target\":\"" + followers.get(0).name + "\",\"asked_at\":" + askedAt
                 + "}";
         store.put("intent", malformed);
-        assertEquals(malformed, store.get("intent").orElseThrow().value());
-
-        crash(leader);
-        awaitNewLeader(followers);
-        assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> store.get("intent").isEmpty()),
-                "the malformed intent was not cleared once timed out");
+        try {
+            assertEquals(malformed, store.get("intent").orElseThrow().value());
+            crash(leader);
+            awaitNewLeader(followers);
+            assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> store.get("intent").isEmpty()),
+                    "the malformed intent was not cleared once timed out");
+        } finally {
+            if (store.get("intent").map(v -> v.value().equals(malformed)).orElse(false)) {
+                store.delete("intent");
+            }
+        }
         assertEquals(1, cluster.maxLeaders(), "two nodes answered 200 on /leader in the same sweep");
     }
 
@@ -153,7 +163,10 @@ class WedgeIT {
             String body = new String(r.body(), StandardCharsets.UTF_8);
             assertEquals(400, r.status(), bad[0] + " -> " + body);
             assertTrue(body.contains(bad[1]), bad[0] + " -> " + body);
-            assertTrue(store.get("intent").isEmpty(), bad[0] + " was written anyway");
+            if (store.get("intent").isPresent()) {
+                store.delete("intent");
+                throw new AssertionError(bad[0] + " was written anyway");
+            }
         }
     }
 
