@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import ch.qos.logback.classic.Level;
 import org.chefbackend.api.AdminAuth;
 import org.chefbackend.cluster.Records;
 import org.chefbackend.dcs.ClusterStore;
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.slf4j.LoggerFactory;
 
 /**
  * The HA loop cannot wedge (issue 17): with a failed key write, a malformed intent or an unparseable history
@@ -46,6 +48,9 @@ class WedgeIT {
 
     @BeforeAll
     void build() throws Exception {
+        for (String noisy : List.of("io.netty", "io.grpc", "io.vertx", "io.etcd")) { // default logback level is DEBUG
+            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(noisy)).setLevel(Level.WARN);
+        }
         List<String> addresses = List.of("127.0.0.71", "127.0.0.72", "127.0.0.73");
         cluster = TestCluster.create(addresses, Path.of("/tmp/cbit/wedge"), null, FailoverIT.FAST);
         nodes = cluster.nodes;
@@ -129,7 +134,7 @@ class WedgeIT {
     @Test
     @Order(2)
     void aMalformedIntentInEtcdIsIgnoredAFollowerTakesOverAndItIsCleared() throws Exception {
-        TestNode leader = cluster.leader().orElseThrow();
+        TestNode leader = awaitLeader();
         List<TestNode> followers = nodes.stream().filter(n -> n != leader).toList();
         // asked 20 s ago: it times out 10 s from now, as any intent does
         long askedAt = System.currentTimeMillis() - 20_000;
@@ -153,7 +158,7 @@ class WedgeIT {
     @Test
     @Order(3)
     void theAgentRefusesAMalformedIntentAndWritesNothing() throws Exception {
-        TestNode leader = cluster.leader().orElseThrow();
+        TestNode leader = awaitLeader();
         for (String[] bad : new String[][] {
             {"[]", "JSON object"},
             {"{\"kind\":\"explode\",\"target\":\"" + leader.name + "\"}", "unknown kind 'explode'"},
@@ -173,7 +178,7 @@ class WedgeIT {
     @Test
     @Order(4)
     void anUnparseableHistoryStopsAutomaticElectionButAnOperatorsPromoteStillWorks() throws Exception {
-        TestNode leader = cluster.leader().orElseThrow();
+        TestNode leader = awaitLeader();
         TestNode survivor = nodes.stream().filter(n -> n != leader && TestCluster.open(n.address, 7331)).findFirst()
                 .orElseThrow();
         assertTrue(TestNode.waitUntil(Duration.ofSeconds(60), () -> cluster.synced(leader) == 1),
@@ -202,7 +207,7 @@ class WedgeIT {
     @Test
     @Order(5)
     void aLeaderWhoseIterationsFailStopsAnswering200() throws Exception {
-        TestNode leader = cluster.leader().orElseThrow();
+        TestNode leader = awaitLeader();
         // an unreadable member record makes every iteration's gathering of facts fail
         store.put("members/zz-wedge", "{not json");
         try {
@@ -213,6 +218,12 @@ class WedgeIT {
         } finally {
             store.delete("members/zz-wedge");
         }
+    }
+
+    /** The node answering 200 on /leader, waited for: the previous test may have just left the cluster leaderless. */
+    TestNode awaitLeader() {
+        assertTrue(TestNode.waitUntil(TAKEOVER, () -> cluster.leader().isPresent()), "no leader to start from");
+        return cluster.leader().orElseThrow();
     }
 
     /** kill -9 of the node's agent and PostgreSQL; its etcd member and search node live on. */
