@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -499,10 +500,11 @@ public final class HaLoop {
 
     /** Says once per value (not once per second) that an etcd key this loop reads is unreadable. */
     private static final class Unreadable {
-        private final Map<String, Long> said = new java.util.concurrent.ConcurrentHashMap<>();
+        private final Map<String, Long> said = new HashMap<>(); // the loop's thread only
 
         void note(String key, ClusterStore.Versioned v, String consequence) {
-            if (!Long.valueOf(v.modRevision()).equals(said.put(key, v.modRevision()))) {
+            Long before = said.put(key, v.modRevision());
+            if (before == null || before != v.modRevision()) {
                 log.warn("leaderl: etcd {} is unreadable ({}): {}", key, v.value(), consequence);
             }
         }
