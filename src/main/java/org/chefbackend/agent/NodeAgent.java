@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.chefbackend.api.AgentHttpServer;
+import org.chefbackend.api.ApiException;
 import org.chefbackend.config.ConfigException;
 import org.chefbackend.config.MachineFacts;
 import org.chefbackend.config.NodePaths;
@@ -27,6 +28,7 @@ import org.chefbackend.config.SecretsException;
 import org.chefbackend.config.SecretsFile;
 import org.chefbackend.config.Settings;
 import org.chefbackend.etcd.EtcdRecipe;
+import org.chefbackend.leaderl.Intent;
 import org.chefbackend.postgres.PostgresRecipe;
 import org.chefbackend.search.OpenSearchRecipe;
 import org.chefbackend.system.Binaries;
@@ -288,7 +290,14 @@ public final class NodeAgent implements AgentHttpServer.Node {
             return Map.of("grant", grant);
         }
         if (action.equals("cluster/intent")) {
-            return Map.of("intent", cluster.putIntent(body.path("kind").asText(), body.path("target").asText()));
+            Intent.Request r;
+            try {
+                r = Intent.Request.of(body);
+            } catch (IllegalArgumentException e) {
+                // refused before anything is written: every node's leaderl reads what lands in etcd
+                throw new ApiException(400, e.getMessage());
+            }
+            return Map.of("intent", cluster.putIntent(r.kind().jsonName(), r.target()));
         }
         if (action.equals("cluster/failover")) {
             return Map.of("done", cluster.setFailover(body.path("scope").asText().equals("cluster"),

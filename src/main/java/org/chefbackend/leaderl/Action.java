@@ -79,7 +79,7 @@ public sealed interface Action {
     record RecordSynchronousStandby(String standby) implements Action {
     }
 
-    /** Delete the pending intent if it is still of this kind (a revision check, so a newer one survives). */
+    /** Delete the pending intent of this kind (null: an unreadable one). */
     record ClearIntent(Intent.Kind kind) implements Action {
     }
 }

@@ -47,7 +47,8 @@ import org.chefbackend.leaderl.Facts.Peer;
  * the lower name); the others do not even try.
  * <li>Once there is no leader, a node is elected automatically only at or past the last leader's last recorded
  * position and timeline ({@code history}); otherwise every node waits in waiting_for_leader for an operator's
- * {@code promote} (seed 004's partition), which waives the position rules.
+ * {@code promote} (seed 004's partition), which waives the position rules. An unreadable {@code history} is unknown,
+ * not "nobody ever led": nobody is elected automatically then either.
  * <li>Fencing margin: a leader fences itself once less than a third of the TTL is left on its lease (two missed
  * refreshes; {@link HaSettings#fenceMarginNanos}), and at once when the key is gone. Fencing = /leader 503, then
  * {@code no-start-pgsql} and an immediate stop, then the key is let go: PostgreSQL is down before anyone else can
@@ -384,8 +385,8 @@ public final class Decision {
         if (f.unsynced()) {
             return Step.of(WAITING_FOR_LEADER, partiallySynced());
         }
-        boolean nobodyLedSince = f.self().equals(f.lastLeaderName())
-                || (f.lastLeaderName() == null && f.lastLeaderLsn() == Facts.NO_POSITION);
+        boolean nobodyLedSince = !f.historyUnreadable() && (f.self().equals(f.lastLeaderName())
+                || (f.lastLeaderName() == null && f.lastLeaderLsn() == Facts.NO_POSITION));
         if (deposed && !f.pgRunning() && f.bootFenced() && nobodyLedSince) {
             // Rule 4b: fenced only because it was a primary when its agent started (a crash, a power loss, a
             // quorum-loss recovery), and nobody has led since (or ever, in this etcd), so nothing it holds was
@@ -417,6 +418,11 @@ public final class Decision {
         if (handedOver && f.pgLsn() < demote.drainedAtLsn()) {
             return Step.of(WAITING_FOR_LEADER, "not yet at the demoted leader's final position "
                     + lsn(demote.drainedAtLsn()));
+        }
+        // Rule 3: what the last leader had is unknown, as after a gap; only an operator knows what may be lost
+        if (f.historyUnreadable() && !handedOver) {
+            return Step.of(WAITING_FOR_LEADER, "the last leader's history in etcd is unreadable (what it had is"
+                    + " unknown): no automatic election; waiting for an operator's promote");
         }
         // Rule 10 does not bind a new cluster (nobody ever led) or the last leader itself when nobody led since it
         boolean noLeaderYet = f.lastLeaderName() == null && f.lastLeaderLsn() == Facts.NO_POSITION;
@@ -612,8 +618,14 @@ public final class Decision {
 
     // ---- helpers ---------------------------------------------------------------------------------------------
 
-    /** The intent to act on: timed-out ones are ignored, and cleared by the leader (when {@code p} is given). */
+    /**
+     * The intent to act on: timed-out ones are ignored, and cleared by the leader (when {@code p} is given), so are
+     * unreadable ones.
+     */
     private static Intent pending(Facts f, Plan p) {
+        if (p != null && f.unreadableIntentTimedOut()) {
+            p.then(new ClearIntent(null)).note("an unreadable intent timed out: cleared");
+        }
         Intent in = f.intent();
         if (in != null && in.timedOut()) {
             if (p != null) {

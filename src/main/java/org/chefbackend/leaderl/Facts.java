@@ -48,6 +48,10 @@ import java.util.TreeSet;
  *     the position in its last published status
  * @param lastLeaderTimeline the timeline recorded with it, 0 when unknown
  * @param lastLeaderName the node {@code history} names as the last leader, null when unknown
+ * @param historyUnreadable etcd {@code history} exists but cannot be read: what the last leader had is unknown, not
+ *     "nobody ever led" (the last-leader fields then say nothing)
+ * @param unreadableIntentTimedOut etcd {@code intent} cannot be read (ignored by everyone: {@code intent} is then
+ *     null) and is older than {@code control_worker_timeout_seconds}, or says nothing of its age: the leader clears it
  * @param syncStandby the standby recorded in etcd ({@code sync}) as synchronous, null when none may be elected
  * @param pgSyncStandby the standby local PostgreSQL's {@code synchronous_standby_names} names, null when none
  * @param pgSyncConfirmed that standby has confirmed holding every write made before commits began to wait for it
@@ -87,6 +91,8 @@ public record Facts(
         long lastLeaderLsn,
         long lastLeaderTimeline,
         String lastLeaderName,
+        boolean historyUnreadable,
+        boolean unreadableIntentTimedOut,
         String syncStandby,
         String pgSyncStandby,
         boolean pgSyncConfirmed,
@@ -183,6 +189,8 @@ public record Facts(
         private long lastLeaderLsn = NO_POSITION;
         private long lastLeaderTimeline;
         private String lastLeaderName;
+        private boolean historyUnreadable;
+        private boolean unreadableIntentTimedOut;
         private String syncStandby;
         private String pgSyncStandby;
         private boolean pgSyncConfirmed = true;
@@ -225,6 +233,8 @@ public record Facts(
             lastLeaderLsn = f.lastLeaderLsn;
             lastLeaderTimeline = f.lastLeaderTimeline;
             lastLeaderName = f.lastLeaderName;
+            historyUnreadable = f.historyUnreadable;
+            unreadableIntentTimedOut = f.unreadableIntentTimedOut;
             syncStandby = f.syncStandby;
             pgSyncStandby = f.pgSyncStandby;
             pgSyncConfirmed = f.pgSyncConfirmed;
@@ -262,6 +272,8 @@ public record Facts(
         public Builder peers(Map<String, Peer> p) { peers = new TreeMap<>(p); return this; }
         public Builder lastLeader(long lsn, long timeline) { lastLeaderLsn = lsn; lastLeaderTimeline = timeline; return this; }
         public Builder lastLeaderName(String name) { lastLeaderName = name; return this; }
+        public Builder historyUnreadable(boolean v) { historyUnreadable = v; return this; }
+        public Builder unreadableIntentTimedOut(boolean v) { unreadableIntentTimedOut = v; return this; }
         public Builder syncStandby(String name) { syncStandby = name; return this; }
         public Builder pgSyncStandby(String name) { pgSyncStandby = name; return this; }
         public Builder pgSyncConfirmed(boolean v) { pgSyncConfirmed = v; return this; }
@@ -274,7 +286,7 @@ public record Facts(
                     pgRunning, pgAccepting, pgInRecovery, pgLsn, pgTimeline, pgUpstream, pgStreaming, followTrouble,
                     rejoinedTo, rejoinRetryAtNanos, pgsqlHealthy, elasticsearchHealthy, etcdHealthy, disksHealthy, noStartPgsql, bootFenced, unsynced,
                     clusterFailover, nodeFailover, intent, peers, lastLeaderLsn, lastLeaderTimeline, lastLeaderName,
-                    syncStandby,
+                    historyUnreadable, unreadableIntentTimedOut, syncStandby,
                     pgSyncStandby, pgSyncConfirmed, streamingFollowers, healthNotes);
         }
     }

@@ -8,6 +8,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -95,10 +96,15 @@ public final class HaLoop {
     private volatile String confirmedSyncStandby;
     /** What etcd {@code sync} said at the last look, for status. */
     private volatile String recordedSyncStandby;
-    /** When this loop last began an iteration: the lease is refreshed only while it keeps coming round. */
-    private volatile long heartbeatNanos = System.nanoTime();
+    /**
+     * When this loop last completed an iteration (gathered facts, decided, acted): the lease is refreshed, /leader
+     * answers 200 and peers hear this node is eligible only while it keeps doing so. A loop that fails every time
+     * decides on nothing.
+     */
+    private volatile long completedNanos = System.nanoTime();
     private long historyWrittenAt;
     private boolean historyWritten;
+    private final Unreadable unreadable = new Unreadable();
     private ClusterStore.Subscription watch;
     private ClusterStore.Subscription intentWatch;
     /** Iterations run at once after one that made progress, in a row; bounded so a step that repeats can't spin. */
@@ -139,9 +145,20 @@ public final class HaLoop {
     /** What /leader answers: from memory, never blocking on PostgreSQL or etcd. */
     public boolean leaderEndpoint() {
         LeaseKeeper l = lease;
-        // also judged at answer time: a loop that froze (or a JVM that was stopped) must not answer with a stale 200
-        long marginNanos = TimeUnit.SECONDS.toNanos(node.get().settings().integer("leaderl.leader_ttl_seconds")) / 3;
-        return leaderOk && l != null && l.alive() && System.nanoTime() < l.deadlineNanos() - marginNanos;
+        long ttlNanos = TimeUnit.SECONDS.toNanos(node.get().settings().integer("leaderl.leader_ttl_seconds"));
+        return answers200(leaderOk, l != null && l.alive(), l != null ? l.deadlineNanos() : 0, completedNanos,
+                System.nanoTime(), ttlNanos);
+    }
+
+    /**
+     * The /leader rule, judged at answer time: a loop that froze, keeps failing (or a JVM that was stopped) must not
+     * answer with a stale 200. The flag is only as fresh as the last completed iteration, and the lease only as good
+     * as its deadline (both with the fencing margin, a third of the TTL).
+     */
+    static boolean answers200(boolean leaderOk, boolean leaseAlive, long leaseDeadlineNanos, long completedNanos,
+            long nowNanos, long ttlNanos) {
+        long margin = ttlNanos / 3;
+        return leaderOk && leaseAlive && nowNanos < leaseDeadlineNanos - margin && nowNanos - completedNanos < margin;
     }
 
     public State state() {
@@ -154,11 +171,18 @@ public final class HaLoop {
 
     /** Why this node may not run for leader now (published with its status), null when it may. */
     public String ineligibleReason() {
+        // judged by a loop that has not completed an iteration lately: peers must not wait for a node that cannot act
+        long ttlNanos = TimeUnit.SECONDS.toNanos(node.get().settings().integer("leaderl.leader_ttl_seconds"));
+        long since = System.nanoTime() - completedNanos;
+        if (ineligibleReason == null && since >= ttlNanos / 3) {
+            return "leaderl has completed no iteration for " + TimeUnit.NANOSECONDS.toSeconds(since) + " s (" + reason
+                    + ")";
+        }
         return ineligibleReason;
     }
 
     private boolean eligible() {
-        return ineligibleReason == null;
+        return ineligibleReason() == null;
     }
 
     /** This node's last known position and eligibility, for peers choosing the most up-to-date node. */
@@ -189,14 +213,16 @@ public final class HaLoop {
         diverged = false;
         ineligibleReason = "leaderl is starting"; // until its first step judges this node
         while (!Thread.currentThread().isInterrupted()) {
-            heartbeatNanos = System.nanoTime();
             // the health checks run on their own thread (HealthMonitor.start): a probe that hangs never stalls this loop
             if (cluster.ready()) {
                 ensureWatch();
                 acting.lock();
                 try {
                     step();
+                    completedNanos = System.nanoTime();
                 } catch (RuntimeException e) {
+                    leaderOk = false; // first: whatever the last good iteration decided may no longer hold
+                    reason = "iteration failed: " + e.getMessage();
                     log.warn("leaderl: iteration failed: {}", e.toString());
                 } finally {
                     acting.unlock();
@@ -371,12 +397,9 @@ public final class HaLoop {
             LeaseKeeper l = lease;
             boolean mine = l != null && l.alive() && leader.map(v -> v.leaseId() == l.leaseId()).orElse(false);
             f.leader(holder).holdsLeaderKey(mine).leaseDeadline(l != null ? l.deadlineNanos() : 0);
-            store.get(HISTORY).ifPresent(v -> {
-                JsonNode h = readTree(v.value());
-                f.lastLeader(h.path("lsn").asLong(Facts.NO_POSITION), h.path("timeline").asLong(0))
-                        .lastLeaderName(h.path("leader").isTextual() ? h.path("leader").asText() : null);
-            });
-            store.get("intent").ifPresent(v -> f.intent(intent(ctx, readTree(v.value()))));
+            store.get(HISTORY).filter(v -> !readHistory(v.value(), f))
+                    .ifPresent(v -> unreadable.note(HISTORY, v, "no automatic election until an operator's promote"));
+            store.get("intent").ifPresent(v -> readIntent(ctx, v, f));
             JsonNode sync = store.get(SYNC).map(v -> readTree(v.value())).orElse(JSON.createObjectNode());
             recordedSyncStandby = sync.path("standby").isTextual() ? sync.path("standby").asText() : null;
             f.syncStandby(recordedSyncStandby);
@@ -457,13 +480,47 @@ public final class HaLoop {
         }
     }
 
-    /** An operator's request from etcd; older than control_worker_timeout_seconds it counts as timed out. */
-    private static Intent intent(NodeContext ctx, JsonNode j) {
-        Intent.Kind kind = Intent.Kind.valueOf(j.path("kind").asText("promote").toUpperCase(java.util.Locale.ROOT));
-        String leaderWhenAsked = j.path("leader_when_asked").isNull() ? null : j.path("leader_when_asked").asText(null);
-        boolean timedOut = System.currentTimeMillis() - j.path("asked_at").asLong()
-                > ctx.settings().integer("leaderl.control_worker_timeout_seconds") * 1000L;
-        return new Intent(kind, j.path("target").asText(), leaderWhenAsked, j.path("drained_at_lsn").asLong(-1), timedOut);
+    /**
+     * etcd {@code history}: the last leader's name and its last recorded position and timeline. A value that does
+     * not say all three is unknown, never "nobody ever led" (which would waive the data-loss guards).
+     *
+     * @return false when it is unreadable
+     */
+    static boolean readHistory(String value, Facts.Builder f) {
+        JsonNode h = readTree(value);
+        if (!h.path("leader").isTextual() || !h.path("lsn").isIntegralNumber() || !h.path("timeline").isIntegralNumber()) {
+            f.historyUnreadable(true);
+            return false;
+        }
+        f.lastLeader(h.path("lsn").asLong(), h.path("timeline").asLong()).lastLeaderName(h.path("leader").asText());
+        return true;
+    }
+
+    /**
+     * etcd {@code intent}. An unreadable one (anyone with etcd access may write there) is ignored, said once, and
+     * cleared by the leader once it has timed out, as any intent is.
+     */
+    private void readIntent(NodeContext ctx, ClusterStore.Versioned v, Facts.Builder f) {
+        long now = System.currentTimeMillis();
+        long timeoutMillis = ctx.settings().integer("leaderl.control_worker_timeout_seconds") * 1000L;
+        try {
+            f.intent(Intent.parse(v.value(), now, timeoutMillis));
+        } catch (IllegalArgumentException e) {
+            unreadable.note("intent", v, e.getMessage() + "; ignored until it times out");
+            f.unreadableIntentTimedOut(now - Intent.askedAt(v.value()) > timeoutMillis);
+        }
+    }
+
+    /** Says once per value (not once per second) that an etcd key this loop reads is unreadable. */
+    private static final class Unreadable {
+        private final Map<String, Long> said = new HashMap<>(); // the loop's thread only
+
+        void note(String key, ClusterStore.Versioned v, String consequence) {
+            Long before = said.put(key, v.modRevision());
+            if (before == null || before != v.modRevision()) {
+                log.warn("leaderl: etcd {} is unreadable ({}): {}", key, v.value(), consequence);
+            }
+        }
     }
 
     private void postgres(NodeContext ctx, Facts.Builder f, Map<String, Records.Member> members) {
@@ -643,14 +700,11 @@ public final class HaLoop {
             log.warn("leaderl: leader lease lost: {}", why);
             leaderOk = false;
             wake.release();
-        }, () -> System.nanoTime() - heartbeatNanos < ttlNanos);
+        }, () -> System.nanoTime() - completedNanos < ttlNanos);
         Records.Leader record = new Records.Leader(ctx.nodeName(), ctx.nodeGuid(), ctx.publishAddress(),
                 ctx.settings().intValue("postgresql.port"), System.currentTimeMillis());
-        if (!cluster.store().putIfAbsentWithLease(LEADER, Records.json(record), keeper.leaseId())) {
-            keeper.close(true);
-            throw new IllegalStateException("another node took the leader key first");
-        }
-        lease = keeper;
+        lease = LeaderKey.take(LeaderKey.of(cluster.store()), LEADER, Records.json(record), keeper)
+                .orElseThrow(() -> new IllegalStateException("another node took the leader key first"));
     }
 
     private void requireLease() {
@@ -959,9 +1013,9 @@ public final class HaLoop {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("state", state.jsonName());
         m.put("reason", reason);
-        m.put("leader_endpoint", leaderOk);
+        m.put("leader_endpoint", leaderEndpoint());
         m.put("eligible", eligible());
-        m.put("ineligible_reason", ineligibleReason);
+        m.put("ineligible_reason", ineligibleReason());
         if (HaSettings.from(node.get().settings()).synchronousMode()) {
             m.put("synchronous_standby", recordedSyncStandby);
         }

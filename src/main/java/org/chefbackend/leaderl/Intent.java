@@ -1,7 +1,11 @@
 package org.chefbackend.leaderl;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * An operator's request, stored in etcd so it survives restarts; at most one at a time.
@@ -17,6 +21,8 @@ import java.util.Objects;
  *     everyone and cleared by the leader, which resumes writes if it had stopped them for it
  */
 public record Intent(Kind kind, String target, String leaderWhenAsked, long drainedAtLsn, boolean timedOut) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     public enum Kind {
         PROMOTE, DEMOTE, FORCE_LEADER;
 
@@ -28,6 +34,70 @@ public record Intent(Kind kind, String target, String leaderWhenAsked, long drai
     public Intent {
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(target, "target");
+    }
+
+    /** A node name as the cluster knows them (etcd member names): no spaces, quotes or separators. */
+    private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,252}");
+
+    /** What an operator may ask for, checked before anything is written: IllegalArgumentException says what is wrong. */
+    public record Request(Kind kind, String target) {
+        public static Request of(JsonNode body) {
+            if (body == null || !body.isObject()) {
+                throw new IllegalArgumentException("an intent must be a JSON object with kind and target");
+            }
+            return new Request(kindOf(body.path("kind")), targetOf(body.path("target")));
+        }
+    }
+
+    /**
+     * An operator's request as stored in etcd (anyone with etcd access may have written it); older than
+     * {@code timeoutMillis} it counts as timed out. IllegalArgumentException says what makes it unreadable.
+     */
+    static Intent parse(String value, long nowMillis, long timeoutMillis) {
+        JsonNode j = readObject(value);
+        if (j == null) {
+            throw new IllegalArgumentException("not a JSON object");
+        }
+        Request r = Request.of(j);
+        String leaderWhenAsked = j.path("leader_when_asked").isTextual() ? j.path("leader_when_asked").asText() : null;
+        boolean timedOut = nowMillis - askedAt(value) > timeoutMillis;
+        return new Intent(r.kind(), r.target(), leaderWhenAsked, j.path("drained_at_lsn").asLong(-1), timedOut);
+    }
+
+    /** When an intent was asked (its {@code asked_at}), 0 when it does not say: then it is as old as can be. */
+    static long askedAt(String value) {
+        JsonNode j = readObject(value);
+        return j != null && j.path("asked_at").isIntegralNumber() ? j.path("asked_at").asLong() : 0;
+    }
+
+    private static JsonNode readObject(String value) {
+        try {
+            JsonNode j = JSON.readTree(value);
+            return j != null && j.isObject() ? j : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static Kind kindOf(JsonNode kind) {
+        if (!kind.isTextual()) {
+            throw new IllegalArgumentException("an intent needs a kind: promote, demote or force-leader");
+        }
+        String name = kind.asText().replace('-', '_').toUpperCase(Locale.ROOT);
+        for (Kind k : Kind.values()) {
+            if (k.name().equals(name)) {
+                return k;
+            }
+        }
+        throw new IllegalArgumentException("unknown kind '" + kind.asText() + "': promote, demote or force-leader");
+    }
+
+    private static String targetOf(JsonNode target) {
+        if (!target.isTextual() || !NODE_NAME.matcher(target.asText()).matches()) {
+            throw new IllegalArgumentException("an intent's target must be a node name, got "
+                    + (target.isMissingNode() ? "none" : target.toString()));
+        }
+        return target.asText();
     }
 
     /** {@code promote target}, asked while {@code leader} led (null: while nobody did). */

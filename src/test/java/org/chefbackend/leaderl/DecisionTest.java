@@ -171,6 +171,17 @@ class DecisionTest {
                         candidate().lastLeader(9_000_000, 3), WAITING_FOR_LEADER, false),
                 row("partition: at the last leader's recorded position -> elected",
                         candidate().lastLeader(10_000_000, 2), WAITING_FOR_LEADER, false, ACQUIRE),
+                row("history unreadable: even the best node waits for an operator, and says why",
+                        candidate().historyUnreadable(true), WAITING_FOR_LEADER, false)
+                        .because("history in etcd is unreadable"),
+                row("history unreadable, sync mode: not taken for a new cluster's first election",
+                        candidate().historyUnreadable(true), WAITING_FOR_LEADER, false).settings(SYNC)
+                        .because("history in etcd is unreadable"),
+                row("history unreadable: an operator's promote still elects",
+                        candidate().historyUnreadable(true).intent(Intent.promote("be1", null)),
+                        WAITING_FOR_LEADER, false, ACQUIRE),
+                row("history unreadable: the leader leads on (it rewrites history itself)",
+                        leader().historyUnreadable(true), LEADER, true, REFRESH),
                 row("seed 004: operator's promote with no leader waives history and rank",
                         candidate().pgLsn(8_500_000).lastLeader(10_000_000, 2).intent(Intent.promote("be1", null)),
                         WAITING_FOR_LEADER, false, ACQUIRE),
@@ -185,6 +196,11 @@ class DecisionTest {
                 row("force-leader with no leader: taken regardless of rank",
                         candidate().pgLsn(8_500_000).intent(Intent.forceLeader("be1")),
                         WAITING_FOR_LEADER, false, ACQUIRE),
+                row("leader: an unreadable intent that timed out is cleared",
+                        leader().unreadableIntentTimedOut(true), LEADER, true, REFRESH, new ClearIntent(null))
+                        .because("unreadable intent"),
+                row("follower: an unreadable intent is left to the leader to clear",
+                        follower().unreadableIntentTimedOut(true), FOLLOWER, false),
                 row("force-leader refused while a leader exists",
                         follower().intent(Intent.forceLeader("be2")), FOLLOWER, false,
                         new ClearIntent(Kind.FORCE_LEADER)).because("refused"),
@@ -382,6 +398,9 @@ class DecisionTest {
                         candidate().noStartPgsql(true).bootFenced(true).pgRunning(false).pgAccepting(false)
                                 .lastLeaderName("be2").lastLeader(10_000_000, 1), DEPOSED_LEADER, false)
                         .because("deposed leader"),
+                row("boot-fenced, no leader, history unreadable -> stays deposed (someone may have led since)",
+                        candidate().noStartPgsql(true).bootFenced(true).pgRunning(false).pgAccepting(false)
+                                .historyUnreadable(true), DEPOSED_LEADER, false).because("deposed leader"),
                 row("fenced by leaderl (not at boot), history names this node -> stays deposed (seed 004)",
                         candidate().noStartPgsql(true).pgRunning(false).pgAccepting(false).lastLeaderName("be1")
                                 .lastLeader(10_000_000, 1), DEPOSED_LEADER, false).because("deposed leader"),

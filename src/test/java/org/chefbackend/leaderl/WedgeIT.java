@@ -1,0 +1,269 @@
+package org.chefbackend.leaderl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ch.qos.logback.classic.Level;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.chefbackend.api.AdminAuth;
+import org.chefbackend.cluster.Records;
+import org.chefbackend.dcs.ClusterStore;
+import org.chefbackend.dcs.DcsException;
+import org.chefbackend.dcs.LeaseKeeper;
+import org.chefbackend.system.Http;
+import org.chefbackend.testing.TestCluster;
+import org.chefbackend.testing.TestNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HA loop cannot wedge (issue 17): with a failed key write, a malformed intent or an unparseable history
+ * injected, a healthy follower still takes over when the leader crashes (for the history: by an operator's promote,
+ * since what the last leader had is unknown), and a leader whose iterations fail stops answering 200 on /leader.
+ * One 3-node cluster throughout; a "crash" is kill -9 of the leader's agent and PostgreSQL (its etcd member and
+ * search node live on, so etcd and search keep their quorum for the next test). Each fault is first shown to be in
+ * place.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class WedgeIT {
+    static final Duration TAKEOVER = Duration.ofSeconds(40);
+    TestCluster cluster;
+    List<TestNode> nodes;
+    ClusterStore store;
+
+    @BeforeAll
+    void build() throws Exception {
+        for (String noisy : List.of("io.netty", "io.grpc", "io.vertx", "io.etcd")) { // default logback level is DEBUG
+            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(noisy)).setLevel(Level.WARN);
+        }
+        List<String> addresses = List.of("127.0.0.71", "127.0.0.72", "127.0.0.73");
+        cluster = TestCluster.create(addresses, Path.of("/tmp/cbit/wedge"), null, FailoverIT.FAST);
+        nodes = cluster.nodes;
+        store = ClusterStore.connect(addresses.stream().map(a -> "http://" + a + ":2379").toList(), "/chef-backend/",
+                Duration.ofSeconds(2));
+    }
+
+    @AfterAll
+    void destroy() {
+        if (store != null) {
+            store.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    /** The leader key's create-if-absent happens, but its answer is lost: the caller sees an exception. */
+    static final class LostAnswer implements LeaderKey.Keys {
+        final LeaderKey.Keys real;
+        final AtomicBoolean wrote = new AtomicBoolean();
+
+        LostAnswer(ClusterStore store) {
+            this.real = LeaderKey.of(store);
+        }
+
+        @Override
+        public boolean create(String key, String value, long leaseId) {
+            wrote.set(real.create(key, value, leaseId));
+            throw new DcsException("put-if-absent " + key + ": deadline exceeded (injected after the write)");
+        }
+
+        @Override
+        public boolean holds(String key, long leaseId) {
+            return real.holds(key, leaseId);
+        }
+    }
+
+    @Test
+    @Order(1)
+    void aKeyWriteWhoseAnswerWasLostIsAdoptedAndAFollowerTakesOverWhenItsHolderCrashes() throws Exception {
+        TestNode first = nodes.get(0);
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(20), () -> cluster.leaderAnswer(first) == 200));
+        // a leaderless moment nobody else races for: failover off, then the leader steps down cleanly
+        nodes.get(1).ctlOk("set-cluster-failover", "off");
+        first.ctlOk("stop", "leaderl");
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(20), () -> store.get(HaLoop.LEADER).isEmpty()),
+                "the leader key outlived the leader's step-down");
+
+        LeaseKeeper keeper = LeaseKeeper.start(store, 5, why -> { });
+        LostAnswer keys = new LostAnswer(store);
+        String record = Records.json(new Records.Leader("wedge-contender", "wedge", "127.0.0.79", 5432,
+                System.currentTimeMillis()));
+        Optional<LeaseKeeper> taken;
+        TestNode winner;
+        try {
+            try {
+                taken = LeaderKey.take(keys, HaLoop.LEADER, record, keeper);
+            } catch (RuntimeException e) {
+                taken = Optional.empty(); // the outcome is unknown to the caller: it holds no keeper
+            }
+            // the fault took effect: the write happened although the caller saw it fail
+            assertTrue(keys.wrote.get(), "the injected write did not create the key");
+            assertEquals(keeper.leaseId(), store.get(HaLoop.LEADER).orElseThrow().leaseId());
+
+            nodes.get(1).ctlOk("set-cluster-failover", "on");
+            taken.ifPresent(LeaseKeeper::close); // the contender crashes: its lease runs out unrefreshed
+            winner = awaitNewLeader(nodes.subList(1, 3));
+        } finally {
+            keeper.close(true); // whatever happened, no keeper of this test's outlives it
+        }
+        assertTrue(taken.isPresent(), "the key the lost write created was not adopted");
+        assertEquals(1, cluster.maxLeaders(), "two nodes answered 200 on /leader in the same sweep");
+
+        // the old leader comes back as a follower, for the next tests
+        first.ctlOk("start", "leaderl");
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(120), () -> cluster.synced(winner) == 2),
+                "the old leader did not rejoin as a synced follower");
+    }
+
+    @Test
+    @Order(2)
+    void aMalformedIntentInEtcdIsIgnoredAFollowerTakesOverAndItIsCleared() throws Exception {
+        TestNode leader = awaitLeader();
+        List<TestNode> followers = nodes.stream().filter(n -> n != leader).toList();
+        // asked 20 s ago: it times out 10 s from now, as any intent does
+        long askedAt = System.currentTimeMillis() - 20_000;
+        String malformed = "{\"kind\":\"explode\",\"target\":\"" + followers.get(0).name + "\",\"asked_at\":" + askedAt
+                + "}";
+        store.put("intent", malformed);
+        try {
+            assertEquals(malformed, store.get("intent").orElseThrow().value());
+            crash(leader);
+            awaitNewLeader(followers);
+            assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> store.get("intent").isEmpty()),
+                    "the malformed intent was not cleared once timed out");
+        } finally {
+            if (store.get("intent").map(v -> v.value().equals(malformed)).orElse(false)) {
+                store.delete("intent");
+            }
+        }
+        assertEquals(1, cluster.maxLeaders(), "two nodes answered 200 on /leader in the same sweep");
+    }
+
+    @Test
+    @Order(3)
+    void theAgentRefusesAMalformedIntentAndWritesNothing() throws Exception {
+        TestNode leader = awaitLeader();
+        for (String[] bad : new String[][] {
+            {"[]", "JSON object"},
+            {"{\"kind\":\"explode\",\"target\":\"" + leader.name + "\"}", "unknown kind 'explode'"},
+            {"{\"kind\":\"promote\",\"target\":\"\"}", "target"},
+            {"{\"kind\":\"promote\",\"target\":\"a b\"}", "target"}}) {
+            Http.Response r = adminPost(leader, "/admin/cluster/intent", bad[0]);
+            String body = new String(r.body(), StandardCharsets.UTF_8);
+            assertEquals(400, r.status(), bad[0] + " -> " + body);
+            assertTrue(body.contains(bad[1]), bad[0] + " -> " + body);
+            if (store.get("intent").isPresent()) {
+                store.delete("intent");
+                throw new AssertionError(bad[0] + " was written anyway");
+            }
+        }
+    }
+
+    @Test
+    @Order(4)
+    void anUnparseableHistoryStopsAutomaticElectionButAnOperatorsPromoteStillWorks() throws Exception {
+        TestNode leader = awaitLeader();
+        TestNode survivor = nodes.stream().filter(n -> n != leader && TestCluster.open(n.address, 7331)).findFirst()
+                .orElseThrow();
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(60), () -> cluster.synced(leader) == 1),
+                "no synced follower to start from");
+        crash(leader);
+        // written while the crashed leader's key still stands: nobody has run an election on a readable history
+        store.put(HaLoop.HISTORY, "{not json");
+        assertEquals("{not json", store.get(HaLoop.HISTORY).orElseThrow().value());
+
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> reason(survivor).contains("history")),
+                "the waiting node does not say why: " + reason(survivor));
+        assertTrue(reason(survivor).contains("promote"), reason(survivor));
+        // three lease lifetimes with nobody elected automatically
+        assertFalse(TestNode.waitUntil(Duration.ofSeconds(15), () -> cluster.leaderAnswer(survivor) == 200),
+                "a node was elected automatically on an unreadable history");
+
+        TestNode.Run promote = survivor.ctl("promote", survivor.name);
+        assertEquals(0, promote.code(), promote.out() + promote.err());
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(20), () -> cluster.leaderAnswer(survivor) == 200
+                && cluster.writes(survivor)), "the promoted node does not lead");
+        // the new leader records a readable history again
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(20), () -> cluster.etcdValue(survivor, HaLoop.HISTORY)
+                .map(h -> h.path("leader").asText().equals(survivor.name)).orElse(false)));
+    }
+
+    @Test
+    @Order(5)
+    void aLeaderWhoseIterationsFailStopsAnswering200() throws Exception {
+        TestNode leader = awaitLeader();
+        // an unreadable member record makes every iteration's gathering of facts fail
+        store.put("members/zz-wedge", "{not json");
+        try {
+            assertEquals("{not json", store.get("members/zz-wedge").orElseThrow().value());
+            // the next iteration fails; a third of the 5 s TTL after the last completed one, /leader says 503
+            assertTrue(TestNode.waitUntil(Duration.ofSeconds(6), () -> cluster.leaderAnswer(leader) != 200),
+                    "/leader kept answering 200 while every iteration failed: " + reason(leader));
+        } finally {
+            store.delete("members/zz-wedge");
+        }
+    }
+
+    /** The node answering 200 on /leader, waited for: the previous test may have just left the cluster leaderless. */
+    TestNode awaitLeader() {
+        assertTrue(TestNode.waitUntil(TAKEOVER, () -> cluster.leader().isPresent()), "no leader to start from");
+        return cluster.leader().orElseThrow();
+    }
+
+    /** kill -9 of the node's agent and PostgreSQL; its etcd member and search node live on. */
+    static void crash(TestNode n) throws Exception {
+        long agent = n.status().orElseThrow().path("agent").path("pid").asLong();
+        long postgres = n.pid("postgresql");
+        assertTrue(agent > 0 && postgres > 0, "agent " + agent + ", postgresql " + postgres);
+        for (long pid : new long[] {agent, postgres}) {
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(10), () -> !TestCluster.open(n.address, 7331)
+                && !TestCluster.open(n.address, 5432)), n.name + " still answers after kill -9");
+    }
+
+    /** One of {@code candidates} answers 200 on /leader and takes a write within {@link #TAKEOVER}. */
+    TestNode awaitNewLeader(List<TestNode> candidates) {
+        long t0 = System.nanoTime();
+        AtomicReference<TestNode> winner = new AtomicReference<>();
+        assertTrue(TestNode.waitUntil(TAKEOVER, () -> {
+            for (TestNode n : candidates) {
+                if (cluster.leaderAnswer(n) == 200 && cluster.writes(n)) {
+                    winner.set(n);
+                    return true;
+                }
+            }
+            return false;
+        }), "no follower took over within " + TAKEOVER.toSeconds() + " s: " + candidates.stream()
+                .map(n -> n.name + ": " + reason(n)).toList());
+        System.out.printf("wedge: %s took over %.1f s later%n", winner.get().name, (System.nanoTime() - t0) / 1e9);
+        return winner.get();
+    }
+
+    static String reason(TestNode n) {
+        return n.status().map(s -> s.path("leaderl").path("reason").asText()).orElse("(no answer)");
+    }
+
+    Http.Response adminPost(TestNode n, String path, String body) throws Exception {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        return Http.send("POST", Http.base(n.address, 7331) + path, Map.of("Content-Type", "application/json",
+                AdminAuth.HEADER, AdminAuth.sign(cluster.secrets().adminKey(), "POST", path, bytes,
+                        System.currentTimeMillis())), bytes, Duration.ofSeconds(2), Duration.ofSeconds(10));
+    }
+}
