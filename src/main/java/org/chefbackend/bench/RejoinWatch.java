@@ -125,7 +125,7 @@ public final class RejoinWatch implements AutoCloseable {
      * "led again"; or what the node said ("rewind", "none", "basebackup"); "unknown" when it streams but said
      * nothing since its start; "not rejoined" when it neither streamed nor led within the watch's bound.
      */
-    static String path(boolean ledAgain, boolean streamed, String said) {
+    public static String path(boolean ledAgain, boolean streamed, String said) {
         if (ledAgain) {
             return LED_AGAIN;
         }
