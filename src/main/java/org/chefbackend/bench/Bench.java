@@ -30,7 +30,8 @@ public final class Bench {
               all          every benchmark below, in one run (the documented full run)
               coldstart    3-node cold start to a healthy cluster (chef-backend: create-cluster + 2 join-cluster)
               failover     host crash of the leader (kill -9 of all its processes, etcd member included) until a
-                           write through HAProxy succeeds; N runs, median/min/max
+                           write through HAProxy succeeds; then the host started again until it streams from the
+                           new leader, and how it rejoined (rewind/none/basebackup); N runs, median/min/max
               switchover   graceful switchover (chef-backend-ctl promote / patronictl switchover) write gap through
                            HAProxy under a steady writer; acknowledged writes checked, none may be lost
               throughput   pgbench through HAProxy relative to a direct single PostgreSQL (asynchronous)
@@ -517,7 +518,9 @@ public final class Bench {
         }
     }
 
-    record Crash(double seconds, double elected, boolean etcdLeader, int lost, int acked) {
+    /** {@code rejoinPath}/{@code rejoinAfter}: how the crashed host, started again, rejoined, and when it streamed. */
+    record Crash(double seconds, double elected, boolean etcdLeader, int lost, int acked, String rejoinPath,
+            double rejoinAfter) {
     }
 
     /** Seconds from {@code t0} until a node other than {@code old} answers 200 on its health check; NaN after 180 s. */
@@ -559,6 +562,7 @@ public final class Bench {
             Procs.kill9(pids);
             double[] elected = new double[1];
             Thread watch = electionWatch(c, l, t0, elected);
+            boolean restarted = false;
             try {
                 // the crash took effect: none of the host's processes lives, nothing answers on its PostgreSQL port
                 if (!Procs.waitUntil(Duration.ofSeconds(10), () -> pids.stream().noneMatch(Procs::alive) && !Procs.open(addr, 5432))) {
@@ -574,18 +578,35 @@ public final class Bench {
                 Procs.sleep(3000); // the plot shows the writes after recovery too
                 w.close();
                 List<Long> lost = Writer.lost(c, w.acks());
-                System.out.printf(Locale.ROOT, "%s crash run %d: leader %s (etcd leader there: %s) → new leader's health "
-                        + "check 200 after %.2f s, write through HAProxy after %.2f s; %d of %d acknowledged writes lost%n",
-                        c.system(), run, addr, etcdLeader, elected[0], seconds, lost.size(), w.acks().size());
                 if (run == 1) {
                     plot("failover", c, w.acks(), t0 - 2, Procs.now(), List.of(new LineChart.Marker(t0, "kill -9 leader host"),
                             new LineChart.Marker(t0 + seconds, String.format(Locale.ROOT, "write ok +%.1f s", seconds))));
                 }
-                return new Crash(seconds, elected[0], Boolean.TRUE.equals(etcdLeader), lost.size(), w.acks().size());
+                // the crashed host started again, timed until the new leader shows it streaming (both systems alike)
+                long mark = c.rejoinMark(l);
+                restarted = true;
+                String path;
+                double rejoin;
+                try (RejoinWatch back = RejoinWatch.start(c, l, 300)) {
+                    c.restartHost(l);
+                    back.await(Duration.ofSeconds(300));
+                    // chef-backend records its rejoin at its own next look at itself streaming, seconds later
+                    Procs.waitUntil(Duration.ofSeconds(15), () -> !back.streamed() || c.rejoinPath(l, mark) != null);
+                    path = back.path(back.streamed() ? c.rejoinPath(l, mark) : null);
+                    rejoin = back.streamingAfter();
+                }
+                System.out.printf(Locale.ROOT, "%s crash run %d: leader %s (etcd leader there: %s) → new leader's health "
+                        + "check 200 after %.2f s, write through HAProxy after %.2f s; %d of %d acknowledged writes lost; "
+                        + "started again: %s, streaming after %.1f s%n", c.system(), run, addr, etcdLeader, elected[0],
+                        seconds, lost.size(), w.acks().size(), path, rejoin);
+                return new Crash(seconds, elected[0], Boolean.TRUE.equals(etcdLeader), lost.size(), w.acks().size(), path,
+                        rejoin);
             } finally {
                 watch.interrupt();
                 w.close();
-                c.restartHost(l); // also when the measurement failed, so the next run finds 3 hosts
+                if (!restarted) {
+                    c.restartHost(l); // also when the measurement failed, so the next run finds 3 hosts
+                }
             }
         }
     }
@@ -640,6 +661,12 @@ public final class Bench {
                 Stats.of(pEt).format("%.1f", " s"), BenchTable.ratio(Stats.of(cEt).median(), Stats.of(pEt).median()));
         t.row("runs where it did not: time to write", Stats.of(cNo).format("%.1f", " s"),
                 Stats.of(pNo).format("%.1f", " s"), BenchTable.ratio(Stats.of(cNo).median(), Stats.of(pNo).median()));
+        Stats rc = Stats.of(c.stream().map(Crash::rejoinAfter).filter(x -> !x.isNaN()).toList());
+        Stats rp = Stats.of(p.stream().map(Crash::rejoinAfter).filter(x -> !x.isNaN()).toList());
+        t.row("crashed host started again → streaming from the new leader", rc.format("%.1f", " s"),
+                rp.format("%.1f", " s"), BenchTable.ratio(rc.median(), rp.median()));
+        t.row("how the crashed host rejoined (runs)", RejoinWatch.tally(c.stream().map(Crash::rejoinPath).toList()),
+                RejoinWatch.tally(p.stream().map(Crash::rejoinPath).toList()), "");
         t.row("runs where the crashed host also led etcd", String.valueOf(c.stream().filter(Crash::etcdLeader).count()),
                 String.valueOf(p.stream().filter(Crash::etcdLeader).count()), "");
         t.row("acknowledged writes lost (asynchronous; of all acknowledged)",
@@ -657,14 +684,24 @@ public final class Bench {
                 + pt[1] + " s, maximum_lag_on_failover 50 MB (chef-backend's max_bytes_behind_leader). A writer inserts "
                 + "one row per transaction every 50 ms through HAProxy; the figure is the time from the kill to the "
                 + "acknowledgement of the first write sent after every process of the host was gone. The crashed host "
-                + "is started again and the cluster is healthy again before the next run; runs alternate between the "
-                + "two systems.");
+                + "is started again (3 s after that write) and the cluster is healthy again before the next run; runs "
+                + "alternate between the two systems.");
+        t.note("Rejoin: from the crashed host's start until the new leader's pg_stat_replication shows a walsender to "
+                + "its application_name in state 'streaming' (polled every 200 ms, the same query for both; bound 300 s). "
+                + "Path: chef-backend's own record (leaderl's last-rejoin.json, written after the start); Patroni's log "
+                + "after the start (\"pg_rewind exit code=0\": rewind; \"replica has been created using\": basebackup; "
+                + "neither: none). \"led again\": it led again instead (not a rejoin); \"not rejoined\": not streaming "
+                + "within the bound.");
         t.data.put("chef_backend_s", c.stream().map(Crash::seconds).toList().toString())
                 .put("patroni_s", p.stream().map(Crash::seconds).toList().toString())
                 .put("chef_backend_elected_s", c.stream().map(Crash::elected).toList().toString())
                 .put("patroni_elected_s", p.stream().map(Crash::elected).toList().toString())
                 .put("chef_backend_etcd_leader", c.stream().map(Crash::etcdLeader).toList().toString())
-                .put("patroni_etcd_leader", p.stream().map(Crash::etcdLeader).toList().toString());
+                .put("patroni_etcd_leader", p.stream().map(Crash::etcdLeader).toList().toString())
+                .put("chef_backend_rejoin_path", c.stream().map(Crash::rejoinPath).toList().toString())
+                .put("patroni_rejoin_path", p.stream().map(Crash::rejoinPath).toList().toString())
+                .put("chef_backend_rejoin_s", c.stream().map(Crash::rejoinAfter).toList().toString())
+                .put("patroni_rejoin_s", p.stream().map(Crash::rejoinAfter).toList().toString());
         return t;
     }
 

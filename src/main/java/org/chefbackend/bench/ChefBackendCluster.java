@@ -10,6 +10,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.chefbackend.agent.NodeState;
+import org.chefbackend.cluster.Records;
+import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
 
@@ -324,6 +327,33 @@ public final class ChefBackendCluster implements HaCluster {
         Procs.Result start = ctl(i, Duration.ofSeconds(300), "start");
         if (start.code() != 0) {
             throw new IllegalStateException("start " + nodeName(i) + ": " + start.all());
+        }
+    }
+
+    /** The wall clock (epoch ms): a rejoin record is this start's when the node first streamed at or after it. */
+    @Override
+    public long rejoinMark(int i) {
+        return System.currentTimeMillis();
+    }
+
+    @Override
+    public String rejoinPath(int i, long mark) {
+        Records.Rejoin r = lastRejoin(i, mark);
+        return r == null ? null : r.path();
+    }
+
+    /**
+     * Node i's own record of its last rejoin (leaderl's last-rejoin.json: leader, path, seconds from the start of the
+     * rejoin until streaming, and when it first saw itself streaming) if that was at or after {@code sinceMillis};
+     * null otherwise, or while there is none.
+     */
+    public Records.Rejoin lastRejoin(int i, long sinceMillis) {
+        try {
+            Records.Rejoin r = Records.parse(Files.readString(NodeState.lastRejoin(new NodePaths(nodeRoot(i)))),
+                    Records.Rejoin.class);
+            return r.at() >= sinceMillis ? r : null;
+        } catch (IOException | IllegalStateException e) {
+            return null; // not written yet, or caught mid-write
         }
     }
 

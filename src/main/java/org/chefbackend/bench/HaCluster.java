@@ -44,6 +44,15 @@ public interface HaCluster extends AutoCloseable {
     /** Starts host i again after a crash (data kept); it rejoins by itself. */
     void restartHost(int i) throws Exception;
 
+    /** A mark taken just before host i is started again, from which {@link #rejoinPath} reads what it says. */
+    long rejoinMark(int i);
+
+    /**
+     * How host i says it rejoined a leader since {@code mark}: "rewind", "none" (it followed as it was) or
+     * "basebackup"; null when it has said nothing (yet). Asked once it streams.
+     */
+    String rejoinPath(int i, long mark);
+
     /** Graceful switchover to node i, through the system's CLI. */
     Procs.Result switchover(int candidate);
 

@@ -153,7 +153,7 @@ public final class PatroniCluster implements HaCluster {
     }
 
     void startPatroni(int i) throws IOException {
-        Procs.spawn(Procs.as(PG_USER, "patroni", config(i).toString()), nodeRoot(i).resolve("log/patroni.log"),
+        Procs.spawn(Procs.as(PG_USER, "patroni", config(i).toString()), log(i),
                 Map.of("HOME", nodeRoot(i).toString()));
     }
 
@@ -238,6 +238,46 @@ public final class PatroniCluster implements HaCluster {
         Procs.waitUntil(Duration.ofSeconds(10), () -> hostProcesses(i).isEmpty());
         startEtcd(i);
         startPatroni(i);
+    }
+
+    Path log(int i) {
+        return nodeRoot(i).resolve("log/patroni.log");
+    }
+
+    /** The size of host i's Patroni log (appended to across restarts): what the restart logs is read from there. */
+    @Override
+    public long rejoinMark(int i) {
+        try {
+            return Files.exists(log(i)) ? Files.size(log(i)) : 0;
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    @Override
+    public String rejoinPath(int i, long mark) {
+        try {
+            byte[] all = Files.readAllBytes(log(i));
+            int from = (int) Math.min(Math.max(mark, 0), all.length);
+            return rejoinPath(new String(all, from, all.length - from, java.nio.charset.StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * How Patroni (3.0, patroni/postgresql/rewind.py and bootstrap.py) logs a rejoin: "replica has been created using
+     * …" after a new copy (basebackup); "running pg_rewind from …", then "pg_rewind exit code=0" (rewind; another exit
+     * code: "rewind failed"); none of these: it followed as it was ("none"). Read only once the node streams.
+     */
+    static String rejoinPath(String log) {
+        if (log.contains("replica has been created using")) {
+            return "basebackup";
+        }
+        if (log.contains("pg_rewind exit code=0")) {
+            return "rewind";
+        }
+        return log.contains("running pg_rewind from") ? "rewind failed" : "none";
     }
 
     @Override

@@ -20,12 +20,16 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import org.chefbackend.bench.ChefBackendCluster;
 import org.chefbackend.bench.Procs;
+import org.chefbackend.bench.RejoinWatch;
 import org.chefbackend.bench.Writer;
+import org.chefbackend.cluster.Records;
 import org.chefbackend.search.OpenSearchRecipe;
 
 /**
@@ -38,8 +42,8 @@ import org.chefbackend.search.OpenSearchRecipe;
 public final class Chaos implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
     /** In priority order; "control" is the asynchronous/synchronous negative control of the loss checker. */
-    public static final List<String> FAULTS = List.of("host-crash", "agent-freeze", "partition", "pg-crash",
-            "search-crash", "etcd-crash", "first-node-crash", "first-node-stop", "search-restart-on-leader",
+    public static final List<String> FAULTS = List.of("host-crash", "leader-crash-rejoin", "agent-freeze", "partition",
+            "pg-crash", "search-crash", "etcd-crash", "first-node-crash", "first-node-stop", "search-restart-on-leader",
             "search-freeze", "search-isolate", "control", "pg-agent-freeze", "bridge-partition", "isolate",
             "asymmetric-partition", "graceful-stop", "disk-full", "wal-removed", "two-nodes-lost");
     /** Faults held until another node leads (then released), not released as soon as writes flow. */
@@ -304,15 +308,17 @@ public final class Chaos implements AutoCloseable {
         switch (fault) {
             case "host-crash", "first-node-crash" -> {
                 int h = fault.equals("host-crash") ? l : FIRST_NODE;
-                String ha = addr(h);
-                List<Long> pids = cb.hostProcesses(h);
-                Procs.kill9(pids);
-                if (!Procs.waitUntil(Duration.ofSeconds(10), () -> pids.stream().noneMatch(Procs::alive) && !Procs.open(ha, 5432)
-                        && !Procs.open(ha, 2379) && !Procs.open(ha, 7331) && !Procs.open(ha, searchPort()))) {
-                    throw new NotEffective("host " + ha + " still has live processes or open ports after kill -9");
-                }
-                return fault("kill -9 of " + pids.size() + " processes of " + cb.nodeName(h) + firstNode(h, l),
-                        startAgain(h, () -> cb.restartHost(h)));
+                int killed = crashHost(h);
+                return fault("kill -9 of " + killed + " processes of " + cb.nodeName(h) + firstNode(h, l),
+                        startAgain(h, h == l, () -> cb.restartHost(h)));
+            }
+            case "leader-crash-rejoin" -> {
+                int killed = crashHost(l);
+                watchStart(l, true);
+                // started at once, not after the failover; in the background, so that the writes are timed meanwhile
+                CompletableFuture<Void> start = CompletableFuture.runAsync(() -> cb.restartHost(l));
+                return fault("kill -9 of " + killed + " processes of the leader " + cb.nodeName(l)
+                        + ", started again at once", () -> start.get(300, TimeUnit.SECONDS));
             }
             case "agent-freeze", "pg-agent-freeze" -> {
                 List<Long> pids = new ArrayList<>(cb.agentProcesses(l).subList(0, 1)); // the agent JVM, not its watchdog
@@ -533,7 +539,7 @@ public final class Chaos implements AutoCloseable {
                     throw new NotEffective("chef-backend-ctl stop on " + ha + " (exit " + r.code() + ") left PostgreSQL or "
                             + "OpenSearch running: " + r.all());
                 }
-                return fault("chef-backend-ctl stop on " + cb.nodeName(h) + firstNode(h, l), startAgain(h, () -> {
+                return fault("chef-backend-ctl stop on " + cb.nodeName(h) + firstNode(h, l), startAgain(h, h == l, () -> {
                     Procs.Result s = cb.ctl(h, Duration.ofSeconds(300), "start");
                     if (s.code() != 0) {
                         throw new IllegalStateException("start " + cb.nodeName(h) + ": " + s.all());
@@ -615,12 +621,38 @@ public final class Chaos implements AutoCloseable {
         return h != FIRST_NODE ? "" : " (the node that ran create-cluster, " + (h == leader ? "the leader)" : "a follower)");
     }
 
-    /** A release that starts node {@code h} again, its OpenSearch timed back into the search cluster from that moment. */
-    Action startAgain(int h, Action start) {
+    /**
+     * Kills every process of host h (kill -9) and proves it took effect: none lives, none of its ports answers. Returns
+     * how many were killed.
+     */
+    int crashHost(int h) throws NotEffective {
+        String ha = addr(h);
+        List<Long> pids = cb.hostProcesses(h);
+        Procs.kill9(pids);
+        if (!Procs.waitUntil(Duration.ofSeconds(10), () -> pids.stream().noneMatch(Procs::alive) && !Procs.open(ha, 5432)
+                && !Procs.open(ha, 2379) && !Procs.open(ha, 7331) && !Procs.open(ha, searchPort()))) {
+            throw new NotEffective("host " + ha + " still has live processes or open ports after kill -9");
+        }
+        return pids.size();
+    }
+
+    /** A release that starts node {@code h} again, timed from that moment ({@link #watchStart}). */
+    Action startAgain(int h, boolean led, Action start) {
         return () -> {
-            notes.rejoin = rejoinWatch(h);
+            watchStart(h, led);
             start.run();
         };
+    }
+
+    /**
+     * Node h is about to start again: its OpenSearch is timed back into the search cluster, and when it was the leader
+     * its PostgreSQL back into replication (until the new leader shows it streaming, or it leads again).
+     */
+    void watchStart(int h, boolean led) {
+        notes.rejoin = rejoinWatch(h);
+        if (led) {
+            notes.pgRejoin = RejoinWatch.start(cb, h, 600);
+        }
     }
 
     SearchRejoin rejoinWatch(int h) {
@@ -716,6 +748,8 @@ public final class Chaos implements AutoCloseable {
     static final class Notes {
         /** The node whose OpenSearch the fault restarts, timed back into the search cluster. */
         SearchRejoin rejoin;
+        /** The leader the fault started again, timed back into replication. */
+        RejoinWatch pgRejoin;
         /** search-freeze, search-isolate: the follower whose search engine was made unfit, and since when. */
         int unfit = -1;
         double unfitSince = Double.NaN;
@@ -820,7 +854,7 @@ public final class Chaos implements AutoCloseable {
             int acked, int lost, int deposedWrites, String deposedEnd, int doubleLeaderSweeps, int sweeps,
             double recovery, double newLeaderAfter, boolean healed, double healSeconds, String operator, String error,
             List<Double> ackTimes, double t0, double released, double healedAt, List<Double> leaderChanges,
-            String unhealed, SearchSeen search) {
+            String unhealed, SearchSeen search, RejoinSeen rejoin) {
         boolean failedOver() {
             return newLeader != null && !newLeader.equals(oldLeader);
         }
@@ -837,6 +871,19 @@ public final class Chaos implements AutoCloseable {
     public record SearchSeen(String backNode, double backAfter, Boolean unplanned, String leaderChanges,
             double unfitAfter, String unfitReason, double fitAgainAfter) {
         public static final SearchSeen NONE = new SearchSeen(null, Double.NaN, null, null, Double.NaN, null, Double.NaN);
+    }
+
+    /**
+     * How a leader the fault started again came back (leader-crash-rejoin: at once; host-crash, first-node-*,
+     * graceful-stop: at the release, when it led), where its fault measures it (null / NaN elsewhere): {@code path}
+     * "rewind", "none" or "basebackup" as its own last-rejoin.json written since its start says, "led again" (it led
+     * instead: not a rejoin), "unknown" (it streams, but wrote no record), "not rejoined" (neither within 600 s);
+     * {@code streamingAfter}: seconds from its start until the new leader's pg_stat_replication showed it streaming
+     * (polled every 200 ms); {@code recordedAfter}: the same from its record's {@code at} (when it first saw itself
+     * streaming); {@code rejoinSeconds}: its record's own figure (the rejoin's start until streaming).
+     */
+    public record RejoinSeen(String node, String path, double streamingAfter, double recordedAfter, double rejoinSeconds) {
+        public static final RejoinSeen NONE = new RejoinSeen(null, null, Double.NaN, Double.NaN, Double.NaN);
     }
 
     Outcome scenario(String fault, int run) {
@@ -928,7 +975,7 @@ public final class Chaos implements AutoCloseable {
                     operator.isEmpty() ? null : String.join("; ", operator), lost == null ? "no leader to read the acknowledged writes back from" : null,
                     acks.stream().map(Writer.Ack::at).toList(), t0, released, healedAt,
                     LeaderWatch.changes(sweeps).stream().map(LeaderWatch.Sweep::at).toList(), unhealed,
-                    searchSeen(l, t0, sweeps, acks, unfit, fitAgain));
+                    searchSeen(l, t0, sweeps, acks, unfit, fitAgain), rejoinSeen());
             report(o);
             return o;
         } catch (Exception e) {
@@ -946,6 +993,9 @@ public final class Chaos implements AutoCloseable {
             }
             if (notes.rejoin != null) {
                 notes.rejoin.close();
+            }
+            if (notes.pgRejoin != null) {
+                notes.pgRejoin.close();
             }
             w.close();
             watch.close();
@@ -1069,6 +1119,35 @@ public final class Chaos implements AutoCloseable {
                 unfit == null ? null : unfit.reason(), fitAgain);
     }
 
+    /**
+     * The run's rejoin figures from the watch its nemesis started (after the heal: the node's own record follows its
+     * next look at itself streaming, so it is waited for, bounded, when the poll saw it streaming).
+     */
+    RejoinSeen rejoinSeen() {
+        RejoinWatch w = notes.pgRejoin;
+        if (w == null) {
+            return RejoinSeen.NONE;
+        }
+        w.close();
+        int h = w.node();
+        if (w.streamed()) {
+            Procs.waitUntil(Duration.ofSeconds(15), () -> cb.lastRejoin(h, w.fromMillis()) != null);
+        }
+        return rejoinSeen(cb.nodeName(h), w.ledAgain(), w.streamingAfter(), w.fromMillis(),
+                cb.lastRejoin(h, w.fromMillis()));
+    }
+
+    /**
+     * What the watch (led again; seconds until seen streaming, NaN: not seen) and the node's own record (null: none
+     * written since its start at {@code startMillis}) say of one restart.
+     */
+    static RejoinSeen rejoinSeen(String node, boolean ledAgain, double streamingAfter, long startMillis,
+            Records.Rejoin record) {
+        return new RejoinSeen(node, RejoinWatch.path(ledAgain, !Double.isNaN(streamingAfter), record == null ? null
+                : record.path()), streamingAfter, record == null ? Double.NaN : (record.at() - startMillis) / 1000.0,
+                record == null ? Double.NaN : record.seconds());
+    }
+
     /** Lines of node i's leaderl log from byte {@code from} on in which it gave up leadership for a health check. */
     List<String> stepDowns(int i, long from) throws IOException {
         Path log = leaderlLog(i);
@@ -1122,7 +1201,8 @@ public final class Chaos implements AutoCloseable {
     Outcome failed(String fault, int run, String why) {
         log("%s run %d FAILED: %s", fault, run, why);
         return new Outcome(fault, run, syncOn, null, null, "", 0, -1, -1, "", -1, 0, Double.NaN, Double.NaN, false,
-                Double.NaN, null, why, List.of(), Double.NaN, Double.NaN, Double.NaN, List.of(), null, SearchSeen.NONE);
+                Double.NaN, null, why, List.of(), Double.NaN, Double.NaN, Double.NaN, List.of(), null, SearchSeen.NONE,
+                RejoinSeen.NONE);
     }
 
     static void report(Outcome o) {
@@ -1145,6 +1225,11 @@ public final class Chaos implements AutoCloseable {
         if (!Double.isNaN(s.unfitAfter()) || s.unfitReason() != null) {
             log("  the follower shown ineligible %.1f s after the fault (%s), eligible again %.1f s after the release",
                     s.unfitAfter(), s.unfitReason(), s.fitAgainAfter());
+        }
+        RejoinSeen r = o.rejoin();
+        if (r.node() != null) {
+            log("  %s started again: %s; streaming from the new leader %.1f s after its start (its own record: %.1f s; "
+                    + "rejoin_seconds %.1f)", r.node(), r.path(), r.streamingAfter(), r.recordedAfter(), r.rejoinSeconds());
         }
     }
 
@@ -1262,7 +1347,8 @@ public final class Chaos implements AutoCloseable {
                     Writer.maxGap(acks, t0, Procs.now()), other == null ? Double.NaN : other.at() - t0, healed,
                     healed ? Procs.now() - released : Double.NaN, operatorDid, null, acks.stream().map(Writer.Ack::at).toList(), t0,
                     released, healed ? Procs.now() : Double.NaN,
-                    LeaderWatch.changes(sweeps).stream().map(LeaderWatch.Sweep::at).toList(), unhealed, SearchSeen.NONE);
+                    LeaderWatch.changes(sweeps).stream().map(LeaderWatch.Sweep::at).toList(), unhealed, SearchSeen.NONE,
+                    RejoinSeen.NONE);
             report(o);
             crashed = false;
             return o;
@@ -1304,6 +1390,9 @@ public final class Chaos implements AutoCloseable {
               section of docs/RESULTS.md, docs/results/chaos.json and docs/results/chaos-FAULT.png.
               faults, in priority order: %s
                 host-crash        kill -9 of every process of the leader's host (etcd member included); restarted after
+                leader-crash-rejoin  the same, but started again at once (no waiting for the failover); timed until it
+                                  streams from the new leader, with how it rejoined (rewind, none or basebackup; or led
+                                  again instead)
                 agent-freeze      SIGSTOP of the leader's agent JVM; SIGCONT after the writes recovered
                 partition         the leader cut from both other hosts, the etcd majority (iptables on loopback, per-host
                                   cgroups); HAProxy and clients still reach it
@@ -1334,6 +1423,9 @@ public final class Chaos implements AutoCloseable {
                 control with --runs 1
               healed: every node in cluster-status, 1 leader, the others synced and eligible, every node's OpenSearch
                 green with every node, chef-backend-ctl status exiting 0 on every node
+              rejoin: a former leader started again (leader-crash-rejoin; host-crash, first-node-*, graceful-stop at the
+                release) is timed from its start until the new leader's pg_stat_replication shows it streaming, with
+                the path its last-rejoin.json gives
               --runs N (1)  --ttl S (5; etcd heartbeat 100 ms, election 1000 ms)  --mode sync|async (sync: the faults
               other than control run with leaderl.synchronous_mode true)
               report: only regenerate the report from docs/results/chaos.json

@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.chefbackend.bench.LineChart;
 import org.chefbackend.bench.Load;
+import org.chefbackend.bench.RejoinWatch;
 import org.chefbackend.bench.ResultsReport;
 import org.chefbackend.bench.Stats;
 import org.chefbackend.search.OpenSearchRecipe;
@@ -63,7 +64,10 @@ public final class ChaosReport {
         n.put("search_back_node", s.backNode()).put("search_back_s", round(s.backAfter()))
                 .put("unplanned_failover", s.unplanned()).put("leader_changes", s.leaderChanges())
                 .put("unfit_after_s", round(s.unfitAfter())).put("unfit_reason", s.unfitReason())
-                .put("fit_again_s", round(s.fitAgainAfter()))
+                .put("fit_again_s", round(s.fitAgainAfter()));
+        Chaos.RejoinSeen r = o.rejoin();
+        n.put("rejoin_node", r.node()).put("rejoin_path", r.path()).put("rejoin_streaming_s", round(r.streamingAfter()))
+                .put("rejoin_recorded_s", round(r.recordedAfter())).put("rejoin_seconds", round(r.rejoinSeconds()))
                 .put("passed", passed(o));
         return n;
     }
@@ -81,7 +85,9 @@ public final class ChaosReport {
                 Double.NaN, Double.NaN, Double.NaN, List.of(), text(n, "unhealed"),
                 new Chaos.SearchSeen(text(n, "search_back_node"), num(n, "search_back_s"),
                         n.hasNonNull("unplanned_failover") ? n.get("unplanned_failover").asBoolean() : null,
-                        text(n, "leader_changes"), num(n, "unfit_after_s"), text(n, "unfit_reason"), num(n, "fit_again_s")));
+                        text(n, "leader_changes"), num(n, "unfit_after_s"), text(n, "unfit_reason"), num(n, "fit_again_s")),
+                new Chaos.RejoinSeen(text(n, "rejoin_node"), text(n, "rejoin_path"), num(n, "rejoin_streaming_s"),
+                        num(n, "rejoin_recorded_s"), num(n, "rejoin_seconds")));
     }
 
     static String text(JsonNode n, String k) {
@@ -212,6 +218,30 @@ public final class ChaosReport {
                 + "| eligible again after the release, median / max (s) |\n|---|---|---|---|---|---|\n" + md;
     }
 
+    /**
+     * Issue 17's rejoin figures in markdown, a row per fault that started a crashed (or stopped) leader again: how it
+     * rejoined, and when it streamed from the new leader after its start, by the harness's poll and by its own record,
+     * next to its own rejoin_seconds. Empty when no run measured any.
+     */
+    public static String rejoinTable(List<Chaos.Outcome> runs) {
+        StringBuilder md = new StringBuilder();
+        byFault(runs).forEach((fault, l) -> {
+            List<Chaos.RejoinSeen> r = l.stream().filter(o -> o.error() == null).map(Chaos.Outcome::rejoin)
+                    .filter(x -> x.node() != null).toList();
+            if (r.isEmpty()) {
+                return;
+            }
+            md.append("| ").append(fault).append(" | ").append(r.size()).append(" | ")
+                    .append(RejoinWatch.tally(r.stream().map(Chaos.RejoinSeen::path).toList())).append(" | ")
+                    .append(medMax(r.stream().map(Chaos.RejoinSeen::streamingAfter).toList())).append(" | ")
+                    .append(medMax(r.stream().map(Chaos.RejoinSeen::recordedAfter).toList())).append(" | ")
+                    .append(medMax(r.stream().map(Chaos.RejoinSeen::rejoinSeconds).toList())).append(" |\n");
+        });
+        return md.isEmpty() ? "" : "| fault | leaders started again | how they rejoined | streaming from the new leader "
+                + "after the start, median / max (s) | the same by the node's own record, median / max (s) "
+                + "| its rejoin_seconds, median / max (s) |\n|---|---|---|---|---|---|\n" + md;
+    }
+
     record Target(String target, String measured, Boolean met) {
     }
 
@@ -247,8 +277,32 @@ public final class ChaosReport {
         t.add(new Target("zero lost acknowledged writes in synchronous mode over at least 20 failovers, next to the "
                 + "negative control's losses", lostSync + " lost over " + sync.size() + " synchronous failovers; "
                 + "asynchronous negative control: " + lostAsync + " lost", sync.isEmpty() ? null : lostSync == 0 && sync.size() >= 20));
+        t.add(rejoinTarget(runs));
         t.addAll(searchTargets(runs, unfitBound));
         return t;
+    }
+
+    /**
+     * Issue 17's target over the leader-crash-rejoin runs: of the restarted leaders that did not lead again (that is no
+     * rejoin, and no failure), at least 9 in 10 rejoined by rewind or no rewind, and the median time from their start
+     * until the new leader showed them streaming is within 15 s. Judged over at least 10 rejoins: fewer is not
+     * measured (run more when some led again).
+     */
+    static Target rejoinTarget(List<Chaos.Outcome> runs) {
+        List<Chaos.Outcome> all = byFault(runs).getOrDefault("leader-crash-rejoin", List.of());
+        List<Chaos.RejoinSeen> ran = all.stream().filter(o -> o.error() == null).map(Chaos.Outcome::rejoin)
+                .filter(r -> r.node() != null).toList();
+        List<Chaos.RejoinSeen> rejoins = ran.stream().filter(r -> !RejoinWatch.LED_AGAIN.equals(r.path())).toList();
+        long copyless = rejoins.stream().filter(r -> RejoinWatch.copyless(r.path())).count();
+        Stats s = Stats.of(rejoins.stream().map(Chaos.RejoinSeen::streamingAfter).filter(x -> !Double.isNaN(x)).toList());
+        String measured = ran.isEmpty() ? "not run" : RejoinWatch.tally(ran.stream().map(Chaos.RejoinSeen::path).toList())
+                + "; by rewind or no rewind " + copyless + " of " + rejoins.size() + " rejoins; streaming after the start "
+                + "median " + f1(s.median()) + " s (max " + f1(s.max()) + ") over " + s.n()
+                + (rejoins.size() < 10 ? "; fewer than the 10 rejoins the target asks" : "")
+                + (all.size() > ran.size() ? "; " + (all.size() - ran.size()) + " failed run(s)" : "");
+        return new Target("crashed leaders (`leader-crash-rejoin`: started again at once) rejoin by rewind or no rewind "
+                + "in at least 9 of 10 runs, streaming within 15 s of their start (median)", measured,
+                rejoins.size() < 10 ? null : copyless * 10 >= 9L * rejoins.size() && s.n() > 0 && s.median() <= 15);
     }
 
     /** Issue 16's targets: healed by the new definition every time, search back within 60 s, no unplanned failover, unfit shown in time. */
@@ -321,6 +375,21 @@ public final class ChaosReport {
                     .append(OpenSearchRecipe.TRANSPORT_PORT).append(" from both other hosts (`search-isolate`; the follower is one whose OpenSearch is not the ")
                     .append("search cluster manager) until `cluster-status` shows it `eligible_for_leader: false` with a ")
                     .append("reason naming search; eligible again: from the thaw or heal.\n\n").append(search).append('\n');
+        }
+        String rejoin = rejoinTable(runs);
+        if (!rejoin.isEmpty()) {
+            md.append("### Rejoin of a former leader started again (issue 17)\n\n")
+                    .append("`leader-crash-rejoin` kills every process of the leader's host and starts it again at once (before any failover); `host-crash`, ")
+                    .append("`first-node-*` and `graceful-stop` start the old leader again at the release. Streaming: from ")
+                    .append("the call that starts the node until the current leader's `pg_stat_replication` shows a ")
+                    .append("walsender to its name in state 'streaming', polled every 200 ms (the figure the target ")
+                    .append("judges); the same by the node's own record: its `last-rejoin.json` `at` (when it first saw ")
+                    .append("itself streaming) less the wall-clock time of that call. How it rejoined: that record's ")
+                    .append("path, written since the start (\"rewind\", \"none\": its WAL ended at the fork, ")
+                    .append("\"basebackup\"); \"led again\": it was leader again before it streamed from another node ")
+                    .append("(not a rejoin, not a failure); \"unknown\": streaming, but no record; \"not rejoined\": ")
+                    .append("neither within 600 s. rejoin_seconds is the node's own figure, from the moment leaderl began ")
+                    .append("the rejoin (its crash recovery included) until streaming.\n\n").append(rejoin).append('\n');
         }
         md.append("### Targets (faults)\n\n| target | measured | verdict |\n|---|---|---|\n");
         List<Target> ts = targets(runs, ttl, settings.path("unfit_bound_s").asInt(10));

@@ -4,10 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.chefbackend.cluster.Records;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class BenchPartsTest {
     @Test
@@ -79,5 +82,72 @@ class BenchPartsTest {
         assertEquals("n/a", BenchTable.ratio(1, 0));
         assertEquals("n/a", BenchTable.ratio(Double.NaN, 2));
         assertEquals("n/a", BenchTable.f("%.1f", Double.NaN));
+    }
+
+    @Test
+    void aRejoinIsWhatTheNodeSaidOnceItStreams() {
+        assertEquals("rewind", RejoinWatch.path(false, true, "rewind"));
+        assertEquals("led again", RejoinWatch.path(true, false, null), "leading is not a rejoin");
+        assertEquals("unknown", RejoinWatch.path(false, true, null), "streams, but said nothing since its start");
+        assertEquals("not rejoined", RejoinWatch.path(false, false, "rewind"), "an old record does not make a rejoin");
+        assertTrue(RejoinWatch.copyless("rewind") && RejoinWatch.copyless("none"));
+        assertTrue(!RejoinWatch.copyless("basebackup") && !RejoinWatch.copyless("led again"));
+    }
+
+    @Test
+    void theTallyAlwaysNamesTheThreePathsAndAnyOtherOutcome() {
+        assertEquals("rewind 5/5, none 0, basebackup 0", RejoinWatch.tally(List.of("rewind", "rewind", "rewind", "rewind", "rewind")));
+        assertEquals("rewind 1/4, none 1, basebackup 0, led again 1, not rejoined 1",
+                RejoinWatch.tally(List.of("rewind", "led again", "none", "not rejoined")));
+        assertEquals("none measured", RejoinWatch.tally(List.of()));
+    }
+
+    static final String PATRONI_START = "2026-12-06 15:00:01,100 INFO: Selected new etcd server http://127.0.0.81:2379\n"
+            + "2026-12-06 15:00:02,200 INFO: doing crash recovery in a single user mode\n"
+            + "2026-12-06 15:00:03,300 INFO: Local timeline=1 lsn=0/5000148\n"
+            + "2026-12-06 15:00:03,310 INFO: primary_timeline=2\n";
+
+    @Test
+    void patroniSaysInItsLogHowANodeRejoined() {
+        String rewound = PATRONI_START + "2026-12-06 15:00:03,400 INFO: running pg_rewind from p2 in progress\n"
+                + "2026-12-06 15:00:03,410 INFO: running pg_rewind from user=chef_pgsql host=127.0.0.82 port=5432 "
+                + "dbname=postgres target_session_attrs=read-write\n"
+                + "2026-12-06 15:00:04,500 INFO: pg_rewind exit code=0\n"
+                + "2026-12-06 15:00:04,510 INFO:  stderr=pg_rewind: servers diverged at WAL location 0/5000148 on timeline 1\n"
+                + "pg_rewind: Done!\n";
+        assertEquals("rewind", PatroniCluster.rejoinPath(rewound));
+        assertEquals("none", PatroniCluster.rejoinPath(PATRONI_START
+                + "2026-12-06 15:00:05,000 INFO: no action. I am (p1), a secondary, and following a leader (p2)\n"));
+        assertEquals("rewind failed", PatroniCluster.rejoinPath(PATRONI_START
+                + "2026-12-06 15:00:03,410 INFO: running pg_rewind from user=chef_pgsql host=127.0.0.82\n"
+                + "2026-12-06 15:00:04,500 INFO: pg_rewind exit code=1\n"
+                + "2026-12-06 15:00:04,600 ERROR: Failed to rewind from healty primary: p2\n"));
+        assertEquals("basebackup", PatroniCluster.rejoinPath(rewound.replace("exit code=0", "exit code=1")
+                + "2026-12-06 15:01:00,000 INFO: replica has been created using basebackup\n"));
+    }
+
+    @Test
+    void patroniIsAskedOnlyAboutWhatItLoggedAfterTheRestart(@TempDir Path dir) throws Exception {
+        PatroniCluster p = new PatroniCluster(dir, List.of("127.0.0.81"), "127.0.0.80", 10, 100, 1000, Map.of(), false);
+        Files.createDirectories(p.log(0).getParent());
+        Files.writeString(p.log(0), "INFO: pg_rewind exit code=0\n"); // an earlier run's rewind
+        long mark = p.rejoinMark(0);
+        Files.writeString(p.log(0), PATRONI_START, java.nio.file.StandardOpenOption.APPEND);
+        assertEquals("none", p.rejoinPath(0, mark));
+        assertEquals("rewind", p.rejoinPath(0, 0));
+    }
+
+    @Test
+    void chefBackendsRecordCountsOnlyWhenWrittenSinceTheStart(@TempDir Path dir) throws Exception {
+        ChefBackendCluster c = new ChefBackendCluster(dir, dir.resolve("cb"), List.of("127.0.0.71"), "127.0.0.70", List.of());
+        assertEquals(null, c.rejoinPath(0, 0), "no record yet");
+        Path file = c.nodeRoot(0).resolve("var/opt/chef-backend/leaderl/data/last-rejoin.json");
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, Records.json(new Records.Rejoin("cb2", "rewind", 6.4, 1_000_500)));
+        assertEquals("rewind", c.rejoinPath(0, 1_000_000));
+        assertEquals(6.4, c.lastRejoin(0, 1_000_000).seconds());
+        assertEquals(null, c.rejoinPath(0, 1_000_501), "written before this start: an earlier rejoin");
+        Files.writeString(file, "{\"leader\": \"cb2\", \"pa");
+        assertEquals(null, c.rejoinPath(0, 0), "caught mid-write");
     }
 }

@@ -24,9 +24,30 @@ class ChaosReportTest {
 
     static Chaos.Outcome withSearch(String fault, boolean sync, int lost, int deposed, int doubles, double recovery,
             boolean healed, String operator, Chaos.SearchSeen search) {
+        return full(fault, sync, lost, deposed, doubles, recovery, healed, operator, search, Chaos.RejoinSeen.NONE);
+    }
+
+    static Chaos.Outcome full(String fault, boolean sync, int lost, int deposed, int doubles, double recovery,
+            boolean healed, String operator, Chaos.SearchSeen search, Chaos.RejoinSeen rejoin) {
         return new Chaos.Outcome(fault, 1, sync, "cb1", "cb2", "x", 100, lost, deposed, "", doubles, 300, recovery, 4.0,
                 healed, 10, operator, null, List.of(), 0, 0, 0, List.of(), healed ? null : "cb1 search: red with 1 of 3 nodes",
-                search);
+                search, rejoin);
+    }
+
+    static Chaos.Outcome rejoinRun(String fault, String path, double streaming) {
+        return full(fault, true, 0, 0, 0, 6, true, null, Chaos.SearchSeen.NONE,
+                new Chaos.RejoinSeen("cb1", path, streaming, streaming - 0.5, streaming - 3));
+    }
+
+    /** {@code n} leader-crash-rejoin runs by {@code path}, streaming after {@code streaming} s. */
+    static List<Chaos.Outcome> rejoins(int n, String path, double streaming) {
+        return java.util.stream.IntStream.range(0, n).mapToObj(i -> rejoinRun("leader-crash-rejoin", path, streaming)).toList();
+    }
+
+    static List<Chaos.Outcome> concat(List<Chaos.Outcome> a, List<Chaos.Outcome> b) {
+        List<Chaos.Outcome> l = new java.util.ArrayList<>(a);
+        l.addAll(b);
+        return l;
     }
 
     static Chaos.Outcome searchRun(String fault, Chaos.SearchSeen search) {
@@ -75,6 +96,60 @@ class ChaosReportTest {
         assertEquals(o.search(), back.search());
         assertEquals("cb1 search: red with 1 of 3 nodes", back.unhealed());
         assertEquals(Chaos.SearchSeen.NONE, ChaosReport.fromJson(ChaosReport.toJson(run("pg-crash", true, 0, 0, 0, 2, true))).search());
+    }
+
+    @Test
+    void rejoinFiguresSurviveTheJsonFile() {
+        Chaos.Outcome o = rejoinRun("leader-crash-rejoin", "rewind", 9.25);
+        assertEquals(o.rejoin(), ChaosReport.fromJson(ChaosReport.toJson(o)).rejoin());
+        assertEquals(Chaos.RejoinSeen.NONE, ChaosReport.fromJson(ChaosReport.toJson(run("pg-crash", true, 0, 0, 0, 2, true))).rejoin());
+        Chaos.Outcome led = full("leader-crash-rejoin", true, 0, 0, 0, 6, true, null, Chaos.SearchSeen.NONE,
+                new Chaos.RejoinSeen("cb1", "led again", Double.NaN, Double.NaN, Double.NaN));
+        assertEquals(led.rejoin(), ChaosReport.fromJson(ChaosReport.toJson(led)).rejoin());
+        assertTrue(ChaosReport.passed(led), "leading again is no failure");
+    }
+
+    @Test
+    void rejoinTarget() {
+        assertEquals(null, ChaosReport.rejoinTarget(List.of(run("host-crash", true, 0, 0, 0, 7, true))).met(), "not run");
+        // 10 by rewind or none and one that led again (no rejoin, no failure)
+        ChaosReport.Target t = ChaosReport.rejoinTarget(concat(concat(rejoins(9, "rewind", 9), rejoins(1, "none", 4)),
+                rejoins(1, "led again", Double.NaN)));
+        assertEquals(Boolean.TRUE, t.met(), t.measured());
+        assertEquals("rewind 9/11, none 1, basebackup 0, led again 1; by rewind or no rewind 10 of 10 rejoins; streaming "
+                + "after the start median 9.0 s (max 9.0) over 10", t.measured());
+        assertEquals(Boolean.TRUE, ChaosReport.rejoinTarget(concat(rejoins(9, "rewind", 9), rejoins(1, "basebackup", 60))).met(),
+                "9 of 10");
+        assertEquals(Boolean.FALSE, ChaosReport.rejoinTarget(concat(rejoins(8, "rewind", 9), rejoins(2, "basebackup", 60))).met(),
+                "8 of 10");
+        assertEquals(Boolean.FALSE, ChaosReport.rejoinTarget(rejoins(10, "rewind", 15.5)).met(), "median 15.5 s > 15 s");
+        assertEquals(Boolean.TRUE, ChaosReport.rejoinTarget(concat(rejoins(9, "rewind", 9), rejoins(1, "not rejoined",
+                Double.NaN))).met(), "9 of 10 by rewind, the tenth never streamed");
+        assertEquals(Boolean.FALSE, ChaosReport.rejoinTarget(concat(rejoins(8, "rewind", 9), rejoins(2, "unknown", 9))).met(),
+                "streaming without a record of how is not a rejoin by rewind");
+        ChaosReport.Target few = ChaosReport.rejoinTarget(concat(rejoins(9, "rewind", 9), rejoins(1, "led again", Double.NaN)));
+        assertEquals(null, few.met(), "9 rejoins: too few to judge 9 in 10");
+        assertTrue(few.measured().contains("9 of 9 rejoins") && few.measured().contains("fewer than the 10 rejoins the "
+                + "target asks"), few.measured());
+        // host-crash restarts its old leader after the failover: shown in the table, not judged by this target
+        assertEquals(null, ChaosReport.rejoinTarget(List.of(rejoinRun("host-crash", "basebackup", 80))).met());
+    }
+
+    @Test
+    void rejoinTable() {
+        List<Chaos.Outcome> runs = concat(concat(rejoins(2, "rewind", 8), rejoins(1, "led again", Double.NaN)),
+                List.of(rejoinRun("host-crash", "none", 5), run("pg-crash", true, 0, 0, 0, 2, true)));
+        String table = ChaosReport.rejoinTable(runs);
+        assertTrue(table.contains("| host-crash | 1 | rewind 0/1, none 1, basebackup 0 | 5.0 / 5.0 | 4.5 / 4.5 | 2.0 / 2.0 |"),
+                table);
+        assertTrue(table.contains("| leader-crash-rejoin | 3 | rewind 2/3, none 0, basebackup 0, led again 1 | 8.0 / 8.0 "
+                + "| 7.5 / 7.5 | 5.0 / 5.0 |"), table);
+        assertFalse(table.contains("| pg-crash |"), table);
+        assertEquals("", ChaosReport.rejoinTable(List.of(run("pg-crash", true, 0, 0, 0, 2, true))));
+        String md = ChaosReport.markdown(runs, new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode(), Set.of(), "");
+        assertTrue(md.contains("### Rejoin of a former leader started again (issue 17)") && md.contains(table), md);
+        assertTrue(md.contains("| crashed leaders (`leader-crash-rejoin`: started again at once) rejoin by rewind or no "
+                + "rewind in at least 9 of 10 runs, streaming within 15 s of their start (median) |"), md);
     }
 
     @Test

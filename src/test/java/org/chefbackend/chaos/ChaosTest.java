@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import org.chefbackend.cluster.Records;
 import org.junit.jupiter.api.Test;
 
 class ChaosTest {
@@ -37,5 +38,17 @@ class ChaosTest {
                 "leaderl.health_check.interval_seconds=2")));
         assertEquals(5 * 5 + 5, Chaos.unfitBound(List.of()), "the product's defaults");
         assertEquals(9200, Chaos.setting(rb, "elasticsearch.port", 9200));
+    }
+
+    @Test
+    void aRestartedLeadersRejoinIsTimedFromItsStart() {
+        // started at 1 000 000 ms; its record: first seen streaming 8.5 s later, 5.2 s after leaderl began the rejoin
+        Chaos.RejoinSeen r = Chaos.rejoinSeen("cb1", false, 8.9, 1_000_000, new Records.Rejoin("cb2", "rewind", 5.2, 1_008_500));
+        assertEquals(new Chaos.RejoinSeen("cb1", "rewind", 8.9, 8.5, 5.2), r);
+        assertEquals(new Chaos.RejoinSeen("cb1", "unknown", 8.9, Double.NaN, Double.NaN),
+                Chaos.rejoinSeen("cb1", false, 8.9, 1_000_000, null), "streams, wrote no record since its start");
+        assertEquals(new Chaos.RejoinSeen("cb1", "led again", Double.NaN, Double.NaN, Double.NaN),
+                Chaos.rejoinSeen("cb1", true, Double.NaN, 1_000_000, null));
+        assertEquals("not rejoined", Chaos.rejoinSeen("cb1", false, Double.NaN, 1_000_000, null).path());
     }
 }
