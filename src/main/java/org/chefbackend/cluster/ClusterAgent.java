@@ -33,6 +33,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClusterAgent {
     private static final Logger log = LoggerFactory.getLogger(ClusterAgent.class);
+    /** Unreadable records already logged, with the revision that was: said once per value. */
+    private final Map<String, Long> unreadableSaid = new java.util.concurrent.ConcurrentHashMap<>();
     static final String PREFIX = "/chef-backend/";
     static final String LEADER = "leader";
     static final String JOIN_LOCK = "locks/join";
@@ -472,16 +474,28 @@ public final class ClusterAgent {
     // ---- reading the cluster ---------------------------------------------------------------------------------
 
     public Map<String, Records.Member> members() {
-        Map<String, Records.Member> out = new LinkedHashMap<>();
-        requireStore().getPrefix("members/").forEach((k, v) ->
-                out.put(k.substring("members/".length()), Records.parse(v.value(), Records.Member.class)));
-        return out;
+        return readable("members/", Records.Member.class);
     }
 
     public Map<String, Records.NodeStatus> statuses() {
-        Map<String, Records.NodeStatus> out = new LinkedHashMap<>();
-        requireStore().getPrefix("nodes/").forEach((k, v) ->
-                out.put(k.substring("nodes/".length()), Records.parse(v.value(), Records.NodeStatus.class)));
+        return readable("nodes/", Records.NodeStatus.class);
+    }
+
+    /**
+     * The records under {@code prefix} by name, leaving out (and saying once per value) any that cannot be read:
+     * one bad record (anyone with etcd access may write one) must not make every reader fail, every second.
+     */
+    private <T> Map<String, T> readable(String prefix, Class<T> type) {
+        Map<String, T> out = new LinkedHashMap<>();
+        requireStore().getPrefix(prefix).forEach((k, v) -> {
+            try {
+                out.put(k.substring(prefix.length()), Records.parse(v.value(), type));
+            } catch (RuntimeException e) {
+                if (!Long.valueOf(v.modRevision()).equals(unreadableSaid.put(k, v.modRevision()))) {
+                    log.warn("etcd {} is unreadable, left out: {}", k, e.getMessage());
+                }
+            }
+        });
         return out;
     }
 
