@@ -614,21 +614,12 @@ class FrontendIT {
     }
 
     /** The node's GUID (its HAProxy server name), from the cluster view of any node that answers. */
-    String guidOf(String address) throws Exception {
-        for (TestNode n : nodes) {
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + n.address + ":7331/cluster"))
-                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-                for (JsonNode m : JSON.readTree(r.body()).path("nodes")) {
-                    if (m.path("ip").asText().equals(address)) {
-                        return m.path("guid").asText();
-                    }
-                }
-            } catch (IOException e) {
-                // the next node
-            }
+    String guidOf(String address) {
+        JsonNode n = clusterNode(address);
+        if (n == null) {
+            throw new IllegalStateException("no node knows " + address);
         }
-        throw new IllegalStateException("no node knows " + address);
+        return n.path("guid").asText();
     }
 
     static Connection pg(String host, String db, String user, String password, String localAddress) throws SQLException {
