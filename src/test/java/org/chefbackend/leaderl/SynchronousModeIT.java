@@ -207,6 +207,11 @@ class SynchronousModeIT {
     }
 
     String receivedLsn(TestNode n) throws Exception {
+        return receivedLsn(cluster, n);
+    }
+
+    /** The last WAL position {@code n}'s WAL receiver received, asked of its PostgreSQL directly. */
+    static String receivedLsn(TestCluster cluster, TestNode n) throws Exception {
         try (Connection c = cluster.pg(n); Statement st = c.createStatement();
                 ResultSet rs = st.executeQuery("select pg_last_wal_receive_lsn()::text")) {
             rs.next();
