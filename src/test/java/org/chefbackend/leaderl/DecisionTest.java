@@ -693,6 +693,19 @@ class DecisionTest {
     }
 
     @Test
+    void aHealthyStandbysReplyIsAlwaysWellWithinTheSynchronousLimit() {
+        for (long ttl = 1; ttl <= 3600; ttl++) {
+            HaSettings s = new HaSettings(ttl, 0, 0, false, true);
+            long replyEveryMs = org.chefbackend.postgres.PostgresqlConf.walReceiverStatusIntervalSeconds(ttl) * 1000;
+            // even on an idle leader a healthy standby replies at least twice within the limit
+            assertTrue(2 * replyEveryMs <= s.syncReplyTimeoutMillis(), "TTL " + ttl + " s");
+            // and a silent one is given up well before a TTL (from 3 s on: the limit is at least 2 s)
+            assertTrue(ttl < 3 || s.syncReplyTimeoutMillis() < ttl * 1000, "TTL " + ttl + " s");
+        }
+        assertEquals(15_000, DEF.syncReplyTimeoutMillis(), "half the default 30 s TTL");
+    }
+
+    @Test
     void settingsComeFromTheDocumentedDefaults() {
         HaSettings s = HaSettings.from(Settings.defaults(new MachineFacts(8L << 30, "be1")));
         assertEquals(HaSettings.DEFAULTS, s);
