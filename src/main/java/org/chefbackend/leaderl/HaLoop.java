@@ -498,6 +498,8 @@ public final class HaLoop {
             }
             replies.keySet().retainAll(streaming);
             f.streamingFollowers(streaming).followerReplyAgeMillis(replyAges);
+        } else {
+            replies.clear(); // a standby: what it saw as a primary says nothing about its next walsenders
         }
     }
 
