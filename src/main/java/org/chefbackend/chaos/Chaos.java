@@ -337,11 +337,16 @@ public final class Chaos implements AutoCloseable {
             case "partition", "bridge-partition" -> {
                 List<String> others = new ArrayList<>(opt.addresses());
                 others.remove(a);
+                String standby = null;
                 if (fault.equals("partition")) {
                     net.isolate(a);
                 } else {
-                    net.cut(a, others.get(0)); // the leader loses one follower; the other still sees both
-                    others = List.of(others.get(0));
+                    // the leader loses one follower, the synchronous standby when there is one (commits wait for
+                    // it); the other still sees both
+                    int cut = syncStandbyOrFollower(l);
+                    standby = syncOn && cb.nodeName(cut).equals(syncStandby()) ? cb.nodeName(cut) : null;
+                    others = List.of(addr(cut));
+                    net.cut(a, others.get(0));
                 }
                 for (String o : others) {
                     if (net.reaches(a, o, 2379) || net.reaches(o, a, 5432)) {
@@ -349,7 +354,8 @@ public final class Chaos implements AutoCloseable {
                         throw new NotEffective(a + " still reaches " + o + " (or is reached) after the cut");
                     }
                 }
-                return fault((fault.equals("partition") ? "leader cut from both other hosts (the etcd majority; HAProxy still reaches it)" : "leader cut from " + others.get(0)),
+                return fault((fault.equals("partition") ? "leader cut from both other hosts (the etcd majority; HAProxy still reaches it)"
+                        : "leader cut from " + others.get(0) + (standby != null ? " (the synchronous standby " + standby + ")" : "")),
                         net::heal);
             }
             case "isolate" -> {
@@ -1410,7 +1416,7 @@ public final class Chaos implements AutoCloseable {
                 control           negative control of the loss checker: a frozen WAL receiver, then a host crash,
                                   once asynchronous (loses writes) and N times synchronous (loses none)
                 pg-agent-freeze   SIGSTOP of the leader's PostgreSQL and agent
-                bridge-partition  the leader cut from one follower only
+                bridge-partition  the leader cut from one follower only (in sync mode: the synchronous standby)
                 isolate           the leader cut from everyone: both hosts, HAProxy and the clients
                 asymmetric-partition  the leader's packets to both other hosts dropped, theirs to it still arrive
                 graceful-stop     chef-backend-ctl stop on the leader (hand-over)

@@ -277,6 +277,16 @@ public final class ChaosReport {
         t.add(new Target("zero lost acknowledged writes in synchronous mode over at least 20 failovers, next to the "
                 + "negative control's losses", lostSync + " lost over " + sync.size() + " synchronous failovers; "
                 + "asynchronous negative control: " + lostAsync + " lost", sync.isEmpty() ? null : lostSync == 0 && sync.size() >= 20));
+        // issue 17: the synchronous standby cut from the leader no longer stalls commits until wal_sender_timeout
+        List<Chaos.Outcome> bridge = by.getOrDefault("bridge-partition", List.of()).stream()
+                .filter(Chaos.Outcome::synchronous).toList();
+        Stats bs = Stats.of(bridge.stream().map(Chaos.Outcome::recovery).filter(x -> !Double.isNaN(x)).toList());
+        boolean noneLost = bridge.stream().allMatch(o -> o.lost() == 0);
+        t.add(new Target("bridge-partition in synchronous mode (the leader cut from its synchronous standby): commits "
+                + "stall at most TTL + 2 s = " + f1(ttl + 2.0) + " s (the write outage), nothing lost", bridge.isEmpty()
+                ? "not run" : "max " + f1(bs.max()) + " s over " + bs.n() + " of " + bridge.size() + " runs; "
+                + (noneLost ? "none lost" : "writes lost"), bridge.isEmpty() ? null
+                : bs.n() == bridge.size() && bs.max() <= ttl + 2 && noneLost));
         t.add(rejoinTarget(runs));
         t.addAll(searchTargets(runs, unfitBound));
         return t;

@@ -167,6 +167,10 @@ public final class SettingsSchema {
                 "postgresql.conf min_wal_size. A bare number counts 16 MB WAL segments (5 = 80MB).");
         add("postgresql.shared_buffers", pgQuantity(), m -> (m.memTotalMb() / 4) + "MB", true,
                 "postgresql.conf shared_buffers. Computed: a quarter of the machine's memory.");
+        add("postgresql.wal_sender_timeout", nullable(pgQuantity()), null,
+                "postgresql.conf wal_sender_timeout (a bare number counts milliseconds): a standby silent this long is"
+                        + " disconnected. nil (the default) renders leaderl.leader_ttl_seconds. In synchronous mode"
+                        + " the leader stops waiting for a standby silent for half the TTL whatever this says.");
         add("postgresql.wal_keep_segments", integer(0, MAX_INT), 32L,
                 "WAL segments kept for followers; rendered for PostgreSQL 15 as wal_keep_size (32 = 512MB).");
         add("postgresql.wal_level", oneOf("hot_standby", "replica", "archive", "logical"), "hot_standby",

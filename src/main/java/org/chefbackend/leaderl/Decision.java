@@ -71,8 +71,10 @@ import org.chefbackend.leaderl.Facts.Peer;
  * step) while failover is off for the cluster or for the node concerned.
  * <li>Synchronous mode: only the standby recorded in etcd {@code sync} may be elected automatically. The leader
  * keeps that record a subset of what PostgreSQL waits for: it names a standby in synchronous_standby_names first
- * and records it only once it streams; before it stops waiting for a standby (which died) it records "none".
- * Degrade rule: with no standby streaming the leader records "none", then lets commits proceed without waiting
+ * and records it only once it streams and has confirmed every earlier write; before it stops waiting for a standby
+ * (which died, or stopped answering: no reply for {@link HaSettings#syncReplyTimeoutMillis}) it records "none", and
+ * only a standby that answers is named. Degrade rule: with no standby streaming and answering the leader records
+ * "none", then lets commits proceed without waiting
  * (asynchronous), and from then on no node may be elected automatically until a standby is synchronous again; an
  * operator's promote is then the only way to a new leader (knowingly accepting possible loss). {@code status} shows
  * this in the step's reason.
@@ -241,7 +243,8 @@ public final class Decision {
             }
             return;
         }
-        if (configured != null && f.streamingFollowers().contains(configured) && !f.pgSyncConfirmed()) {
+        boolean configuredAnswers = configured != null && answers(f, s, configured);
+        if (configuredAnswers && !f.pgSyncConfirmed()) {
             // commits wait for it, but writes acknowledged before may not have reached it yet (or this agent
             // restarted and does not know): confirm before recording; a record naming it already stays true
             if (recorded != null && !recorded.equals(configured)) {
@@ -251,7 +254,7 @@ public final class Decision {
             p.note("synchronous standby: waiting for " + configured + " to confirm every earlier write");
             return;
         }
-        if (configured != null && f.streamingFollowers().contains(configured)) {
+        if (configuredAnswers) {
             // it streams and every commit waits for it: it holds every acknowledged write, so it may be elected
             if (!configured.equals(recorded)) {
                 p.then(new RecordSynchronousStandby(configured));
@@ -259,7 +262,13 @@ public final class Decision {
             p.note("synchronous standby " + configured);
             return;
         }
-        String next = syncCandidate(f);
+        if (configured != null && f.streamingFollowers().contains(configured)) {
+            // connected but silent (frozen, cut off, its disk hung): commits wait for it until PostgreSQL's
+            // wal_sender_timeout ends its walsender; stop waiting for it now, as for a standby that died
+            p.note("synchronous standby " + configured + " has not replied for " + f.replyAgeMillis(configured)
+                    + " ms (limit " + s.syncReplyTimeoutMillis() + " ms)");
+        }
+        String next = syncCandidate(f, s);
         if (recorded != null) {
             p.then(new RecordSynchronousStandby(null)); // first: nobody electable before commits stop waiting
         }
@@ -267,14 +276,22 @@ public final class Decision {
             p.then(new SetSynchronousStandby(next));
         }
         p.note(next == null
-                ? "synchronous mode degraded: no standby streams, commits do not wait, no node may be elected"
-                        + " automatically"
+                ? "synchronous mode degraded: no standby streams and answers, commits do not wait, no node may be"
+                        + " elected automatically"
                 : "synchronous standby: switching to " + next);
     }
 
-    private static String syncCandidate(Facts f) {
+    /**
+     * The follower streams from this leader and its last reply is recent: it answers. A standby that stopped
+     * answering is never made (or kept) synchronous, so commits never wait on it for longer than the limit.
+     */
+    private static boolean answers(Facts f, HaSettings s, String follower) {
+        return f.streamingFollowers().contains(follower) && f.replyAgeMillis(follower) <= s.syncReplyTimeoutMillis();
+    }
+
+    private static String syncCandidate(Facts f, HaSettings s) {
         return f.peers().entrySet().stream()
-                .filter(e -> e.getValue().eligible() && f.streamingFollowers().contains(e.getKey()))
+                .filter(e -> e.getValue().eligible() && answers(f, s, e.getKey()))
                 .map(e -> Map.entry(e.getKey(), e.getValue().lsn()))
                 .sorted(BEST_FIRST).map(Map.Entry::getKey).findFirst().orElse(null);
     }

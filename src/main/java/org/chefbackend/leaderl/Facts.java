@@ -56,6 +56,9 @@ import java.util.TreeSet;
  * @param pgSyncStandby the standby local PostgreSQL's {@code synchronous_standby_names} names, null when none
  * @param pgSyncConfirmed that standby has confirmed holding every write made before commits began to wait for it
  * @param streamingFollowers followers streaming from this node through their replication slots
+ * @param followerReplyAgeMillis per streaming follower, how long ago (ms, on this node's monotonic clock) its last
+ *     reply reached this node: the time since its {@code pg_stat_replication.reply_time} was last seen to change. A
+ *     follower not in the map counts as just heard from (0)
  * @param healthNotes what the failed health checks said, by check name ("elasticsearch" -> "elasticsearch check 5/5
  *     failures: no elected cluster manager"): only for the reasons shown to operators, never decided on
  */
@@ -97,6 +100,7 @@ public record Facts(
         String pgSyncStandby,
         boolean pgSyncConfirmed,
         Set<String> streamingFollowers,
+        Map<String, Long> followerReplyAgeMillis,
         Map<String, String> healthNotes) {
 
     /** No known WAL position (PostgreSQL never uses LSN 0, so every real position is above this). */
@@ -132,12 +136,18 @@ public record Facts(
         // sorted copies: iteration order is part of determinism
         peers = Collections.unmodifiableSortedMap(new TreeMap<>(peers));
         streamingFollowers = Collections.unmodifiableSortedSet(new TreeSet<>(streamingFollowers));
+        followerReplyAgeMillis = Collections.unmodifiableSortedMap(new TreeMap<>(followerReplyAgeMillis));
         healthNotes = Collections.unmodifiableSortedMap(new TreeMap<>(healthNotes));
     }
 
     /** Time left on this node's lease (negative once past). */
     public long leaseRemainingNanos() {
         return leaseDeadlineNanos - nowNanos;
+    }
+
+    /** How long ago {@code follower}'s last reply arrived, in ms (0 when not known: just heard from). */
+    public long replyAgeMillis(String follower) {
+        return followerReplyAgeMillis.getOrDefault(follower, 0L);
     }
 
     /** PostgreSQL here takes writes. */
@@ -195,6 +205,7 @@ public record Facts(
         private String pgSyncStandby;
         private boolean pgSyncConfirmed = true;
         private Set<String> streamingFollowers = new TreeSet<>();
+        private Map<String, Long> followerReplyAgeMillis = new TreeMap<>();
         private Map<String, String> healthNotes = new TreeMap<>();
 
         private Builder(String self) {
@@ -239,6 +250,7 @@ public record Facts(
             pgSyncStandby = f.pgSyncStandby;
             pgSyncConfirmed = f.pgSyncConfirmed;
             streamingFollowers = new TreeSet<>(f.streamingFollowers);
+            followerReplyAgeMillis = new TreeMap<>(f.followerReplyAgeMillis);
             healthNotes = new TreeMap<>(f.healthNotes);
         }
 
@@ -279,15 +291,18 @@ public record Facts(
         public Builder pgSyncConfirmed(boolean v) { pgSyncConfirmed = v; return this; }
         public Builder streamingFollowers(String... names) { streamingFollowers = new TreeSet<>(Set.of(names)); return this; }
         public Builder streamingFollowers(Set<String> names) { streamingFollowers = new TreeSet<>(names); return this; }
+        public Builder replyAge(String follower, long millis) { followerReplyAgeMillis.put(follower, millis); return this; }
+        public Builder followerReplyAgeMillis(Map<String, Long> ages) { followerReplyAgeMillis = new TreeMap<>(ages); return this; }
         public Builder healthNotes(Map<String, String> notes) { healthNotes = new TreeMap<>(notes); return this; }
 
         public Facts build() {
             return new Facts(nowNanos, self, state, dcsReachable, leader, holdsLeaderKey, leaseDeadlineNanos,
                     pgRunning, pgAccepting, pgInRecovery, pgLsn, pgTimeline, pgUpstream, pgStreaming, followTrouble,
-                    rejoinedTo, rejoinRetryAtNanos, pgsqlHealthy, elasticsearchHealthy, etcdHealthy, disksHealthy, noStartPgsql, bootFenced, unsynced,
+                    rejoinedTo, rejoinRetryAtNanos, pgsqlHealthy, elasticsearchHealthy, etcdHealthy, disksHealthy,
+                    noStartPgsql, bootFenced, unsynced,
                     clusterFailover, nodeFailover, intent, peers, lastLeaderLsn, lastLeaderTimeline, lastLeaderName,
                     historyUnreadable, unreadableIntentTimedOut, syncStandby,
-                    pgSyncStandby, pgSyncConfirmed, streamingFollowers, healthNotes);
+                    pgSyncStandby, pgSyncConfirmed, streamingFollowers, followerReplyAgeMillis, healthNotes);
         }
     }
 }

@@ -94,6 +94,8 @@ public final class HaLoop {
     private long pgLogOffset = -1;
     /** The standby that confirmed holding every write made before commits started waiting for it. */
     private volatile String confirmedSyncStandby;
+    /** Per streaming follower, its last reply_time seen here and when it was first seen (for its reply's age). */
+    private final Map<String, ReplySeen> replies = new HashMap<>();
     /** What etcd {@code sync} said at the last look, for status. */
     private volatile String recordedSyncStandby;
     /**
@@ -555,13 +557,37 @@ public final class HaLoop {
             String configured = Replication.synchronousStandby(c);
             f.pgSyncStandby(configured).pgSyncConfirmed(configured != null && configured.equals(confirmedSyncStandby));
             Set<String> streaming = new HashSet<>();
+            Map<String, Long> replyAges = new HashMap<>();
+            long now = System.nanoTime();
             for (Replication.ReplicaInfo r : Replication.replicas(c)) {
                 if ("streaming".equals(r.state()) && r.slot() != null) {
                     streaming.add(r.applicationName());
+                    replyAges.put(r.applicationName(), replyAgeMillis(r, now));
                 }
             }
-            f.streamingFollowers(streaming);
+            replies.keySet().retainAll(streaming);
+            f.streamingFollowers(streaming).followerReplyAgeMillis(replyAges);
+        } else {
+            replies.clear(); // a standby: what it saw as a primary says nothing about its next walsenders
         }
+    }
+
+    private record ReplySeen(String replyTime, long firstSeenNanos) {
+    }
+
+    /**
+     * How long ago {@code r}'s last reply arrived, in ms on this node's monotonic clock: since its reply_time was
+     * first seen with its current value. reply_time is the standby's clock, so it is only compared with itself: a
+     * standby whose clock is off neither looks silent nor hides that it is. A follower seen for the first time (this
+     * loop just started or it just connected) counts as just heard from. Late by at most an iteration.
+     */
+    private long replyAgeMillis(Replication.ReplicaInfo r, long now) {
+        ReplySeen seen = replies.get(r.applicationName());
+        if (seen == null || !java.util.Objects.equals(seen.replyTime(), r.replyTime())) {
+            replies.put(r.applicationName(), new ReplySeen(r.replyTime(), now));
+            return 0;
+        }
+        return TimeUnit.NANOSECONDS.toMillis(now - seen.firstSeenNanos());
     }
 
     /** Every other member's position, asked directly and in parallel; a member that does not answer is left out. */

@@ -51,6 +51,16 @@ public record HaSettings(long leaderTtlSeconds, int requiredActiveFollowers, lon
         return ttlNanos() / 3;
     }
 
+    /**
+     * Synchronous mode: a standby whose last reply is older than this has stopped answering, and the leader moves
+     * its commits to one that answers (Decision rule 10): half the TTL, so that with a loop iteration and the
+     * switch itself commits stall less than a TTL. At least 2 s: a healthy standby replies at least every
+     * wal_receiver_status_interval, which PostgresqlConf keeps at most half of this.
+     */
+    public long syncReplyTimeoutMillis() {
+        return Math.max(TimeUnit.SECONDS.toMillis(leaderTtlSeconds) / 2, 2000);
+    }
+
     public HaSettings withSynchronousMode(boolean on) {
         return new HaSettings(leaderTtlSeconds, requiredActiveFollowers, maxBytesBehindLeader, fatalSystemChecks, on);
     }

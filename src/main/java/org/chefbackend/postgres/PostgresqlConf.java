@@ -65,7 +65,21 @@ public final class PostgresqlConf {
         p.put("archive_timeout", quantity(s.get("postgresql.archive_timeout"), "s"));
         p.put("log_checkpoints", s.bool("postgresql.log_checkpoints") ? "on" : "off");
         p.put("log_min_duration_statement", String.valueOf(s.integer("postgresql.log_min_duration_statement")));
+        long ttl = s.integer("leaderl.leader_ttl_seconds");
+        Object senderTimeout = s.get("postgresql.wal_sender_timeout");
+        p.put("wal_sender_timeout", senderTimeout == null ? ttl + "s" : quantity(senderTimeout, "ms"));
+        p.put("wal_receiver_status_interval", walReceiverStatusIntervalSeconds(ttl) + "s");
         return p;
+    }
+
+    /**
+     * How often a standby replies to its leader when nothing else makes it: a tenth of the leader TTL, 1 to 10 s
+     * (PostgreSQL's default is 10 s). In synchronous mode the leader takes a synchronous standby whose last reply is
+     * older than half the TTL (at least 2 s; HaSettings.syncReplyTimeoutMillis) for one that stopped answering, so a
+     * healthy standby's reply, even on an idle leader, is always less than half that old.
+     */
+    public static long walReceiverStatusIntervalSeconds(long leaderTtlSeconds) {
+        return Math.max(1, Math.min(10, leaderTtlSeconds / 10));
     }
 
     /** The lines of postgresql.conf for these parameters, strings quoted as PostgreSQL requires. */

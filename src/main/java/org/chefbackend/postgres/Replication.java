@@ -448,9 +448,11 @@ public final class Replication {
      * @param syncState async, potential, sync or quorum
      * @param replayLagBytes how far the standby's replay is behind the leader's current WAL position, -1 if unknown
      * @param clientAddr where it connects from, null over a unix socket
+     * @param replyTime the send time of the standby's last reply ({@code reply_time}, on the standby's clock), as
+     *     text, null before its first reply
      */
     public record ReplicaInfo(String applicationName, String slot, String state, String syncState,
-            long replayLagBytes, String clientAddr) {
+            long replayLagBytes, String clientAddr, String replyTime) {
     }
 
     /** Every walsender of {@code leader}, by application_name. */
@@ -458,14 +460,14 @@ public final class Replication {
         // On a cascading standby pg_current_wal_lsn() fails; its own replay position is the reference there.
         String sql = "select r.application_name, s.slot_name, r.state, r.sync_state,"
                 + " coalesce(pg_wal_lsn_diff(case when pg_is_in_recovery() then pg_last_wal_replay_lsn()"
-                + " else pg_current_wal_lsn() end, r.replay_lsn), -1)::bigint, host(r.client_addr)"
+                + " else pg_current_wal_lsn() end, r.replay_lsn), -1)::bigint, host(r.client_addr), r.reply_time::text"
                 + " from pg_stat_replication r left join pg_replication_slots s on s.active_pid = r.pid"
                 + " order by r.application_name, r.pid";
         List<ReplicaInfo> out = new ArrayList<>();
         try (PreparedStatement st = leader.prepareStatement(sql); ResultSet rs = st.executeQuery()) {
             while (rs.next()) {
                 out.add(new ReplicaInfo(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                        rs.getLong(5), rs.getString(6)));
+                        rs.getLong(5), rs.getString(6), rs.getString(7)));
             }
         }
         return out;

@@ -199,6 +199,20 @@ class ChaosReportTest {
     }
 
     @Test
+    void bridgePartitionInSynchronousModeIsJudgedByItsLongestStall() {
+        ChaosReport.Target met = ChaosReport.targets(List.of(run("bridge-partition", true, 0, 0, 0, 4.1, true),
+                run("bridge-partition", true, 0, 0, 0, 7.0, true)), 5).get(4);
+        assertTrue(met.target().startsWith("bridge-partition in synchronous mode"), met.target());
+        assertEquals(Boolean.TRUE, met.met(), "7.0 s <= 5 + 2 s: " + met.measured());
+        assertEquals(Boolean.FALSE, ChaosReport.targets(List.of(run("bridge-partition", true, 0, 0, 0, 7.1, true)), 5)
+                .get(4).met(), "7.1 s > 5 + 2 s");
+        assertEquals(Boolean.FALSE, ChaosReport.targets(List.of(run("bridge-partition", true, 1, 0, 0, 3, true)), 5)
+                .get(4).met(), "a lost write");
+        assertEquals(null, ChaosReport.targets(List.of(run("bridge-partition", false, 0, 0, 0, 0.1, true)), 5)
+                .get(4).met(), "asynchronous runs are not judged by it");
+    }
+
+    @Test
     void ownSectionNextToTheBenchmarks(@TempDir Path dir) throws Exception {
         Path report = dir.resolve("RESULTS.md");
         Files.writeString(report, "# Results\n\n" + ResultsReport.BEGIN + "\nbench\n" + ResultsReport.END + "\n");

@@ -61,6 +61,8 @@ class DecisionTest {
     static final Action CLEAR_NO_START = new ClearNoStartPgsql();
 
     static final long DRAINED = 20_000_100;
+    /** A reply age past the synchronous standby's limit at the default TTL (15 s). */
+    static final long STALE = SYNC.syncReplyTimeoutMillis() + 1;
 
     static long seconds(long s) {
         return TimeUnit.SECONDS.toNanos(s);
@@ -451,6 +453,32 @@ class DecisionTest {
                         leader().pgSyncStandby("be2").syncStandby("be2").streamingFollowers("be3"), LEADER, true,
                         REFRESH, new RecordSynchronousStandby(null), new SetSynchronousStandby("be3"))
                         .settings(SYNC),
+                row("sync mode leader: standby stopped answering, another answers -> record none, switch to it",
+                        leader().pgSyncStandby("be2").syncStandby("be2").replyAge("be2", STALE).replyAge("be3", 900),
+                        LEADER, true, REFRESH, new RecordSynchronousStandby(null), new SetSynchronousStandby("be3"))
+                        .settings(SYNC).because("be2 has not replied for " + STALE + " ms"),
+                row("sync mode leader: standby stopped answering, none other -> record none, then degrade",
+                        leader().pgSyncStandby("be2").syncStandby("be2").streamingFollowers("be2")
+                                .replyAge("be2", STALE), LEADER, true,
+                        REFRESH, new RecordSynchronousStandby(null), new SetSynchronousStandby(null))
+                        .settings(SYNC).because("degraded"),
+                row("sync mode leader: standby stopped answering, the other is silent too -> degrade",
+                        leader().pgSyncStandby("be2").syncStandby("be2").replyAge("be2", STALE)
+                                .replyAge("be3", STALE), LEADER, true,
+                        REFRESH, new RecordSynchronousStandby(null), new SetSynchronousStandby(null))
+                        .settings(SYNC).because("degraded"),
+                row("sync mode leader: standby's reply just within the limit -> kept",
+                        leader().pgSyncStandby("be2").syncStandby("be2").replyAge("be2", SYNC.syncReplyTimeoutMillis()),
+                        LEADER, true, REFRESH).settings(SYNC).because("synchronous standby be2"),
+                row("sync mode leader: an unconfirmed standby that stopped answering is not waited for",
+                        leader().pgSyncStandby("be2").pgSyncConfirmed(false).replyAge("be2", STALE), LEADER, true,
+                        REFRESH, new SetSynchronousStandby("be3")).settings(SYNC).because("switching to be3"),
+                row("sync mode leader: degraded, the best standby is silent -> the one that answers is named",
+                        leader().peer("be2", true, 20_000_000).replyAge("be2", STALE), LEADER, true, REFRESH,
+                        new SetSynchronousStandby("be3")).settings(SYNC),
+                row("sync mode leader: degraded, the only standby is silent -> none named",
+                        leader().streamingFollowers("be2").replyAge("be2", STALE), LEADER, true, REFRESH)
+                        .settings(SYNC).because("degraded"),
                 row("sync mode leader: no standby left -> record none before commits stop waiting",
                         leader().pgSyncStandby("be2").syncStandby("be2").streamingFollowers(), LEADER, true,
                         REFRESH, new RecordSynchronousStandby(null), new SetSynchronousStandby(null))
@@ -596,6 +624,19 @@ class DecisionTest {
                 int release = indexOf(step, ReleaseLeaderKey.class);
                 assertTrue(release < 0 || fence < release, "fence before release: " + ctx);
             }
+            for (Action a : step.actions()) {
+                String named = a instanceof SetSynchronousStandby set ? set.standby()
+                        : a instanceof RecordSynchronousStandby rec ? rec.standby() : null;
+                if (named != null) {
+                    assertTrue(f.streamingFollowers().contains(named)
+                            && f.replyAgeMillis(named) <= s.syncReplyTimeoutMillis(),
+                            "a standby is named or recorded only while it streams and answers: " + ctx);
+                }
+                if (a instanceof RecordSynchronousStandby rec && rec.standby() != null) {
+                    assertTrue(rec.standby().equals(f.pgSyncStandby()) && f.pgSyncConfirmed(),
+                            "recorded only once PostgreSQL waits for it and it confirmed every earlier write: " + ctx);
+                }
+            }
             if (step.has(RecordSynchronousStandby.class) && step.has(SetSynchronousStandby.class)) {
                 assertTrue(indexOf(step, RecordSynchronousStandby.class) < indexOf(step, SetSynchronousStandby.class),
                         "record 'none' before PostgreSQL stops waiting: " + ctx);
@@ -668,8 +709,10 @@ class DecisionTest {
             }
             if (r.nextBoolean()) {
                 streaming.add(peer);
+                b.replyAge(peer, r.nextInt(4) == 0 ? r.nextInt(120_000) : r.nextInt(2000));
             }
         }
+        b.pgSyncConfirmed(r.nextBoolean());
         return b.streamingFollowers(streaming.toArray(String[]::new)).build();
     }
 
@@ -682,6 +725,19 @@ class DecisionTest {
         for (State s : State.values()) {
             assertEquals(s, State.fromJsonName(s.jsonName()));
         }
+    }
+
+    @Test
+    void aHealthyStandbysReplyIsAlwaysWellWithinTheSynchronousLimit() {
+        for (long ttl = 1; ttl <= 3600; ttl++) {
+            HaSettings s = new HaSettings(ttl, 0, 0, false, true);
+            long replyEveryMs = org.chefbackend.postgres.PostgresqlConf.walReceiverStatusIntervalSeconds(ttl) * 1000;
+            // even on an idle leader a healthy standby replies at least twice within the limit
+            assertTrue(2 * replyEveryMs <= s.syncReplyTimeoutMillis(), "TTL " + ttl + " s");
+            // and a silent one is given up well before a TTL (from 3 s on: the limit is at least 2 s)
+            assertTrue(ttl < 3 || s.syncReplyTimeoutMillis() < ttl * 1000, "TTL " + ttl + " s");
+        }
+        assertEquals(15_000, DEF.syncReplyTimeoutMillis(), "half the default 30 s TTL");
     }
 
     @Test

@@ -154,12 +154,19 @@ class SynchronousModeIT {
             long receiver = TestCluster.walReceiver(standby);
             assertTrue(receiver > 0, "no WAL receiver on " + standby.name);
             TestCluster.signal(receiver, "STOP");
+            long frozen = System.nanoTime();
             try {
-                // the fault took effect: with the synchronous standby frozen, no commit is acknowledged
-                TestNode.waitUntil(Duration.ofSeconds(1), () -> false);
+                // the fault took effect: with the synchronous standby frozen, no commit is acknowledged. The leader
+                // stops waiting for a standby silent for half the TTL (and, with no other to wait for, records that
+                // none may be elected): it crashes before that
+                TestNode.waitUntil(Duration.ofMillis(300), () -> false);
                 int before = writer.count();
-                assertFalse(TestNode.waitUntil(Duration.ofSeconds(6), () -> writer.count() > before + 1),
+                assertFalse(TestNode.waitUntil(Duration.ofMillis(1000), () -> writer.count() > before + 1),
                         "commits were acknowledged while the synchronous standby was frozen");
+                long limitMs = new HaSettings(5, 0, 0, false, true).syncReplyTimeoutMillis(); // FAST: TTL 5 s
+                long silentMs = (System.nanoTime() - frozen) / 1_000_000;
+                assertTrue(silentMs < limitMs - 500, "this test was too slow: the standby was frozen " + silentMs
+                        + " ms before the crash, near the " + limitMs + " ms after which the leader gives it up");
                 cluster.crash(leader);
             } finally {
                 TestCluster.signal(receiver, "KILL"); // as in the asynchronous run: unread WAL is gone
@@ -207,6 +214,11 @@ class SynchronousModeIT {
     }
 
     String receivedLsn(TestNode n) throws Exception {
+        return receivedLsn(cluster, n);
+    }
+
+    /** The last WAL position {@code n}'s WAL receiver received, asked of its PostgreSQL directly. */
+    static String receivedLsn(TestCluster cluster, TestNode n) throws Exception {
         try (Connection c = cluster.pg(n); Statement st = c.createStatement();
                 ResultSet rs = st.executeQuery("select pg_last_wal_receive_lsn()::text")) {
             rs.next();

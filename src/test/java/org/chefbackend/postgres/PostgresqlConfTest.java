@@ -36,6 +36,18 @@ class PostgresqlConfTest {
         assertEquals("0.5", p.get("checkpoint_completion_target"));
         assertEquals("350", p.get("max_connections"));
         assertEquals("12", p.get("max_wal_senders"));
+        assertEquals("30s", p.get("wal_sender_timeout"));          // the leader TTL
+        assertEquals("3s", p.get("wal_receiver_status_interval")); // a tenth of it
+    }
+
+    @Test
+    void walSenderTimeoutFollowsTheLeaderTtlUnlessSet() {
+        assertEquals("5s", render("leaderl.leader_ttl_seconds = 5").get("wal_sender_timeout"));
+        assertEquals("1s", render("leaderl.leader_ttl_seconds = 5").get("wal_receiver_status_interval"));
+        assertEquals("10s", render("leaderl.leader_ttl_seconds = 600").get("wal_receiver_status_interval"));
+        assertEquals("60000ms", render("postgresql.wal_sender_timeout = 60000").get("wal_sender_timeout"));
+        assertEquals("2min", render("leaderl.leader_ttl_seconds = 5\npostgresql.wal_sender_timeout = '2min'")
+                .get("wal_sender_timeout"));
     }
 
     @Test

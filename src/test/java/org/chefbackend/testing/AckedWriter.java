@@ -17,6 +17,8 @@ public final class AckedWriter implements AutoCloseable {
     private final TestCluster cluster;
     private final String table;
     private final List<Long> acked = Collections.synchronizedList(new ArrayList<>());
+    /** {@link System#nanoTime()} of each acknowledgement, in the order of {@link #acked}. */
+    private final List<Long> ackedAt = Collections.synchronizedList(new ArrayList<>());
     private final AtomicBoolean writing = new AtomicBoolean(true);
     private final Thread thread;
 
@@ -44,7 +46,10 @@ public final class AckedWriter implements AutoCloseable {
             }
             try (Connection c = cluster.pg(to); Statement st = c.createStatement()) {
                 st.execute("insert into " + table + " values (" + id + ")");
-                acked.add(id);
+                synchronized (acked) {
+                    acked.add(id);
+                    ackedAt.add(System.nanoTime());
+                }
             } catch (Exception e) {
                 pause();
             }
@@ -61,6 +66,20 @@ public final class AckedWriter implements AutoCloseable {
 
     public int count() {
         return acked.size();
+    }
+
+    /**
+     * The longest time between two acknowledgements in a row so far: with one insert at a time, how long commits
+     * stalled at the worst.
+     */
+    public Duration longestGap() {
+        long longest = 0;
+        synchronized (acked) {
+            for (int i = 1; i < ackedAt.size(); i++) {
+                longest = Math.max(longest, ackedAt.get(i) - ackedAt.get(i - 1));
+            }
+        }
+        return Duration.ofNanos(longest);
     }
 
     /** Acknowledged ids missing on {@code n}; only after {@link #close}, or a late acknowledgement looks lost. */
