@@ -40,6 +40,11 @@ public record ProcessIdentity(long pid, long startTicks) {
             String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
             // the command name (field 2) is in parentheses and may contain spaces: count fields after its ')'
             String[] rest = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            if (rest[0].equals("Z") || rest[0].equals("X")) {
+                // killed but not yet reaped by its parent: dead. Counting it alive made `start` right after a crash
+                // wait 180 s for an agent that could never answer
+                return Optional.empty();
+            }
             return Optional.of(Long.parseLong(rest[19])); // field 22 overall
         } catch (IOException | RuntimeException e) {
             return Optional.empty();

@@ -47,7 +47,7 @@ final class ServiceCommands {
         return waitForApi(paths, client, agent);
     }
 
-    private static JsonNode waitForApi(NodePaths paths, AgentClient client, Process agent) {
+    private static JsonNode waitForApi(NodePaths paths, AgentClient client, Process agent) throws IOException {
         long deadline = System.nanoTime() + AGENT_BOOT_WAIT.toNanos();
         while (System.nanoTime() < deadline) {
             Optional<JsonNode> status = client.status();
@@ -57,6 +57,9 @@ final class ServiceCommands {
             if (agent != null && !agent.isAlive()) {
                 String why = AgentProcess.lastConsoleLine(paths);
                 throw agent.exitValue() == 2 ? OperatorException.usage(why) : OperatorException.failure(why);
+            }
+            if (agent == null && AgentProcess.running(paths).isEmpty()) {
+                agent = AgentProcess.spawn(paths); // the agent we were waiting for died while booting: start one
             }
             sleep(200);
         }

@@ -21,6 +21,38 @@ class ProcessIdentityTest {
         assertFalse(new ProcessIdentity(me.pid(), me.startTicks() + 1).isAlive());
     }
 
+    /**
+     * A process killed but not yet reaped (a zombie) is dead: `chef-backend-ctl start` right after a crash took the
+     * killed agent's zombie for a booting agent and waited 180 s for it (bin/chaos leader-crash-rejoin).
+     */
+    @Test
+    void aZombieIsNotAlive() throws Exception {
+        // the shell's background child exits at once; the shell, replaced by sleep, never reaps it
+        Process parent = new ProcessBuilder("sh", "-c", "sleep 0 & echo $!; exec sleep 5").start();
+        try {
+            long zombie = Long.parseLong(new java.io.BufferedReader(new java.io.InputStreamReader(
+                    parent.getInputStream())).readLine().trim());
+            java.nio.file.Path stat = java.nio.file.Path.of("/proc/" + zombie + "/stat");
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            String state = "";
+            while (System.nanoTime() < deadline) {
+                String text = java.nio.file.Files.readString(stat);
+                state = text.substring(text.lastIndexOf(')') + 2).split(" ")[0];
+                if (state.equals("Z")) {
+                    break;
+                }
+                Thread.sleep(20);
+            }
+            assertEquals("Z", state, "the child did not become a zombie");
+            String text = java.nio.file.Files.readString(stat);
+            long ticks = Long.parseLong(text.substring(text.lastIndexOf(')') + 2).split(" ")[19]);
+            assertFalse(new ProcessIdentity(zombie, ticks).isAlive());
+        } finally {
+            parent.destroyForcibly();
+            parent.waitFor();
+        }
+    }
+
     @Test
     void garbageDoesNotParse() {
         assertEquals(Optional.empty(), ProcessIdentity.parse("12"));
