@@ -333,6 +333,9 @@ public final class HaLoop {
         boolean progressed = step.next() != state
                 || step.actions().stream().anyMatch(a -> !(a instanceof Action.RefreshLease));
         state = step.next();
+        if (state == State.LEADER) {
+            rejoin.leading();
+        }
         reason = step.reason();
         leaderOk = step.leaderEndpoint200();
         feedWatchdog(ctx);
@@ -661,6 +664,7 @@ public final class HaLoop {
         } else if (action instanceof Action.BaseBackupFrom a) {
             baseBackup(ctx, a.leader());
         } else if (action instanceof Action.ReinstateAsStandby) {
+            rejoin.reinstated(System.nanoTime());
             Replication.makeStandbyWithoutUpstream(ctx);
             Files.deleteIfExists(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL));
             startPostgres();

@@ -38,7 +38,7 @@ final class Rejoin {
 
     /** A rejoin of {@code leaderName} is about to run: a new leader starts a new sequence. */
     void begin(String leaderName, long now) {
-        if (!leaderName.equals(leader)) {
+        if (!leaderName.equals(leader) || path == Path.NONE && leader == null) {
             leader = leaderName;
             startedNanos = now;
             path = null;
@@ -47,6 +47,29 @@ final class Rejoin {
             retryAtNanos = 0;
             lastFailure = null;
             reported = false;
+        }
+    }
+
+    /**
+     * A fenced former leader was made a standby with no upstream (nobody had led since it did): whichever leader it
+     * then streams from, it rejoined without a rewind, its WAL ending where that leader's timeline began. Should
+     * it have forked, the rewind that follows starts a sequence of its own.
+     */
+    void reinstated(long now) {
+        leader = null;
+        startedNanos = now;
+        path = Path.NONE;
+        failures = 0;
+        rewindImpossible = false;
+        retryAtNanos = 0;
+        lastFailure = null;
+        reported = false;
+    }
+
+    /** This node leads: a reinstated standby that was elected itself rejoined nobody. */
+    void leading() {
+        if (leader == null) {
+            path = null;
         }
     }
 
@@ -108,10 +131,10 @@ final class Rejoin {
      * sequence), else null.
      */
     Records.Rejoin streaming(String upstream, long now, long nowMillis) {
-        if (reported || path == null || !upstream.equals(leader)) {
+        if (reported || path == null || (leader != null && !upstream.equals(leader))) {
             return null;
         }
         reported = true;
-        return new Records.Rejoin(leader, path.jsonName(), Math.round((now - startedNanos) / 1e8) / 10.0, nowMillis);
+        return new Records.Rejoin(upstream, path.jsonName(), Math.round((now - startedNanos) / 1e8) / 10.0, nowMillis);
     }
 }

@@ -73,4 +73,32 @@ class RejoinTest {
         r.stillForked("still forked from be2 after rejoining it", T0 + s(12));
         assertTrue(r.rewindImpossible(), "twice: only a base backup is left");
     }
+
+    @Test
+    void aReinstatedFormerLeaderThatStreamsFromTheNewOneRejoinedByNothing() {
+        Rejoin r = new Rejoin();
+        r.reinstated(T0);
+        assertNull(r.rejoinedTo(), "no leader yet");
+        Records.Rejoin done = r.streaming("be3", T0 + s(6), 99);
+        assertEquals(new Records.Rejoin("be3", "none", 6.0, 99), done);
+        assertNull(r.streaming("be3", T0 + s(7), 100));
+    }
+
+    @Test
+    void aReinstatedNodeElectedItselfRecordsNoRejoinLater() {
+        Rejoin r = new Rejoin();
+        r.reinstated(T0);
+        r.leading();
+        assertNull(r.streaming("be3", T0 + s(600), 0), "following someone much later is not this rejoin");
+    }
+
+    @Test
+    void aReinstatedNodeThatForkedStartsARealSequence() {
+        Rejoin r = new Rejoin();
+        r.reinstated(T0);
+        r.begin("be3", T0 + s(4));
+        assertNull(r.rejoinedTo());
+        r.succeeded(Rejoin.Path.REWIND);
+        assertEquals(new Records.Rejoin("be3", "rewind", 2.0, 0), r.streaming("be3", T0 + s(6), 0));
+    }
 }
