@@ -51,7 +51,7 @@ class WedgeIT {
         for (String noisy : List.of("io.netty", "io.grpc", "io.vertx", "io.etcd")) { // default logback level is DEBUG
             ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(noisy)).setLevel(Level.WARN);
         }
-        List<String> addresses = List.of("127.0.0.71", "127.0.0.72", "127.0.0.73");
+        List<String> addresses = List.of("127.0.0.64", "127.0.0.65", "127.0.0.66");
         cluster = TestCluster.create(addresses, Path.of("/tmp/cbit/wedge"), null, FailoverIT.FAST);
         nodes = cluster.nodes;
         store = ClusterStore.connect(addresses.stream().map(a -> "http://" + a + ":2379").toList(), "/chef-backend/",
