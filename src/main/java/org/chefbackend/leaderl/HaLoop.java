@@ -81,8 +81,7 @@ public final class HaLoop {
                 t.setDaemon(true);
                 return t;
             });
-    private volatile LeaseKeeper lease;
-    private volatile org.chefbackend.agent.Watchdog watchdog;
+    private final LeaderLease lease;
     /** One rejoin sequence per leader change: path, failed attempts, backoff (see {@link Rejoin}). */
     private final Rejoin rejoin = new Rejoin();
     /** The leader no longer has WAL this standby needs (seen in PostgreSQL's log); only a base backup helps. */
@@ -118,35 +117,20 @@ public final class HaLoop {
         this.supervisor = supervisor;
         this.health = health;
         this.localSession = new org.chefbackend.postgres.LocalSession(node, 2000);
+        this.lease = new LeaderLease(cluster, () -> {
+            leaderOk = false;
+            wake.release();
+        }, () -> completedNanos);
     }
 
     /** The process that fences PostgreSQL if this loop freezes while leading. */
     public void watchdog(org.chefbackend.agent.Watchdog w) {
-        this.watchdog = w;
-    }
-
-    /**
-     * While leading, PostgreSQL must be down a sixth of the TTL before the lease can expire unless this loop comes
-     * round again (it fences itself at a third); otherwise the watchdog is disarmed.
-     */
-    private void feedWatchdog(NodeContext ctx) {
-        org.chefbackend.agent.Watchdog w = watchdog;
-        LeaseKeeper l = lease;
-        if (w == null) {
-            return;
-        }
-        if (state == State.LEADER && l != null && l.alive()) {
-            long ttlMs = ctx.settings().integer("leaderl.leader_ttl_seconds") * 1000L;
-            long remainingMs = (l.deadlineNanos() - System.nanoTime()) / 1_000_000;
-            w.arm(org.chefbackend.agent.Watchdog.uptimeMillis() + remainingMs - ttlMs / 6);
-        } else {
-            w.disarm();
-        }
+        lease.watchdog(w);
     }
 
     /** What /leader answers: from memory, never blocking on PostgreSQL or etcd. */
     public boolean leaderEndpoint() {
-        LeaseKeeper l = lease;
+        LeaseKeeper l = lease.current();
         long ttlNanos = TimeUnit.SECONDS.toNanos(node.get().settings().integer("leaderl.leader_ttl_seconds"));
         return answers200(leaderOk, l != null && l.alive(), l != null ? l.deadlineNanos() : 0, completedNanos,
                 System.nanoTime(), ttlNanos);
@@ -201,8 +185,7 @@ public final class HaLoop {
     }
 
     public boolean holdsLeaderKey() {
-        LeaseKeeper l = lease;
-        return l != null && l.alive();
+        return lease.holdsLeaderKey();
     }
 
     /** Runs until interrupted: the leaderl service's loop. */
@@ -246,8 +229,7 @@ public final class HaLoop {
 
     /** leaderl stops (stop leaderl, agent shutdown): a leader does not stay one without its loop. */
     public void stepDown() {
-        LeaseKeeper l = lease;
-        if (l == null) {
+        if (lease.current() == null) {
             return;
         }
         log.warn("leaderl: stopping while leader; handing over: clean stop of PostgreSQL, then the key goes");
@@ -259,11 +241,9 @@ public final class HaLoop {
         } catch (IOException | RuntimeException e) {
             log.error("leaderl: fencing failed: {}", e.toString());
         }
-        release();
+        lease.release();
         state = State.DEPOSED_LEADER;
-        if (watchdog != null) {
-            watchdog.disarm();
-        }
+        lease.disarmWatchdog();
     }
 
     /** The leader key and the operator's intent: a change of either is acted on at once, not at the next tick. */
@@ -338,7 +318,7 @@ public final class HaLoop {
         }
         reason = step.reason();
         leaderOk = step.leaderEndpoint200();
-        feedWatchdog(ctx);
+        lease.feedWatchdog(ctx, state);
         // a step that changed something is followed at once by the next (a switchover or a promotion takes
         // several), not a tick later; at most three in a row
         if (progressed && immediateRuns < 3) {
@@ -383,7 +363,7 @@ public final class HaLoop {
     }
 
     private void recordHistory(NodeContext ctx, long lsn, long timeline) throws IOException {
-        putAsLeader(HISTORY, Map.of("leader", ctx.nodeName(), "lsn", lsn, "timeline", timeline,
+        lease.putAsLeader(HISTORY, Map.of("leader", ctx.nodeName(), "lsn", lsn, "timeline", timeline,
                 "at", System.currentTimeMillis()));
         historyWrittenAt = System.nanoTime();
         historyWritten = true;
@@ -399,7 +379,7 @@ public final class HaLoop {
             members.putAll(cluster.members());
             Optional<ClusterStore.Versioned> leader = store.get(LEADER);
             String holder = leader.map(v -> Records.parse(v.value(), Records.Leader.class).name()).orElse(null);
-            LeaseKeeper l = lease;
+            LeaseKeeper l = lease.current();
             boolean mine = l != null && l.alive() && leader.map(v -> v.leaseId() == l.leaseId()).orElse(false);
             f.leader(holder).holdsLeaderKey(mine).leaseDeadline(l != null ? l.deadlineNanos() : 0);
             store.get(HISTORY).filter(v -> !readHistory(v.value(), f))
@@ -413,7 +393,7 @@ public final class HaLoop {
                     .orElse("on")));
         } catch (DcsException e) {
             f.dcsReachable(false);
-            LeaseKeeper l = lease;
+            LeaseKeeper l = lease.current();
             f.holdsLeaderKey(l != null && l.alive()).leaseDeadline(l != null ? l.deadlineNanos() : 0);
         }
         postgres(ctx, f, members);
@@ -644,11 +624,11 @@ public final class HaLoop {
             log.info("leaderl: {}", action);
         }
         if (action instanceof Action.AcquireLeaderKey) {
-            acquire(ctx);
+            lease.acquire(ctx);
         } else if (action instanceof Action.RefreshLease) {
-            requireLease();
+            lease.requireLease();
         } else if (action instanceof Action.ReleaseLeaderKey) {
-            release();
+            lease.release();
         } else if (action instanceof Action.PromotePostgres) {
             promote(ctx);
         } else if (action instanceof Action.FencePostgres) {
@@ -708,56 +688,8 @@ public final class HaLoop {
         value.put("standby", standby);
         value.put("leader", ctx.nodeName());
         value.put("at", System.currentTimeMillis());
-        putAsLeader(SYNC, value);
+        lease.putAsLeader(SYNC, value);
         recordedSyncStandby = standby;
-    }
-
-    /** Writes what only the leader may write, in a transaction guarded by this node's hold on the leader key. */
-    private void putAsLeader(String key, Map<String, Object> value) throws IOException {
-        LeaseKeeper l = lease;
-        if (l == null || !cluster.store().putIfLease(key, JSON.writeValueAsString(value), LEADER, l.leaseId())) {
-            throw new IllegalStateException("not holding the leader key");
-        }
-    }
-
-    private void acquire(NodeContext ctx) throws IOException {
-        long ttl = ctx.settings().integer("leaderl.leader_ttl_seconds");
-        long ttlNanos = TimeUnit.SECONDS.toNanos(ttl);
-        // a loop that hangs (not frozen: the JVM runs on) must not keep its lease alive from the keeper's thread;
-        // a TTL without an iteration is far longer than any step a leader takes (the watchdog has already
-        // stopped PostgreSQL by then, since nobody fed it)
-        LeaseKeeper keeper = LeaseKeeper.start(cluster.store(), ttl, why -> {
-            log.warn("leaderl: leader lease lost: {}", why);
-            leaderOk = false;
-            wake.release();
-        }, () -> System.nanoTime() - completedNanos < ttlNanos);
-        Records.Leader record = new Records.Leader(ctx.nodeName(), ctx.nodeGuid(), ctx.publishAddress(),
-                ctx.settings().intValue("postgresql.port"), System.currentTimeMillis());
-        lease = LeaderKey.take(LeaderKey.of(cluster.store()), LEADER, Records.json(record), keeper)
-                .orElseThrow(() -> new IllegalStateException("another node took the leader key first"));
-    }
-
-    private void requireLease() {
-        if (!holdsLeaderKey()) {
-            throw new IllegalStateException("the leader lease is gone");
-        }
-    }
-
-    private void release() {
-        LeaseKeeper l = lease;
-        lease = null;
-        if (l != null) {
-            try {
-                cluster.store().deleteIfLease(LEADER, l.leaseId());
-            } catch (RuntimeException e) {
-                log.warn("leaderl: could not delete the leader key; its lease expires: {}", e.getMessage());
-            }
-            try {
-                l.close(true);
-            } catch (RuntimeException e) {
-                log.warn("leaderl: could not revoke the leader lease; it expires: {}", e.getMessage());
-            }
-        }
     }
 
     private void promote(NodeContext ctx) throws SQLException, IOException {
