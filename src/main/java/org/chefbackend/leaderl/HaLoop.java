@@ -73,7 +73,6 @@ public final class HaLoop {
     private volatile String ineligibleReason = "leaderl has not run yet";
     private volatile long lastLsn = Facts.NO_POSITION;
     private volatile boolean handingOver;
-    private final org.chefbackend.postgres.LocalSession localSession;
     /** Runs the checkpoint that follows a promotion, so the new leader serves writes without waiting for it. */
     private final java.util.concurrent.ExecutorService afterPromotion = java.util.concurrent.Executors
             .newSingleThreadExecutor(r -> {
@@ -84,19 +83,9 @@ public final class HaLoop {
     private final LeaderLease lease;
     /** One rejoin sequence per leader change: path, failed attempts, backoff (see {@link Rejoin}). */
     private final Rejoin rejoin = new Rejoin();
-    /** The leader no longer has WAL this standby needs (seen in PostgreSQL's log); only a base backup helps. */
-    private boolean walGone;
-    /** The slot this standby is configured to use is missing on its upstream (e.g. dropped): follow again. */
-    private boolean slotMissing;
-    /** This standby's timeline forked from its upstream's (it replayed WAL the new leader never had). */
-    private boolean diverged;
-    private long pgLogOffset = -1;
-    /** The standby that confirmed holding every write made before commits started waiting for it. */
-    private volatile String confirmedSyncStandby;
-    /** Per streaming follower, its last reply_time seen here and when it was first seen (for its reply's age). */
-    private final Map<String, ReplySeen> replies = new HashMap<>();
-    /** What etcd {@code sync} said at the last look, for status. */
-    private volatile String recordedSyncStandby;
+    private final PostgresLogSigns logSigns = new PostgresLogSigns();
+    private final SyncStandbys sync = new SyncStandbys();
+    private final FactGatherer gatherer;
     /**
      * When this loop last completed an iteration (gathered facts, decided, acted): the lease is refreshed, /leader
      * answers 200 and peers hear this node is eligible only while it keeps doing so. A loop that fails every time
@@ -105,7 +94,6 @@ public final class HaLoop {
     private volatile long completedNanos = System.nanoTime();
     private long historyWrittenAt;
     private boolean historyWritten;
-    private final Unreadable unreadable = new Unreadable();
     private ClusterStore.Subscription watch;
     private ClusterStore.Subscription intentWatch;
     /** Iterations run at once after one that made progress, in a row; bounded so a step that repeats can't spin. */
@@ -116,11 +104,11 @@ public final class HaLoop {
         this.cluster = cluster;
         this.supervisor = supervisor;
         this.health = health;
-        this.localSession = new org.chefbackend.postgres.LocalSession(node, 2000);
         this.lease = new LeaderLease(cluster, () -> {
             leaderOk = false;
             wake.release();
         }, () -> completedNanos);
+        this.gatherer = new FactGatherer(node, cluster, supervisor, health, lease, rejoin, logSigns, sync);
     }
 
     /** The process that fences PostgreSQL if this loop freezes while leading. */
@@ -190,12 +178,7 @@ public final class HaLoop {
 
     /** Runs until interrupted: the leaderl service's loop. */
     public void run() {
-        // PostgreSQL's log is read from here on: what it said while leaderl was stopped (e.g. WAL found missing
-        // before an operator's pgsql-follow --force-basebackup fixed it) describes a past state, and acting on it
-        // now would resync a node that is fine; a problem that persists is logged again within seconds
-        pgLogOffset = -1;
-        walGone = false;
-        diverged = false;
+        logSigns.restart(); // what PostgreSQL logged while leaderl was stopped describes a past state
         ineligibleReason = "leaderl is starting"; // until its first step judges this node
         while (!Thread.currentThread().isInterrupted()) {
             // the health checks run on their own thread (HealthMonitor.start): a probe that hangs never stalls this loop
@@ -222,7 +205,7 @@ public final class HaLoop {
             }
         }
         stopWatch();
-        localSession.close();
+        gatherer.close();
         // a node whose leaderl is stopped cannot take over: peers must not wait for it, and operators see why
         ineligibleReason = "leaderl is stopped";
     }
@@ -274,19 +257,19 @@ public final class HaLoop {
     void step() {
         NodeContext ctx = node.get();
         HaSettings settings = HaSettings.from(ctx.settings());
-        Facts facts = gather(ctx);
+        Facts facts = gatherer.gather(ctx, state, lastLsn);
         if (facts.followTrouble() == Facts.FollowTrouble.DIVERGED && facts.pgUpstream() != null
                 && facts.pgUpstream().equals(rejoin.rejoinedTo())) {
             rejoin.stillForked("still forked from " + facts.pgUpstream() + " after rejoining it", facts.nowNanos());
             log.warn("leaderl: {}", rejoin.lastFailure());
             facts = facts.toBuilder().rejoinedTo(null).rejoinRetryAt(rejoin.retryAtNanos())
-                    .followTrouble(followTrouble()).build();
+                    .followTrouble(gatherer.followTrouble()).build();
         }
         Step step = Decision.next(facts, settings);
         if (givingUpForHealthAlone(facts, step, settings) && health.recheckFailedWithin(RECHECK_WAIT)) {
             // about to give up for a check whose count is up to an interval old: it recovered (e.g. search found
             // its cluster manager again at the moment a follower's did); decide on the fresh result
-            facts = gather(ctx);
+            facts = gatherer.gather(ctx, state, lastLsn);
             step = Decision.next(facts, settings);
         }
         ineligibleReason = Decision.ineligibility(facts, settings).orElse(null);
@@ -369,254 +352,6 @@ public final class HaLoop {
         historyWritten = true;
     }
 
-    // ---- facts ---------------------------------------------------------------------------------------------------
-
-    Facts gather(NodeContext ctx) {
-        ClusterStore store = cluster.store();
-        Map<String, Records.Member> members = new LinkedHashMap<>();
-        Facts.Builder f = Facts.builder(ctx.nodeName()).now(System.nanoTime()).state(state);
-        try {
-            members.putAll(cluster.members());
-            Optional<ClusterStore.Versioned> leader = store.get(LEADER);
-            String holder = leader.map(v -> Records.parse(v.value(), Records.Leader.class).name()).orElse(null);
-            LeaseKeeper l = lease.current();
-            boolean mine = l != null && l.alive() && leader.map(v -> v.leaseId() == l.leaseId()).orElse(false);
-            f.leader(holder).holdsLeaderKey(mine).leaseDeadline(l != null ? l.deadlineNanos() : 0);
-            store.get(HISTORY).filter(v -> !readHistory(v.value(), f))
-                    .ifPresent(v -> unreadable.note(HISTORY, v, "no automatic election until an operator's promote"));
-            store.get("intent").ifPresent(v -> readIntent(ctx, v, f));
-            JsonNode sync = store.get(SYNC).map(v -> readTree(v.value())).orElse(JSON.createObjectNode());
-            recordedSyncStandby = sync.path("standby").isTextual() ? sync.path("standby").asText() : null;
-            f.syncStandby(recordedSyncStandby);
-            f.clusterFailover(!"off".equals(store.get("settings/failover").map(ClusterStore.Versioned::value).orElse("on")));
-            f.nodeFailover(!"off".equals(store.get("failover/" + ctx.nodeName()).map(ClusterStore.Versioned::value)
-                    .orElse("on")));
-        } catch (DcsException e) {
-            f.dcsReachable(false);
-            LeaseKeeper l = lease.current();
-            f.holdsLeaderKey(l != null && l.alive()).leaseDeadline(l != null ? l.deadlineNanos() : 0);
-        }
-        postgres(ctx, f, members);
-        Map<String, HealthMonitor.Check> checks = health.checks();
-        f.pgsqlHealthy(healthy(checks, "pgsql")).elasticsearchHealthy(healthy(checks, "elasticsearch"))
-                .etcdHealthy(healthy(checks, "etcd")).disksHealthy(healthy(checks, "disks"))
-                .healthNotes(health.failing())
-                .noStartPgsql(NodeState.hasSentinel(ctx.paths(), NodeState.NO_START_PGSQL))
-                .bootFenced(bootFenced(ctx))
-                .unsynced(NodeState.hasSentinel(ctx.paths(), NodeState.UNSYNCED))
-                .followTrouble(followTrouble())
-                .rejoinedTo(rejoin.rejoinedTo()).rejoinRetryAt(rejoin.retryAtNanos());
-        f.peers(peers(ctx, members));
-        return f.build();
-    }
-
-    private static boolean bootFenced(NodeContext ctx) {
-        try {
-            return Files.readString(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL)).strip()
-                    .equals(NodeState.BOOT_FENCE_NOTE);
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private Facts.FollowTrouble followTrouble() {
-        scanPostgresLog();
-        return rejoin.rewindImpossible() ? Facts.FollowTrouble.REWIND_FAILED
-                : walGone ? Facts.FollowTrouble.WAL_GONE
-                : diverged ? Facts.FollowTrouble.DIVERGED : Facts.FollowTrouble.NONE;
-    }
-
-    /**
-     * Reads what PostgreSQL logged since the last look for the signs that streaming cannot work: the walreceiver's
-     * "requested WAL segment … has already been removed" (only a base backup helps), "new timeline N forked off
-     * current database system timeline M" (this standby replayed WAL the new leader never had, e.g. after an
-     * asynchronous failover; pg_rewind helps), and a slot missing on the upstream.
-     */
-    private void scanPostgresLog() {
-        java.nio.file.Path log = node.get().logDirectory("postgresql").resolve("current");
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(log)) {
-            long size = ch.size();
-            if (pgLogOffset < 0 || size < pgLogOffset) {
-                pgLogOffset = size; // first look, or the log rotated: start from here
-                return;
-            }
-            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) Math.min(size - pgLogOffset, 1 << 20));
-            ch.read(buf, pgLogOffset);
-            pgLogOffset = size;
-            String text = new String(buf.array(), 0, buf.position(), java.nio.charset.StandardCharsets.UTF_8);
-            walGone |= text.contains("has already been removed");
-            diverged |= text.contains("forked off current database system timeline")
-                    || text.contains("does not contain minimum recovery point")
-                    || text.contains("is ahead of the WAL flush position of this server");
-            slotMissing = text.contains("replication slot") && text.contains("does not exist");
-        } catch (IOException e) {
-            // no log yet
-        }
-    }
-
-    /** The host standby.conf's primary_conninfo names, null on a primary. */
-    private static String configuredUpstream(NodeContext ctx) {
-        java.nio.file.Path conf = ctx.path("postgresql.data_dir").resolve(Replication.STANDBY_CONF);
-        try {
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("host=([^\\s']+)").matcher(Files.readString(conf));
-            return m.find() ? m.group(1) : null;
-        } catch (IOException e) {
-            return null;
-        }
-    }
-
-    /**
-     * etcd {@code history}: the last leader's name and its last recorded position and timeline. A value that does
-     * not say all three is unknown, never "nobody ever led" (which would waive the data-loss guards).
-     *
-     * @return false when it is unreadable
-     */
-    static boolean readHistory(String value, Facts.Builder f) {
-        JsonNode h = readTree(value);
-        if (!h.path("leader").isTextual() || !h.path("lsn").isIntegralNumber() || !h.path("timeline").isIntegralNumber()) {
-            f.historyUnreadable(true);
-            return false;
-        }
-        f.lastLeader(h.path("lsn").asLong(), h.path("timeline").asLong()).lastLeaderName(h.path("leader").asText());
-        return true;
-    }
-
-    /**
-     * etcd {@code intent}. An unreadable one (anyone with etcd access may write there) is ignored, said once, and
-     * cleared by the leader once it has timed out, as any intent is.
-     */
-    private void readIntent(NodeContext ctx, ClusterStore.Versioned v, Facts.Builder f) {
-        long now = System.currentTimeMillis();
-        long timeoutMillis = ctx.settings().integer("leaderl.control_worker_timeout_seconds") * 1000L;
-        try {
-            f.intent(Intent.parse(v.value(), now, timeoutMillis));
-        } catch (IllegalArgumentException e) {
-            unreadable.note("intent", v, e.getMessage() + "; ignored until it times out");
-            f.unreadableIntentTimedOut(now - Intent.askedAt(v.value()) > timeoutMillis);
-        }
-    }
-
-    /** Says once per value (not once per second) that an etcd key this loop reads is unreadable. */
-    private static final class Unreadable {
-        private final Map<String, Long> said = new HashMap<>(); // the loop's thread only
-
-        void note(String key, ClusterStore.Versioned v, String consequence) {
-            Long before = said.put(key, v.modRevision());
-            if (before == null || before != v.modRevision()) {
-                log.warn("leaderl: etcd {} is unreadable ({}): {}", key, v.value(), consequence);
-            }
-        }
-    }
-
-    private void postgres(NodeContext ctx, Facts.Builder f, Map<String, Records.Member> members) {
-        boolean running = supervisor.status("postgresql").running();
-        f.pgRunning(running);
-        try {
-            localSession.use(c -> {
-                readPostgres(ctx, c, f, members);
-                return null;
-            });
-        } catch (SQLException | RuntimeException e) {
-            f.pgAccepting(false).pgInRecovery(true).pgLsn(lastLsn);
-        }
-    }
-
-    private void readPostgres(NodeContext ctx, Connection c, Facts.Builder f, Map<String, Records.Member> members)
-            throws SQLException {
-        Replication.LocalState local = Replication.localState(c);
-        f.pgAccepting(true).pgInRecovery(local.inRecovery()).pgTimeline(local.timeline())
-                .pgStreaming("streaming".equals(local.walReceiverStatus()));
-        String lsn = local.replayLsn() != null ? local.replayLsn() : local.currentOrReceiveLsn();
-        f.pgLsn(lsn != null ? Replication.lsnToLong(lsn) : Facts.NO_POSITION);
-        // whom it streams from, or (between walreceiver attempts) whom it is configured to stream from
-        String upstream = local.senderHost() != null ? local.senderHost() : configuredUpstream(ctx);
-        if (upstream != null && !(local.inRecovery() && slotMissing)) {
-            members.values().stream().filter(m -> m.address().equals(upstream)).findFirst()
-                    .ifPresent(m -> f.pgUpstream(m.name()));
-        }
-        slotMissing = false; // following again recreates the slot
-        if (!local.inRecovery()) {
-            // only once it confirmed holding every earlier write does the standby count as synchronous
-            String configured = Replication.synchronousStandby(c);
-            f.pgSyncStandby(configured).pgSyncConfirmed(configured != null && configured.equals(confirmedSyncStandby));
-            Set<String> streaming = new HashSet<>();
-            Map<String, Long> replyAges = new HashMap<>();
-            long now = System.nanoTime();
-            for (Replication.ReplicaInfo r : Replication.replicas(c)) {
-                if ("streaming".equals(r.state()) && r.slot() != null) {
-                    streaming.add(r.applicationName());
-                    replyAges.put(r.applicationName(), replyAgeMillis(r, now));
-                }
-            }
-            replies.keySet().retainAll(streaming);
-            f.streamingFollowers(streaming).followerReplyAgeMillis(replyAges);
-        } else {
-            replies.clear(); // a standby: what it saw as a primary says nothing about its next walsenders
-        }
-    }
-
-    private record ReplySeen(String replyTime, long firstSeenNanos) {
-    }
-
-    /**
-     * How long ago {@code r}'s last reply arrived, in ms on this node's monotonic clock: since its reply_time was
-     * first seen with its current value. reply_time is the standby's clock, so it is only compared with itself: a
-     * standby whose clock is off neither looks silent nor hides that it is. A follower seen for the first time (this
-     * loop just started or it just connected) counts as just heard from. Late by at most an iteration.
-     */
-    private long replyAgeMillis(Replication.ReplicaInfo r, long now) {
-        ReplySeen seen = replies.get(r.applicationName());
-        if (seen == null || !java.util.Objects.equals(seen.replyTime(), r.replyTime())) {
-            replies.put(r.applicationName(), new ReplySeen(r.replyTime(), now));
-            return 0;
-        }
-        return TimeUnit.NANOSECONDS.toMillis(now - seen.firstSeenNanos());
-    }
-
-    /** Every other member's position, asked directly and in parallel; a member that does not answer is left out. */
-    private Map<String, Facts.Peer> peers(NodeContext ctx, Map<String, Records.Member> members) {
-        Map<String, CompletableFuture<Optional<Facts.Peer>>> asks = new LinkedHashMap<>();
-        for (Records.Member m : members.values()) {
-            if (!m.name().equals(ctx.nodeName())) {
-                asks.put(m.name(), CompletableFuture.supplyAsync(() -> ask(m)));
-            }
-        }
-        Map<String, Facts.Peer> peers = new LinkedHashMap<>();
-        asks.forEach((name, ask) -> ask.join().ifPresent(p -> peers.put(name, p)));
-        return peers;
-    }
-
-    private Optional<Facts.Peer> ask(Records.Member m) {
-        try {
-            Http.Response r = Http.get(
-                    Http.base(m.address(), m.httpPort()) + "/position", Duration.ofMillis(500),
-                    Duration.ofMillis(800));
-            if (r.status() != 200) {
-                return Optional.empty();
-            }
-            JsonNode j = JSON.readTree(r.body());
-            boolean eligible = j.path("eligible").asBoolean();
-            // an agent that does not say (an older version) counts as healthy when eligible, as it used to
-            return Optional.of(new Facts.Peer(eligible, j.path("lsn").asLong(Facts.NO_POSITION),
-                    j.path("healthy_now").asBoolean(eligible)));
-        } catch (IOException e) {
-            return Optional.empty();
-        }
-    }
-
-    private static boolean healthy(Map<String, HealthMonitor.Check> checks, String name) {
-        HealthMonitor.Check c = checks.get(name);
-        return c == null || c.healthy();
-    }
-
-    private static JsonNode readTree(String json) {
-        try {
-            return JSON.readTree(json);
-        } catch (IOException e) {
-            return JSON.createObjectNode();
-        }
-    }
-
     // ---- actions -------------------------------------------------------------------------------------------------
 
     private void execute(NodeContext ctx, Action action) throws IOException, SQLException {
@@ -666,7 +401,7 @@ public final class HaLoop {
      * written before. The wait is short, so the loop comes round in time to fence; a later iteration waits again.
      */
     private void setSynchronousStandby(NodeContext ctx, String standby) throws IOException, SQLException {
-        confirmedSyncStandby = null;
+        sync.confirmed(null);
         if (Replication.writeSynchronousStandby(ctx, standby)) {
             supervisor.reload("postgresql");
         }
@@ -679,7 +414,7 @@ public final class HaLoop {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted");
         }
-        confirmedSyncStandby = standby;
+        sync.confirmed(standby);
     }
 
     /** Only the key holder writes etcd {@code sync}; null means that no node may be elected automatically. */
@@ -689,7 +424,7 @@ public final class HaLoop {
         value.put("leader", ctx.nodeName());
         value.put("at", System.currentTimeMillis());
         lease.putAsLeader(SYNC, value);
-        recordedSyncStandby = standby;
+        sync.recorded(standby);
     }
 
     private void promote(NodeContext ctx) throws SQLException, IOException {
@@ -731,7 +466,7 @@ public final class HaLoop {
         long finalLsn = Replication.lsnToLong(controlData(ctx, "Latest checkpoint location"));
         ClusterStore.Versioned v = cluster.store().get("intent").orElseThrow(
                 () -> new IllegalStateException("the request to hand over is gone"));
-        com.fasterxml.jackson.databind.node.ObjectNode j = (com.fasterxml.jackson.databind.node.ObjectNode) readTree(v.value());
+        com.fasterxml.jackson.databind.node.ObjectNode j = (com.fasterxml.jackson.databind.node.ObjectNode) FactGatherer.readTree(v.value());
         j.put("drained_at_lsn", finalLsn);
         if (!cluster.store().compareAndPut("intent", v.modRevision(), JSON.writeValueAsString(j))) {
             throw new IllegalStateException("the request to hand over changed meanwhile");
@@ -807,7 +542,7 @@ public final class HaLoop {
                     : "retrying once in " + Rejoin.FIRST_BACKOFF_NANOS / 1_000_000_000 + " s", e.getMessage());
             throw e;
         }
-        diverged = false;
+        logSigns.rewound();
         rejoin.succeeded(outcome == Rewind.Outcome.REWOUND ? Rejoin.Path.REWIND : Rejoin.Path.NONE);
         log.info("leaderl: {}", outcome == Rewind.Outcome.REWOUND ? "pg_rewind from " + leaderName
                 + " undid what this node wrote after the fork" : "no rewind needed: this node's WAL ends where "
@@ -859,8 +594,7 @@ public final class HaLoop {
         Replication.writePgpass(ctx);
         Replication.baseBackup(ctx, address, port, slot, progress);
         Files.deleteIfExists(NodeState.sentinel(ctx.paths(), NodeState.UNSYNCED));
-        walGone = false;
-        diverged = false;
+        logSigns.resynced();
         startPostgres();
     }
 
@@ -941,7 +675,7 @@ public final class HaLoop {
                 Replication.writeStandbyConfig(ctx, leaderAddress, port, slot);
                 rejoin.begin(nameAt(leaderAddress), System.nanoTime());
                 rejoin.succeeded(outcome == Rewind.Outcome.REWOUND ? Rejoin.Path.REWIND : Rejoin.Path.NONE);
-                diverged = false;
+                logSigns.rewound();
                 startPostgres();
                 done.add(outcome == Rewind.Outcome.REWOUND ? "pg_rewind from " + leaderAddress + "; following it"
                         : "no rewind needed (this node's WAL ends where the leader's timeline forked off); following "
@@ -979,7 +713,7 @@ public final class HaLoop {
         m.put("eligible", eligible());
         m.put("ineligible_reason", ineligibleReason());
         if (HaSettings.from(node.get().settings()).synchronousMode()) {
-            m.put("synchronous_standby", recordedSyncStandby);
+            m.put("synchronous_standby", sync.recorded());
         }
         return m;
     }
