@@ -210,11 +210,11 @@ final class FactGatherer {
         f.pgLsn(lsn != null ? Replication.lsnToLong(lsn) : Facts.NO_POSITION);
         // whom it streams from, or (between walreceiver attempts) whom it is configured to stream from
         String upstream = local.senderHost() != null ? local.senderHost() : configuredUpstream(ctx);
-        boolean slotMissing = logSigns.takeSlotMissing(); // following again recreates the slot
-        if (upstream != null && !(local.inRecovery() && slotMissing)) {
+        if (upstream != null && !(local.inRecovery() && logSigns.slotMissing())) {
             members.values().stream().filter(m -> m.address().equals(upstream)).findFirst()
                     .ifPresent(m -> f.pgUpstream(m.name()));
         }
+        logSigns.forgetSlotMissing(); // following again recreates the slot
         if (!local.inRecovery()) {
             // only once it confirmed holding every earlier write does the standby count as synchronous
             String configured = Replication.synchronousStandby(c);

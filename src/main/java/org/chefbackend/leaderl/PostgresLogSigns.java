@@ -67,11 +67,13 @@ final class PostgresLogSigns {
         return diverged;
     }
 
-    /** Whether the slot was seen missing; said once, since following again recreates the slot. */
-    boolean takeSlotMissing() {
-        boolean missing = slotMissing;
+    boolean slotMissing() {
+        return slotMissing;
+    }
+
+    /** Read once: following again recreates the slot. */
+    void forgetSlotMissing() {
         slotMissing = false;
-        return missing;
     }
 
     /** pg_rewind rejoined the upstream's timeline. */
