@@ -55,6 +55,8 @@ public final class HaLoop {
     private volatile long lastLsn = Facts.NO_POSITION;
     private volatile boolean handingOver;
     private final LeaderLease lease;
+    // The three below are handed to the parts that read or change them; each is the sole owner of its state, and
+    // the first two are used only under acting (an iteration or a pgsql-follow).
     /** One rejoin sequence per leader change: path, failed attempts, backoff (see {@link Rejoin}). */
     private final Rejoin rejoin = new Rejoin();
     private final PostgresLogSigns logSigns = new PostgresLogSigns();
