@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
+import org.chefbackend.agent.HaLoopControl;
 import org.chefbackend.agent.HealthMonitor;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.Supervisor;
@@ -24,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * every second and at once when the leader key changes (a watch), so a follower reacts to a lost leader without
  * a polling delay. {@code GET /leader} answers from {@link #leaderEndpoint()} and never blocks.
  */
-public final class HaLoop {
+public final class HaLoop implements HaLoopControl {
     private static final Logger log = LoggerFactory.getLogger(HaLoop.class);
     static final String LEADER = "leader";
     static final String HISTORY = "history";
@@ -154,6 +155,7 @@ public final class HaLoop {
     }
 
     /** Runs until interrupted: the leaderl service's loop. */
+    @Override
     public void run() {
         logSigns.restart(); // what PostgreSQL logged while leaderl was stopped describes a past state
         ineligibleReason = "leaderl is starting"; // until its first step judges this node
@@ -182,6 +184,7 @@ public final class HaLoop {
     }
 
     /** leaderl stops (stop leaderl, agent shutdown): a leader does not stay one without its loop. */
+    @Override
     public void stepDown() {
         if (lease.current() == null) {
             return;
