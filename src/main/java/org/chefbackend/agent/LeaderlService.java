@@ -14,12 +14,12 @@ final class LeaderlService implements Supervised {
     private static final Logger log = LoggerFactory.getLogger(LeaderlService.class);
 
     private final Supplier<NodeContext> node;
-    private final Supplier<org.chefbackend.leaderl.HaLoop> ha;
+    private final Supplier<? extends HaLoopControl> ha;
     private boolean wantUp;
     private Thread loop;
     private long sinceMillis = System.currentTimeMillis();
 
-    LeaderlService(Supplier<NodeContext> node, Supplier<org.chefbackend.leaderl.HaLoop> ha, boolean wantUp) {
+    LeaderlService(Supplier<NodeContext> node, Supplier<? extends HaLoopControl> ha, boolean wantUp) {
         this.node = node;
         this.ha = ha;
         this.wantUp = wantUp;
@@ -59,7 +59,7 @@ final class LeaderlService implements Supervised {
     }
 
     private void run() {
-        org.chefbackend.leaderl.HaLoop loop = ha.get();
+        HaLoopControl loop = ha.get();
         if (loop != null) {
             loop.run();
         }
@@ -81,7 +81,7 @@ final class LeaderlService implements Supervised {
                     // the next start leaderl cannot start a second one
                     log.warn("leaderl: the HA loop did not stop within 10 s; it is at {}", where(t));
                 }
-                org.chefbackend.leaderl.HaLoop loop = ha.get();
+                HaLoopControl loop = ha.get();
                 if (loop != null) {
                     loop.stepDown(); // a leader without its loop must not stay one
                 }

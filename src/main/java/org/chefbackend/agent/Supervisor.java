@@ -35,7 +35,7 @@ public final class Supervisor {
     });
 
     public Supervisor(Supplier<NodeContext> node, List<ServiceRecipe> children,
-            Supplier<org.chefbackend.leaderl.HaLoop> leaderl) {
+            Supplier<? extends HaLoopControl> leaderl) {
         this.node = node;
         NodeContext ctx = node.get();
         List<String> names = new ArrayList<>();

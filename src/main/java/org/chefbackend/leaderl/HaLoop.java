@@ -1,38 +1,21 @@
 package org.chefbackend.leaderl;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
-import org.chefbackend.agent.Change;
+import org.chefbackend.agent.HaLoopControl;
 import org.chefbackend.agent.HealthMonitor;
 import org.chefbackend.agent.NodeContext;
-import org.chefbackend.agent.NodeState;
 import org.chefbackend.agent.Supervisor;
+import org.chefbackend.agent.Watchdog;
 import org.chefbackend.cluster.ClusterAgent;
-import org.chefbackend.cluster.Records;
-import org.chefbackend.dcs.ClusterStore;
-import org.chefbackend.dcs.DcsException;
 import org.chefbackend.dcs.LeaseKeeper;
-import org.chefbackend.postgres.PostgresAdmin;
-import org.chefbackend.postgres.Replication;
-import org.chefbackend.postgres.Rewind;
-import org.chefbackend.system.Http;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,9 +25,8 @@ import org.slf4j.LoggerFactory;
  * every second and at once when the leader key changes (a watch), so a follower reacts to a lost leader without
  * a polling delay. {@code GET /leader} answers from {@link #leaderEndpoint()} and never blocks.
  */
-public final class HaLoop {
+public final class HaLoop implements HaLoopControl {
     private static final Logger log = LoggerFactory.getLogger(HaLoop.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
     static final String LEADER = "leader";
     static final String HISTORY = "history";
     /** etcd {@code sync}: the standby that holds every acknowledged write (synchronous mode); written by the leader. */
@@ -62,9 +44,9 @@ public final class HaLoop {
     private final ClusterAgent cluster;
     private final Supervisor supervisor;
     private final HealthMonitor health;
-    private final Semaphore wake = new Semaphore(0);
+    private final Wakeup wake = new Wakeup();
     /** Held by each iteration and by an operator's pgsql-follow: the two never act on PostgreSQL at once. */
-    private final java.util.concurrent.locks.ReentrantLock acting = new java.util.concurrent.locks.ReentrantLock();
+    private final ReentrantLock acting = new ReentrantLock();
 
     private volatile State state = State.INITIALIZING;
     private volatile boolean leaderOk;
@@ -73,80 +55,48 @@ public final class HaLoop {
     private volatile String ineligibleReason = "leaderl has not run yet";
     private volatile long lastLsn = Facts.NO_POSITION;
     private volatile boolean handingOver;
-    private final org.chefbackend.postgres.LocalSession localSession;
-    /** Runs the checkpoint that follows a promotion, so the new leader serves writes without waiting for it. */
-    private final java.util.concurrent.ExecutorService afterPromotion = java.util.concurrent.Executors
-            .newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, "leaderl-checkpoint");
-                t.setDaemon(true);
-                return t;
-            });
-    private volatile LeaseKeeper lease;
-    private volatile org.chefbackend.agent.Watchdog watchdog;
+    private final LeaderLease lease;
+    // The three below are handed to the parts that read or change them; each is the sole owner of its state, and
+    // the first two are used only under acting (an iteration or a pgsql-follow).
     /** One rejoin sequence per leader change: path, failed attempts, backoff (see {@link Rejoin}). */
     private final Rejoin rejoin = new Rejoin();
-    /** The leader no longer has WAL this standby needs (seen in PostgreSQL's log); only a base backup helps. */
-    private boolean walGone;
-    /** The slot this standby is configured to use is missing on its upstream (e.g. dropped): follow again. */
-    private boolean slotMissing;
-    /** This standby's timeline forked from its upstream's (it replayed WAL the new leader never had). */
-    private boolean diverged;
-    private long pgLogOffset = -1;
-    /** The standby that confirmed holding every write made before commits started waiting for it. */
-    private volatile String confirmedSyncStandby;
-    /** Per streaming follower, its last reply_time seen here and when it was first seen (for its reply's age). */
-    private final Map<String, ReplySeen> replies = new HashMap<>();
-    /** What etcd {@code sync} said at the last look, for status. */
-    private volatile String recordedSyncStandby;
+    private final PostgresLogSigns logSigns = new PostgresLogSigns();
+    private final SyncStandbys sync = new SyncStandbys();
+    private final FactGatherer gatherer;
+    private final StandbyActions standby;
+    private final ActionRunner actions;
+    private final ManualFollow manualFollow;
     /**
      * When this loop last completed an iteration (gathered facts, decided, acted): the lease is refreshed, /leader
      * answers 200 and peers hear this node is eligible only while it keeps doing so. A loop that fails every time
      * decides on nothing.
      */
     private volatile long completedNanos = System.nanoTime();
-    private long historyWrittenAt;
-    private boolean historyWritten;
-    private final Unreadable unreadable = new Unreadable();
-    private ClusterStore.Subscription watch;
-    private ClusterStore.Subscription intentWatch;
-    /** Iterations run at once after one that made progress, in a row; bounded so a step that repeats can't spin. */
-    private int immediateRuns;
 
     public HaLoop(Supplier<NodeContext> node, ClusterAgent cluster, Supervisor supervisor, HealthMonitor health) {
         this.node = node;
         this.cluster = cluster;
         this.supervisor = supervisor;
         this.health = health;
-        this.localSession = new org.chefbackend.postgres.LocalSession(node, 2000);
+        this.lease = new LeaderLease(cluster, () -> {
+            leaderOk = false;
+            wake.now();
+        }, () -> completedNanos);
+        this.gatherer = new FactGatherer(node, cluster, supervisor, health, lease, rejoin, logSigns, sync);
+        this.standby = new StandbyActions(cluster, supervisor, rejoin, logSigns);
+        this.actions = new ActionRunner(node, cluster, supervisor, lease, standby, sync);
+        this.manualFollow = new ManualFollow(node, cluster, supervisor, acting, lease::holdsLeaderKey, rejoin, logSigns,
+                standby);
     }
 
     /** The process that fences PostgreSQL if this loop freezes while leading. */
-    public void watchdog(org.chefbackend.agent.Watchdog w) {
-        this.watchdog = w;
-    }
-
-    /**
-     * While leading, PostgreSQL must be down a sixth of the TTL before the lease can expire unless this loop comes
-     * round again (it fences itself at a third); otherwise the watchdog is disarmed.
-     */
-    private void feedWatchdog(NodeContext ctx) {
-        org.chefbackend.agent.Watchdog w = watchdog;
-        LeaseKeeper l = lease;
-        if (w == null) {
-            return;
-        }
-        if (state == State.LEADER && l != null && l.alive()) {
-            long ttlMs = ctx.settings().integer("leaderl.leader_ttl_seconds") * 1000L;
-            long remainingMs = (l.deadlineNanos() - System.nanoTime()) / 1_000_000;
-            w.arm(org.chefbackend.agent.Watchdog.uptimeMillis() + remainingMs - ttlMs / 6);
-        } else {
-            w.disarm();
-        }
+    public void watchdog(Watchdog w) {
+        lease.watchdog(w);
     }
 
     /** What /leader answers: from memory, never blocking on PostgreSQL or etcd. */
     public boolean leaderEndpoint() {
-        LeaseKeeper l = lease;
+        LeaseKeeper l = lease.current();
         long ttlNanos = TimeUnit.SECONDS.toNanos(node.get().settings().integer("leaderl.leader_ttl_seconds"));
         return answers200(leaderOk, l != null && l.alive(), l != null ? l.deadlineNanos() : 0, completedNanos,
                 System.nanoTime(), ttlNanos);
@@ -201,23 +151,18 @@ public final class HaLoop {
     }
 
     public boolean holdsLeaderKey() {
-        LeaseKeeper l = lease;
-        return l != null && l.alive();
+        return lease.holdsLeaderKey();
     }
 
     /** Runs until interrupted: the leaderl service's loop. */
+    @Override
     public void run() {
-        // PostgreSQL's log is read from here on: what it said while leaderl was stopped (e.g. WAL found missing
-        // before an operator's pgsql-follow --force-basebackup fixed it) describes a past state, and acting on it
-        // now would resync a node that is fine; a problem that persists is logged again within seconds
-        pgLogOffset = -1;
-        walGone = false;
-        diverged = false;
+        logSigns.restart(); // what PostgreSQL logged while leaderl was stopped describes a past state
         ineligibleReason = "leaderl is starting"; // until its first step judges this node
         while (!Thread.currentThread().isInterrupted()) {
             // the health checks run on their own thread (HealthMonitor.start): a probe that hangs never stalls this loop
             if (cluster.ready()) {
-                ensureWatch();
+                wake.watch(cluster);
                 acting.lock();
                 try {
                     step();
@@ -230,24 +175,18 @@ public final class HaLoop {
                     acting.unlock();
                 }
             }
-            try {
-                if (wake.tryAcquire(handingOver ? HANDOVER_TICK_MS : TICK_MS, TimeUnit.MILLISECONDS)) {
-                    wake.drainPermits();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            wake.await(handingOver ? HANDOVER_TICK_MS : TICK_MS);
         }
-        stopWatch();
-        localSession.close();
+        wake.close();
+        gatherer.close();
         // a node whose leaderl is stopped cannot take over: peers must not wait for it, and operators see why
         ineligibleReason = "leaderl is stopped";
     }
 
     /** leaderl stops (stop leaderl, agent shutdown): a leader does not stay one without its loop. */
+    @Override
     public void stepDown() {
-        LeaseKeeper l = lease;
-        if (l == null) {
+        if (lease.current() == null) {
             return;
         }
         log.warn("leaderl: stopping while leader; handing over: clean stop of PostgreSQL, then the key goes");
@@ -255,64 +194,37 @@ public final class HaLoop {
         try {
             // a fast (not immediate) shutdown: PostgreSQL sends every WAL record, its shutdown checkpoint
             // included, to the streaming followers before it exits, so the best of them has all of it
-            fence("INT");
+            actions.fence("INT");
         } catch (IOException | RuntimeException e) {
             log.error("leaderl: fencing failed: {}", e.toString());
         }
-        release();
+        lease.release();
         state = State.DEPOSED_LEADER;
-        if (watchdog != null) {
-            watchdog.disarm();
-        }
-    }
-
-    /** The leader key and the operator's intent: a change of either is acted on at once, not at the next tick. */
-    private void ensureWatch() {
-        try {
-            if (watch == null) {
-                watch = cluster.store().watch(LEADER, v -> wake.release());
-            }
-            if (intentWatch == null) {
-                intentWatch = cluster.store().watch("intent", v -> wake.release());
-            }
-        } catch (DcsException e) {
-            log.debug("leaderl: cannot watch the leader key yet: {}", e.getMessage());
-        }
-    }
-
-    private void stopWatch() {
-        if (watch != null) {
-            watch.close();
-            watch = null;
-        }
-        if (intentWatch != null) {
-            intentWatch.close();
-            intentWatch = null;
-        }
+        lease.disarmWatchdog();
     }
 
     void step() {
         NodeContext ctx = node.get();
         HaSettings settings = HaSettings.from(ctx.settings());
-        Facts facts = gather(ctx);
+        Facts facts = gatherer.gather(ctx, state, lastLsn);
         if (facts.followTrouble() == Facts.FollowTrouble.DIVERGED && facts.pgUpstream() != null
                 && facts.pgUpstream().equals(rejoin.rejoinedTo())) {
             rejoin.stillForked("still forked from " + facts.pgUpstream() + " after rejoining it", facts.nowNanos());
             log.warn("leaderl: {}", rejoin.lastFailure());
             facts = facts.toBuilder().rejoinedTo(null).rejoinRetryAt(rejoin.retryAtNanos())
-                    .followTrouble(followTrouble()).build();
+                    .followTrouble(gatherer.followTrouble()).build();
         }
         Step step = Decision.next(facts, settings);
         if (givingUpForHealthAlone(facts, step, settings) && health.recheckFailedWithin(RECHECK_WAIT)) {
             // about to give up for a check whose count is up to an interval old: it recovered (e.g. search found
             // its cluster manager again at the moment a follower's did); decide on the fresh result
-            facts = gather(ctx);
+            facts = gatherer.gather(ctx, state, lastLsn);
             step = Decision.next(facts, settings);
         }
         ineligibleReason = Decision.ineligibility(facts, settings).orElse(null);
         lastLsn = facts.pgLsn();
         if (facts.pgStreaming() && facts.pgUpstream() != null) {
-            recordRejoin(ctx, rejoin.streaming(facts.pgUpstream(), facts.nowNanos(), System.currentTimeMillis()));
+            standby.recordRejoin(ctx, rejoin.streaming(facts.pgUpstream(), facts.nowNanos(), System.currentTimeMillis()));
         }
         handingOver = facts.intent() != null && facts.intent().drained() && !facts.intent().timedOut();
         if (!step.leaderEndpoint200()) {
@@ -320,7 +232,7 @@ public final class HaLoop {
         }
         for (Action action : step.actions()) {
             try {
-                execute(ctx, action);
+                actions.execute(ctx, action);
             } catch (IOException | SQLException | RuntimeException e) {
                 reason = "failed to " + action.getClass().getSimpleName() + ": " + e.getMessage();
                 log.warn("leaderl: {}", reason);
@@ -338,17 +250,10 @@ public final class HaLoop {
         }
         reason = step.reason();
         leaderOk = step.leaderEndpoint200();
-        feedWatchdog(ctx);
-        // a step that changed something is followed at once by the next (a switchover or a promotion takes
-        // several), not a tick later; at most three in a row
-        if (progressed && immediateRuns < 3) {
-            immediateRuns++;
-            wake.release();
-        } else if (!progressed) {
-            immediateRuns = 0;
-        }
+        lease.feedWatchdog(ctx, state);
+        wake.afterStep(progressed);
         if (state == State.LEADER && facts.pgWritable()) {
-            refreshHistory(ctx, facts);
+            actions.refreshHistory(ctx, facts);
         }
     }
 
@@ -366,676 +271,14 @@ public final class HaLoop {
     }
 
     /**
-     * While leading, the leader's position goes to {@code history} every status_post_update_interval_seconds: after
-     * a period with no leader, only a node at or past it is elected automatically (Decision rule 3).
-     */
-    private void refreshHistory(NodeContext ctx, Facts facts) {
-        long every = TimeUnit.SECONDS.toNanos(ctx.settings().integer("leaderl.status_post_update_interval_seconds"));
-        boolean due = !historyWritten || facts.nowNanos() - historyWrittenAt >= every;
-        if (!due || facts.pgLsn() <= facts.lastLeaderLsn()) {
-            return;
-        }
-        try {
-            recordHistory(ctx, facts.pgLsn(), facts.pgTimeline());
-        } catch (IOException | RuntimeException e) {
-            log.debug("leaderl: history not refreshed: {}", e.getMessage());
-        }
-    }
-
-    private void recordHistory(NodeContext ctx, long lsn, long timeline) throws IOException {
-        putAsLeader(HISTORY, Map.of("leader", ctx.nodeName(), "lsn", lsn, "timeline", timeline,
-                "at", System.currentTimeMillis()));
-        historyWrittenAt = System.nanoTime();
-        historyWritten = true;
-    }
-
-    // ---- facts ---------------------------------------------------------------------------------------------------
-
-    Facts gather(NodeContext ctx) {
-        ClusterStore store = cluster.store();
-        Map<String, Records.Member> members = new LinkedHashMap<>();
-        Facts.Builder f = Facts.builder(ctx.nodeName()).now(System.nanoTime()).state(state);
-        try {
-            members.putAll(cluster.members());
-            Optional<ClusterStore.Versioned> leader = store.get(LEADER);
-            String holder = leader.map(v -> Records.parse(v.value(), Records.Leader.class).name()).orElse(null);
-            LeaseKeeper l = lease;
-            boolean mine = l != null && l.alive() && leader.map(v -> v.leaseId() == l.leaseId()).orElse(false);
-            f.leader(holder).holdsLeaderKey(mine).leaseDeadline(l != null ? l.deadlineNanos() : 0);
-            store.get(HISTORY).filter(v -> !readHistory(v.value(), f))
-                    .ifPresent(v -> unreadable.note(HISTORY, v, "no automatic election until an operator's promote"));
-            store.get("intent").ifPresent(v -> readIntent(ctx, v, f));
-            JsonNode sync = store.get(SYNC).map(v -> readTree(v.value())).orElse(JSON.createObjectNode());
-            recordedSyncStandby = sync.path("standby").isTextual() ? sync.path("standby").asText() : null;
-            f.syncStandby(recordedSyncStandby);
-            f.clusterFailover(!"off".equals(store.get("settings/failover").map(ClusterStore.Versioned::value).orElse("on")));
-            f.nodeFailover(!"off".equals(store.get("failover/" + ctx.nodeName()).map(ClusterStore.Versioned::value)
-                    .orElse("on")));
-        } catch (DcsException e) {
-            f.dcsReachable(false);
-            LeaseKeeper l = lease;
-            f.holdsLeaderKey(l != null && l.alive()).leaseDeadline(l != null ? l.deadlineNanos() : 0);
-        }
-        postgres(ctx, f, members);
-        Map<String, HealthMonitor.Check> checks = health.checks();
-        f.pgsqlHealthy(healthy(checks, "pgsql")).elasticsearchHealthy(healthy(checks, "elasticsearch"))
-                .etcdHealthy(healthy(checks, "etcd")).disksHealthy(healthy(checks, "disks"))
-                .healthNotes(health.failing())
-                .noStartPgsql(NodeState.hasSentinel(ctx.paths(), NodeState.NO_START_PGSQL))
-                .bootFenced(bootFenced(ctx))
-                .unsynced(NodeState.hasSentinel(ctx.paths(), NodeState.UNSYNCED))
-                .followTrouble(followTrouble())
-                .rejoinedTo(rejoin.rejoinedTo()).rejoinRetryAt(rejoin.retryAtNanos());
-        f.peers(peers(ctx, members));
-        return f.build();
-    }
-
-    private static boolean bootFenced(NodeContext ctx) {
-        try {
-            return Files.readString(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL)).strip()
-                    .equals(NodeState.BOOT_FENCE_NOTE);
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private Facts.FollowTrouble followTrouble() {
-        scanPostgresLog();
-        return rejoin.rewindImpossible() ? Facts.FollowTrouble.REWIND_FAILED
-                : walGone ? Facts.FollowTrouble.WAL_GONE
-                : diverged ? Facts.FollowTrouble.DIVERGED : Facts.FollowTrouble.NONE;
-    }
-
-    /**
-     * Reads what PostgreSQL logged since the last look for the signs that streaming cannot work: the walreceiver's
-     * "requested WAL segment … has already been removed" (only a base backup helps), "new timeline N forked off
-     * current database system timeline M" (this standby replayed WAL the new leader never had, e.g. after an
-     * asynchronous failover; pg_rewind helps), and a slot missing on the upstream.
-     */
-    private void scanPostgresLog() {
-        java.nio.file.Path log = node.get().logDirectory("postgresql").resolve("current");
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(log)) {
-            long size = ch.size();
-            if (pgLogOffset < 0 || size < pgLogOffset) {
-                pgLogOffset = size; // first look, or the log rotated: start from here
-                return;
-            }
-            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) Math.min(size - pgLogOffset, 1 << 20));
-            ch.read(buf, pgLogOffset);
-            pgLogOffset = size;
-            String text = new String(buf.array(), 0, buf.position(), java.nio.charset.StandardCharsets.UTF_8);
-            walGone |= text.contains("has already been removed");
-            diverged |= text.contains("forked off current database system timeline")
-                    || text.contains("does not contain minimum recovery point")
-                    || text.contains("is ahead of the WAL flush position of this server");
-            slotMissing = text.contains("replication slot") && text.contains("does not exist");
-        } catch (IOException e) {
-            // no log yet
-        }
-    }
-
-    /** The host standby.conf's primary_conninfo names, null on a primary. */
-    private static String configuredUpstream(NodeContext ctx) {
-        java.nio.file.Path conf = ctx.path("postgresql.data_dir").resolve(Replication.STANDBY_CONF);
-        try {
-            java.util.regex.Matcher m = java.util.regex.Pattern.compile("host=([^\\s']+)").matcher(Files.readString(conf));
-            return m.find() ? m.group(1) : null;
-        } catch (IOException e) {
-            return null;
-        }
-    }
-
-    /**
-     * etcd {@code history}: the last leader's name and its last recorded position and timeline. A value that does
-     * not say all three is unknown, never "nobody ever led" (which would waive the data-loss guards).
-     *
-     * @return false when it is unreadable
-     */
-    static boolean readHistory(String value, Facts.Builder f) {
-        JsonNode h = readTree(value);
-        if (!h.path("leader").isTextual() || !h.path("lsn").isIntegralNumber() || !h.path("timeline").isIntegralNumber()) {
-            f.historyUnreadable(true);
-            return false;
-        }
-        f.lastLeader(h.path("lsn").asLong(), h.path("timeline").asLong()).lastLeaderName(h.path("leader").asText());
-        return true;
-    }
-
-    /**
-     * etcd {@code intent}. An unreadable one (anyone with etcd access may write there) is ignored, said once, and
-     * cleared by the leader once it has timed out, as any intent is.
-     */
-    private void readIntent(NodeContext ctx, ClusterStore.Versioned v, Facts.Builder f) {
-        long now = System.currentTimeMillis();
-        long timeoutMillis = ctx.settings().integer("leaderl.control_worker_timeout_seconds") * 1000L;
-        try {
-            f.intent(Intent.parse(v.value(), now, timeoutMillis));
-        } catch (IllegalArgumentException e) {
-            unreadable.note("intent", v, e.getMessage() + "; ignored until it times out");
-            f.unreadableIntentTimedOut(now - Intent.askedAt(v.value()) > timeoutMillis);
-        }
-    }
-
-    /** Says once per value (not once per second) that an etcd key this loop reads is unreadable. */
-    private static final class Unreadable {
-        private final Map<String, Long> said = new HashMap<>(); // the loop's thread only
-
-        void note(String key, ClusterStore.Versioned v, String consequence) {
-            Long before = said.put(key, v.modRevision());
-            if (before == null || before != v.modRevision()) {
-                log.warn("leaderl: etcd {} is unreadable ({}): {}", key, v.value(), consequence);
-            }
-        }
-    }
-
-    private void postgres(NodeContext ctx, Facts.Builder f, Map<String, Records.Member> members) {
-        boolean running = supervisor.status("postgresql").running();
-        f.pgRunning(running);
-        try {
-            localSession.use(c -> {
-                readPostgres(ctx, c, f, members);
-                return null;
-            });
-        } catch (SQLException | RuntimeException e) {
-            f.pgAccepting(false).pgInRecovery(true).pgLsn(lastLsn);
-        }
-    }
-
-    private void readPostgres(NodeContext ctx, Connection c, Facts.Builder f, Map<String, Records.Member> members)
-            throws SQLException {
-        Replication.LocalState local = Replication.localState(c);
-        f.pgAccepting(true).pgInRecovery(local.inRecovery()).pgTimeline(local.timeline())
-                .pgStreaming("streaming".equals(local.walReceiverStatus()));
-        String lsn = local.replayLsn() != null ? local.replayLsn() : local.currentOrReceiveLsn();
-        f.pgLsn(lsn != null ? Replication.lsnToLong(lsn) : Facts.NO_POSITION);
-        // whom it streams from, or (between walreceiver attempts) whom it is configured to stream from
-        String upstream = local.senderHost() != null ? local.senderHost() : configuredUpstream(ctx);
-        if (upstream != null && !(local.inRecovery() && slotMissing)) {
-            members.values().stream().filter(m -> m.address().equals(upstream)).findFirst()
-                    .ifPresent(m -> f.pgUpstream(m.name()));
-        }
-        slotMissing = false; // following again recreates the slot
-        if (!local.inRecovery()) {
-            // only once it confirmed holding every earlier write does the standby count as synchronous
-            String configured = Replication.synchronousStandby(c);
-            f.pgSyncStandby(configured).pgSyncConfirmed(configured != null && configured.equals(confirmedSyncStandby));
-            Set<String> streaming = new HashSet<>();
-            Map<String, Long> replyAges = new HashMap<>();
-            long now = System.nanoTime();
-            for (Replication.ReplicaInfo r : Replication.replicas(c)) {
-                if ("streaming".equals(r.state()) && r.slot() != null) {
-                    streaming.add(r.applicationName());
-                    replyAges.put(r.applicationName(), replyAgeMillis(r, now));
-                }
-            }
-            replies.keySet().retainAll(streaming);
-            f.streamingFollowers(streaming).followerReplyAgeMillis(replyAges);
-        } else {
-            replies.clear(); // a standby: what it saw as a primary says nothing about its next walsenders
-        }
-    }
-
-    private record ReplySeen(String replyTime, long firstSeenNanos) {
-    }
-
-    /**
-     * How long ago {@code r}'s last reply arrived, in ms on this node's monotonic clock: since its reply_time was
-     * first seen with its current value. reply_time is the standby's clock, so it is only compared with itself: a
-     * standby whose clock is off neither looks silent nor hides that it is. A follower seen for the first time (this
-     * loop just started or it just connected) counts as just heard from. Late by at most an iteration.
-     */
-    private long replyAgeMillis(Replication.ReplicaInfo r, long now) {
-        ReplySeen seen = replies.get(r.applicationName());
-        if (seen == null || !java.util.Objects.equals(seen.replyTime(), r.replyTime())) {
-            replies.put(r.applicationName(), new ReplySeen(r.replyTime(), now));
-            return 0;
-        }
-        return TimeUnit.NANOSECONDS.toMillis(now - seen.firstSeenNanos());
-    }
-
-    /** Every other member's position, asked directly and in parallel; a member that does not answer is left out. */
-    private Map<String, Facts.Peer> peers(NodeContext ctx, Map<String, Records.Member> members) {
-        Map<String, CompletableFuture<Optional<Facts.Peer>>> asks = new LinkedHashMap<>();
-        for (Records.Member m : members.values()) {
-            if (!m.name().equals(ctx.nodeName())) {
-                asks.put(m.name(), CompletableFuture.supplyAsync(() -> ask(m)));
-            }
-        }
-        Map<String, Facts.Peer> peers = new LinkedHashMap<>();
-        asks.forEach((name, ask) -> ask.join().ifPresent(p -> peers.put(name, p)));
-        return peers;
-    }
-
-    private Optional<Facts.Peer> ask(Records.Member m) {
-        try {
-            Http.Response r = Http.get(
-                    Http.base(m.address(), m.httpPort()) + "/position", Duration.ofMillis(500),
-                    Duration.ofMillis(800));
-            if (r.status() != 200) {
-                return Optional.empty();
-            }
-            JsonNode j = JSON.readTree(r.body());
-            boolean eligible = j.path("eligible").asBoolean();
-            // an agent that does not say (an older version) counts as healthy when eligible, as it used to
-            return Optional.of(new Facts.Peer(eligible, j.path("lsn").asLong(Facts.NO_POSITION),
-                    j.path("healthy_now").asBoolean(eligible)));
-        } catch (IOException e) {
-            return Optional.empty();
-        }
-    }
-
-    private static boolean healthy(Map<String, HealthMonitor.Check> checks, String name) {
-        HealthMonitor.Check c = checks.get(name);
-        return c == null || c.healthy();
-    }
-
-    private static JsonNode readTree(String json) {
-        try {
-            return JSON.readTree(json);
-        } catch (IOException e) {
-            return JSON.createObjectNode();
-        }
-    }
-
-    // ---- actions -------------------------------------------------------------------------------------------------
-
-    private void execute(NodeContext ctx, Action action) throws IOException, SQLException {
-        if (!(action instanceof Action.RefreshLease)) {
-            log.info("leaderl: {}", action);
-        }
-        if (action instanceof Action.AcquireLeaderKey) {
-            acquire(ctx);
-        } else if (action instanceof Action.RefreshLease) {
-            requireLease();
-        } else if (action instanceof Action.ReleaseLeaderKey) {
-            release();
-        } else if (action instanceof Action.PromotePostgres) {
-            promote(ctx);
-        } else if (action instanceof Action.FencePostgres) {
-            fence();
-        } else if (action instanceof Action.StopAcceptingWrites) {
-            stopWrites(ctx);
-        } else if (action instanceof Action.StartPostgres) {
-            startPostgres();
-        } else if (action instanceof Action.FollowLeader a) {
-            follow(ctx, a.leader());
-        } else if (action instanceof Action.RewindFrom a) {
-            rewind(ctx, a.leader());
-        } else if (action instanceof Action.BaseBackupFrom a) {
-            baseBackup(ctx, a.leader());
-        } else if (action instanceof Action.ReinstateAsStandby) {
-            rejoin.reinstated(System.nanoTime());
-            Replication.makeStandbyWithoutUpstream(ctx);
-            Files.deleteIfExists(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL));
-            startPostgres();
-        } else if (action instanceof Action.ClearNoStartPgsql) {
-            Files.deleteIfExists(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL));
-        } else if (action instanceof Action.RecordHistory a) {
-            recordHistory(ctx, a.lsn(), a.timeline());
-        } else if (action instanceof Action.ClearIntent) {
-            cluster.store().delete("intent");
-        } else if (action instanceof Action.SetSynchronousStandby a) {
-            setSynchronousStandby(ctx, a.standby());
-        } else if (action instanceof Action.RecordSynchronousStandby a) {
-            recordSynchronousStandby(ctx, a.standby());
-        }
-    }
-
-    /**
-     * Commits wait for {@code standby} from the reload on; it counts as synchronous once it has flushed everything
-     * written before. The wait is short, so the loop comes round in time to fence; a later iteration waits again.
-     */
-    private void setSynchronousStandby(NodeContext ctx, String standby) throws IOException, SQLException {
-        confirmedSyncStandby = null;
-        if (Replication.writeSynchronousStandby(ctx, standby)) {
-            supervisor.reload("postgresql");
-        }
-        try (Connection c = PostgresAdmin.connect(ctx, "postgres", 2000)) {
-            if (!Replication.awaitSynchronousStandby(c, standby, System.nanoTime() + TimeUnit.SECONDS.toNanos(2))) {
-                throw new IllegalStateException(standby == null ? "PostgreSQL did not apply synchronous_standby_names"
-                        : standby + " has not yet confirmed every write as synchronous standby");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted");
-        }
-        confirmedSyncStandby = standby;
-    }
-
-    /** Only the key holder writes etcd {@code sync}; null means that no node may be elected automatically. */
-    private void recordSynchronousStandby(NodeContext ctx, String standby) throws IOException {
-        Map<String, Object> value = new LinkedHashMap<>();
-        value.put("standby", standby);
-        value.put("leader", ctx.nodeName());
-        value.put("at", System.currentTimeMillis());
-        putAsLeader(SYNC, value);
-        recordedSyncStandby = standby;
-    }
-
-    /** Writes what only the leader may write, in a transaction guarded by this node's hold on the leader key. */
-    private void putAsLeader(String key, Map<String, Object> value) throws IOException {
-        LeaseKeeper l = lease;
-        if (l == null || !cluster.store().putIfLease(key, JSON.writeValueAsString(value), LEADER, l.leaseId())) {
-            throw new IllegalStateException("not holding the leader key");
-        }
-    }
-
-    private void acquire(NodeContext ctx) throws IOException {
-        long ttl = ctx.settings().integer("leaderl.leader_ttl_seconds");
-        long ttlNanos = TimeUnit.SECONDS.toNanos(ttl);
-        // a loop that hangs (not frozen: the JVM runs on) must not keep its lease alive from the keeper's thread;
-        // a TTL without an iteration is far longer than any step a leader takes (the watchdog has already
-        // stopped PostgreSQL by then, since nobody fed it)
-        LeaseKeeper keeper = LeaseKeeper.start(cluster.store(), ttl, why -> {
-            log.warn("leaderl: leader lease lost: {}", why);
-            leaderOk = false;
-            wake.release();
-        }, () -> System.nanoTime() - completedNanos < ttlNanos);
-        Records.Leader record = new Records.Leader(ctx.nodeName(), ctx.nodeGuid(), ctx.publishAddress(),
-                ctx.settings().intValue("postgresql.port"), System.currentTimeMillis());
-        lease = LeaderKey.take(LeaderKey.of(cluster.store()), LEADER, Records.json(record), keeper)
-                .orElseThrow(() -> new IllegalStateException("another node took the leader key first"));
-    }
-
-    private void requireLease() {
-        if (!holdsLeaderKey()) {
-            throw new IllegalStateException("the leader lease is gone");
-        }
-    }
-
-    private void release() {
-        LeaseKeeper l = lease;
-        lease = null;
-        if (l != null) {
-            try {
-                cluster.store().deleteIfLease(LEADER, l.leaseId());
-            } catch (RuntimeException e) {
-                log.warn("leaderl: could not delete the leader key; its lease expires: {}", e.getMessage());
-            }
-            try {
-                l.close(true);
-            } catch (RuntimeException e) {
-                log.warn("leaderl: could not revoke the leader lease; it expires: {}", e.getMessage());
-            }
-        }
-    }
-
-    private void promote(NodeContext ctx) throws SQLException, IOException {
-        try (Connection c = PostgresAdmin.connect(ctx, "postgres", 5000); Statement st = c.createStatement()) {
-            st.execute("select pg_promote(true, 300)");
-        }
-        Replication.clearStandbyConfig(ctx);
-        // followers need the new timeline in the control file before pg_rewind can see a divergence; the new leader
-        // takes writes meanwhile (a follower that rewinds too early finds no divergence, then forks, and is caught
-        // by the divergence check)
-        afterPromotion.execute(() -> {
-            try (Connection c = PostgresAdmin.connect(ctx, "postgres", 5000); Statement st = c.createStatement()) {
-                st.execute("checkpoint");
-            } catch (SQLException e) {
-                log.warn("leaderl: checkpoint after promotion failed: {}", e.getMessage());
-            }
-        });
-    }
-
-    /** Stops PostgreSQL at once and keeps it down: the no-start-pgsql sentinel first, then an immediate stop. */
-    private void fence() throws IOException {
-        fence("QUIT");
-    }
-
-    private void fence(String signal) throws IOException {
-        NodeContext ctx = node.get();
-        Files.createDirectories(ctx.paths().leaderlDataDir());
-        Files.writeString(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL), "fenced by leaderl\n");
-        supervisor.kill("postgresql", signal, Duration.ofSeconds(signal.equals("QUIT") ? 10 : 60));
-    }
-
-    /**
-     * A handover's first half: a clean stop (PostgreSQL sends every WAL record, its shutdown checkpoint included,
-     * to the streaming followers) under no-start-pgsql, then the final position published in the intent, which the
-     * target must replay before it may take the key.
-     */
-    private void stopWrites(NodeContext ctx) throws IOException {
-        fence("INT");
-        long finalLsn = Replication.lsnToLong(controlData(ctx, "Latest checkpoint location"));
-        ClusterStore.Versioned v = cluster.store().get("intent").orElseThrow(
-                () -> new IllegalStateException("the request to hand over is gone"));
-        com.fasterxml.jackson.databind.node.ObjectNode j = (com.fasterxml.jackson.databind.node.ObjectNode) readTree(v.value());
-        j.put("drained_at_lsn", finalLsn);
-        if (!cluster.store().compareAndPut("intent", v.modRevision(), JSON.writeValueAsString(j))) {
-            throw new IllegalStateException("the request to hand over changed meanwhile");
-        }
-        log.info("leaderl: writes stopped at {}", controlData(ctx, "Latest checkpoint location"));
-    }
-
-    /** A field of pg_controldata's report on the (stopped) data directory. */
-    private static String controlData(NodeContext ctx, String field) throws IOException {
-        String value = Rewind.controlData(ctx.path("postgresql.data_dir")).get(field);
-        if (value == null) {
-            throw new IOException("pg_controldata has no '" + field + "'");
-        }
-        return value;
-    }
-
-    /** The member at {@code address}, by name; the address itself when etcd does not say. */
-    private String nameAt(String address) {
-        try {
-            return cluster.members().values().stream().filter(m -> m.address().equals(address))
-                    .map(Records.Member::name).findFirst().orElse(address);
-        } catch (RuntimeException e) {
-            return address;
-        }
-    }
-
-    private Records.Member member(String name) {
-        Records.Member m = cluster.members().get(name);
-        if (m == null) {
-            throw new IllegalStateException("no member record for " + name);
-        }
-        return m;
-    }
-
-    /** Points this standby at the leader through its own slot there; PostgreSQL 15 reloads primary_conninfo. */
-    private void follow(NodeContext ctx, String leaderName) throws IOException, SQLException {
-        Records.Member leader = member(leaderName);
-        String slot = Replication.slotName(ctx.nodeName());
-        try (Connection c = org.chefbackend.cluster.LeaderConnections.open(ctx, leader.address(), leader.pgPort())) {
-            Replication.createSlot(c, slot);
-        }
-        Change change = Replication.writeStandbyConfig(ctx, leader.address(), leader.pgPort(), slot);
-        if (change == Change.RESTART && !supervisor.stoppedByOperator("postgresql")) {
-            supervisor.restart("postgresql");
-        } else if (change == Change.RELOAD) {
-            supervisor.reload("postgresql");
-        }
-    }
-
-    /**
-     * A former primary (or a forked standby) rejoins: crash recovery first if it was not shut down cleanly, then
-     * pg_rewind from the new leader, which finds nothing to undo when its WAL ends at the fork; then it streams.
-     */
-    private void rewind(NodeContext ctx, String leaderName) throws IOException, SQLException {
-        rejoin.begin(leaderName, System.nanoTime());
-        Records.Member leader = member(leaderName);
-        String slot = Replication.slotName(ctx.nodeName());
-        try (Connection c = org.chefbackend.cluster.LeaderConnections.open(ctx, leader.address(), leader.pgPort());
-                Statement st = c.createStatement()) {
-            st.execute("checkpoint");
-            Replication.createSlot(c, slot);
-        }
-        supervisor.hold("postgresql");
-        Rewind.Outcome outcome;
-        try {
-            outcome = Rewind.run(ctx, leader.address(), leader.pgPort());
-        } catch (IOException | RuntimeException e) {
-            boolean walGone = e instanceof Rewind.Failed f && f.walGone();
-            rejoin.failed(e.getMessage(), walGone, System.nanoTime());
-            log.warn("leaderl: pg_rewind from {} failed; {}: {}", leaderName, walGone
-                    ? "WAL it needs is gone here, so a base backup follows"
-                    : rejoin.rewindImpossible() ? "it failed twice, so a base backup follows"
-                    : "retrying once in " + Rejoin.FIRST_BACKOFF_NANOS / 1_000_000_000 + " s", e.getMessage());
-            throw e;
-        }
-        diverged = false;
-        rejoin.succeeded(outcome == Rewind.Outcome.REWOUND ? Rejoin.Path.REWIND : Rejoin.Path.NONE);
-        log.info("leaderl: {}", outcome == Rewind.Outcome.REWOUND ? "pg_rewind from " + leaderName
-                + " undid what this node wrote after the fork" : "no rewind needed: this node's WAL ends where "
-                + leaderName + "'s timeline forked off");
-        Replication.writeStandbyConfig(ctx, leader.address(), leader.pgPort(), slot);
-        startPostgres();
-    }
-
-    /** Logs and keeps how this node rejoined, once per rejoin sequence (null: nothing to record). */
-    private void recordRejoin(NodeContext ctx, Records.Rejoin done) {
-        if (done == null) {
-            return;
-        }
-        log.info("leaderl: rejoined {} by {} in {} s (from the start of the rejoin until streaming)", done.leader(),
-                done.path(), done.seconds());
-        try {
-            Files.createDirectories(ctx.paths().leaderlDataDir());
-            Files.writeString(NodeState.lastRejoin(ctx.paths()), Records.json(done));
-        } catch (IOException e) {
-            log.warn("leaderl: could not record the rejoin: {}", e.getMessage());
-        }
-    }
-
-    /** Re-syncs from scratch: the node is unsynced (not eligible) until the base backup completes. */
-    private void baseBackup(NodeContext ctx, String leaderName) throws IOException, SQLException {
-        rejoin.begin(leaderName, System.nanoTime());
-        Records.Member leader = member(leaderName);
-        log.warn("leaderl: base backup from {}: {}", leaderName, rejoin.rewindImpossible()
-                ? "pg_rewind cannot rejoin it (" + rejoin.lastFailure() + ")" : "WAL this node needs is gone from it");
-        try {
-            baseBackup(ctx, leader.address(), leader.pgPort(), line -> { });
-        } catch (IOException | SQLException | RuntimeException e) {
-            rejoin.failed(e.getMessage(), false, System.nanoTime());
-            throw e;
-        }
-        rejoin.succeeded(Rejoin.Path.BASEBACKUP);
-    }
-
-    private void baseBackup(NodeContext ctx, String address, int port, java.util.function.Consumer<String> progress)
-            throws IOException, SQLException {
-        String slot = Replication.slotName(ctx.nodeName());
-        try (Connection c = org.chefbackend.cluster.LeaderConnections.open(ctx, address, port)) {
-            Replication.createSlot(c, slot);
-        }
-        supervisor.hold("postgresql");
-        Files.createDirectories(ctx.paths().leaderlDataDir());
-        Files.writeString(NodeState.sentinel(ctx.paths(), NodeState.UNSYNCED), "");
-        Replication.emptyDirectory(ctx.path("postgresql.data_dir"));
-        Replication.writePgpass(ctx);
-        Replication.baseBackup(ctx, address, port, slot, progress);
-        Files.deleteIfExists(NodeState.sentinel(ctx.paths(), NodeState.UNSYNCED));
-        walGone = false;
-        diverged = false;
-        startPostgres();
-    }
-
-    /**
      * {@code pgsql-follow LEADER_IP} (seed 004): makes this node's PostgreSQL a streaming standby of the primary at
-     * {@code leaderAddress}, by a full base backup when forced or when there is no data (the {@code unsynced}
-     * sentinel stays if it fails: partially_synced), by pg_rewind when this node runs as a primary, else by
-     * re-pointing the standby. Runs between the loop's iterations (never during one), so leaderl and the operator
-     * never act on PostgreSQL at the same time.
+     * {@code leaderAddress} (see {@link ManualFollow}); never during an iteration.
      *
      * @return what was done, line by line (pg_basebackup's output included)
      */
-    public java.util.List<String> followManually(String leaderAddress, boolean forceBaseBackup)
+    public List<String> followManually(String leaderAddress, boolean forceBaseBackup)
             throws IOException, SQLException, InterruptedException {
-        NodeContext ctx = node.get();
-        if (leaderAddress.equals(ctx.publishAddress())) {
-            throw new org.chefbackend.api.ApiException(409, leaderAddress + " is this node's own address; name the "
-                    + "leader to follow");
-        }
-        if (!acting.tryLock(30, TimeUnit.SECONDS)) {
-            throw new org.chefbackend.api.ApiException(409, "leaderl is busy acting on PostgreSQL; try again, or "
-                    + "stop leaderl first (seed 004)");
-        }
-        try {
-            if (holdsLeaderKey()) {
-                throw new org.chefbackend.api.ApiException(409, "this node is the leader; pgsql-follow would make it "
-                        + "a standby (demote it first)");
-            }
-            java.util.List<String> done = new java.util.ArrayList<>();
-            int port = ctx.settings().intValue("postgresql.port");
-            try {
-                port = cluster.members().values().stream().filter(m -> m.address().equals(leaderAddress))
-                        .map(Records.Member::pgPort).findFirst().orElse(port);
-            } catch (RuntimeException e) {
-                done.add("etcd unreachable: assuming PostgreSQL port " + port + " on " + leaderAddress);
-            }
-            String slot = Replication.slotName(ctx.nodeName());
-            try (Connection c = org.chefbackend.cluster.LeaderConnections.open(ctx, leaderAddress, port);
-                    Statement st = c.createStatement();
-                    java.sql.ResultSet rs = st.executeQuery("select pg_is_in_recovery()")) {
-                rs.next();
-                if (rs.getBoolean(1)) {
-                    throw new org.chefbackend.api.ApiException(409, "PostgreSQL at " + leaderAddress + ":" + port
-                            + " is a standby, not a leader");
-                }
-                Replication.createSlot(c, slot);
-                done.add("replication slot " + slot + " on " + leaderAddress + ":" + port);
-            } catch (SQLException e) {
-                throw new org.chefbackend.api.ApiException(502, "cannot reach the leader's PostgreSQL at "
-                        + leaderAddress + ":" + port + ": " + e.getMessage());
-            }
-            boolean primary = false;
-            if (supervisor.status("postgresql").running()) {
-                try (Connection c = PostgresAdmin.connect(ctx, "postgres", 2000)) {
-                    primary = !Replication.localState(c).inRecovery();
-                } catch (SQLException e) {
-                    // not accepting connections: treated as a standby to re-point
-                }
-            }
-            if (forceBaseBackup || !org.chefbackend.postgres.PostgresRecipe.isInitialized(ctx)) {
-                done.add("base backup from " + leaderAddress + " (unsynced until it completes)");
-                try {
-                    baseBackup(ctx, leaderAddress, port, done::add);
-                } catch (org.chefbackend.agent.ServiceSetupException e) {
-                    throw new org.chefbackend.api.ApiException(500, e.getMessage() + " (the unsynced sentinel stays: "
-                            + "this node is partially synced until a sync succeeds)");
-                }
-                done.add("base backup complete; unsynced sentinel removed");
-            } else if (primary) {
-                supervisor.hold("postgresql");
-                Rewind.Outcome outcome;
-                try {
-                    outcome = Rewind.run(ctx, leaderAddress, port);
-                } catch (Rewind.Failed e) {
-                    throw new org.chefbackend.api.ApiException(500, e.getMessage() + (e.walGone()
-                            ? " (WAL it needs is gone here: use --force-basebackup)" : ""));
-                }
-                Replication.writeStandbyConfig(ctx, leaderAddress, port, slot);
-                rejoin.begin(nameAt(leaderAddress), System.nanoTime());
-                rejoin.succeeded(outcome == Rewind.Outcome.REWOUND ? Rejoin.Path.REWIND : Rejoin.Path.NONE);
-                diverged = false;
-                startPostgres();
-                done.add(outcome == Rewind.Outcome.REWOUND ? "pg_rewind from " + leaderAddress + "; following it"
-                        : "no rewind needed (this node's WAL ends where the leader's timeline forked off); following "
-                        + leaderAddress);
-            } else {
-                Change change = Replication.writeStandbyConfig(ctx, leaderAddress, port, slot);
-                if (change == Change.RESTART && !supervisor.stoppedByOperator("postgresql")) {
-                    supervisor.restart("postgresql");
-                } else if (change == Change.RELOAD) {
-                    supervisor.reload("postgresql");
-                }
-                done.add("standby configuration points at " + leaderAddress + ":" + port + " (" + change + ")");
-            }
-            return done;
-        } finally {
-            acting.unlock();
-        }
-    }
-
-    /** Starts PostgreSQL, unless the operator stopped it (stop postgresql): their start brings it back. */
-    private void startPostgres() throws IOException {
-        if (supervisor.stoppedByOperator("postgresql")) {
-            log.debug("leaderl: not starting PostgreSQL: the operator stopped it");
-            return;
-        }
-        supervisor.start("postgresql");
+        return manualFollow.follow(leaderAddress, forceBaseBackup);
     }
 
     /** For the published status and /status. */
@@ -1047,7 +290,7 @@ public final class HaLoop {
         m.put("eligible", eligible());
         m.put("ineligible_reason", ineligibleReason());
         if (HaSettings.from(node.get().settings()).synchronousMode()) {
-            m.put("synchronous_standby", recordedSyncStandby);
+            m.put("synchronous_standby", sync.recorded());
         }
         return m;
     }

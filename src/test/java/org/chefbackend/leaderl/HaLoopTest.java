@@ -54,7 +54,7 @@ class HaLoopTest {
 
     static Facts history(String value) {
         Facts.Builder f = Facts.builder("be2");
-        HaLoop.readHistory(value, f);
+        FactGatherer.readHistory(value, f);
         return f.build();
     }
 }

@@ -1,0 +1,282 @@
+package org.chefbackend.leaderl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.chefbackend.agent.HealthMonitor;
+import org.chefbackend.agent.NodeContext;
+import org.chefbackend.agent.NodeState;
+import org.chefbackend.agent.Supervisor;
+import org.chefbackend.cluster.ClusterAgent;
+import org.chefbackend.cluster.Records;
+import org.chefbackend.dcs.ClusterStore;
+import org.chefbackend.dcs.DcsException;
+import org.chefbackend.dcs.LeaseKeeper;
+import org.chefbackend.postgres.LocalSession;
+import org.chefbackend.postgres.Replication;
+import org.chefbackend.system.Http;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The loop's eyes: gathers one iteration's {@link Facts} from etcd, the local PostgreSQL (its session, its log),
+ * the health checks and the peers' fresh positions. Reads only; what it remembers between iterations is its own
+ * (the PostgreSQL session, followers' reply times, unreadable keys already reported).
+ */
+final class FactGatherer {
+    // logs as HaLoop: the agent's log names the logger, and its lines stay as operators know them
+    private static final Logger log = LoggerFactory.getLogger(HaLoop.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Supplier<NodeContext> node;
+    private final ClusterAgent cluster;
+    private final Supervisor supervisor;
+    private final HealthMonitor health;
+    private final LeaderLease lease;
+    private final Rejoin rejoin;
+    private final PostgresLogSigns logSigns;
+    private final SyncStandbys sync;
+    private final LocalSession localSession;
+    private final ReplyAges replies = new ReplyAges();
+    private final Unreadable unreadable = new Unreadable();
+
+    FactGatherer(Supplier<NodeContext> node, ClusterAgent cluster, Supervisor supervisor, HealthMonitor health,
+            LeaderLease lease, Rejoin rejoin, PostgresLogSigns logSigns, SyncStandbys sync) {
+        this.node = node;
+        this.cluster = cluster;
+        this.supervisor = supervisor;
+        this.health = health;
+        this.lease = lease;
+        this.rejoin = rejoin;
+        this.logSigns = logSigns;
+        this.sync = sync;
+        this.localSession = new LocalSession(node, 2000);
+    }
+
+    /** Closes the session to the local PostgreSQL (the loop stops). */
+    void close() {
+        localSession.close();
+    }
+
+    /**
+     * @param state the loop's state now
+     * @param lastLsn the position last seen, reported again while PostgreSQL does not answer
+     */
+    Facts gather(NodeContext ctx, State state, long lastLsn) {
+        ClusterStore store = cluster.store();
+        Map<String, Records.Member> members = new LinkedHashMap<>();
+        Facts.Builder f = Facts.builder(ctx.nodeName()).now(System.nanoTime()).state(state);
+        try {
+            members.putAll(cluster.members());
+            Optional<ClusterStore.Versioned> leader = store.get(HaLoop.LEADER);
+            String holder = leader.map(v -> Records.parse(v.value(), Records.Leader.class).name()).orElse(null);
+            LeaseKeeper l = lease.current();
+            boolean mine = l != null && l.alive() && leader.map(v -> v.leaseId() == l.leaseId()).orElse(false);
+            f.leader(holder).holdsLeaderKey(mine).leaseDeadline(l != null ? l.deadlineNanos() : 0);
+            store.get(HaLoop.HISTORY).filter(v -> !readHistory(v.value(), f)).ifPresent(
+                    v -> unreadable.note(HaLoop.HISTORY, v, "no automatic election until an operator's promote"));
+            store.get("intent").ifPresent(v -> readIntent(ctx, v, f));
+            JsonNode syncValue = store.get(HaLoop.SYNC).map(v -> readTree(v.value())).orElse(JSON.createObjectNode());
+            String recorded = syncValue.path("standby").isTextual() ? syncValue.path("standby").asText() : null;
+            sync.recorded(recorded);
+            f.syncStandby(recorded);
+            f.clusterFailover(!"off".equals(store.get("settings/failover").map(ClusterStore.Versioned::value).orElse("on")));
+            f.nodeFailover(!"off".equals(store.get("failover/" + ctx.nodeName()).map(ClusterStore.Versioned::value)
+                    .orElse("on")));
+        } catch (DcsException e) {
+            f.dcsReachable(false);
+            LeaseKeeper l = lease.current();
+            f.holdsLeaderKey(l != null && l.alive()).leaseDeadline(l != null ? l.deadlineNanos() : 0);
+        }
+        postgres(ctx, f, members, lastLsn);
+        Map<String, HealthMonitor.Check> checks = health.checks();
+        f.pgsqlHealthy(healthy(checks, "pgsql")).elasticsearchHealthy(healthy(checks, "elasticsearch"))
+                .etcdHealthy(healthy(checks, "etcd")).disksHealthy(healthy(checks, "disks"))
+                .healthNotes(health.failing())
+                .noStartPgsql(NodeState.hasSentinel(ctx.paths(), NodeState.NO_START_PGSQL))
+                .bootFenced(bootFenced(ctx))
+                .unsynced(NodeState.hasSentinel(ctx.paths(), NodeState.UNSYNCED))
+                .followTrouble(followTrouble())
+                .rejoinedTo(rejoin.rejoinedTo()).rejoinRetryAt(rejoin.retryAtNanos());
+        f.peers(peers(ctx, members));
+        return f.build();
+    }
+
+    private static boolean bootFenced(NodeContext ctx) {
+        try {
+            return Files.readString(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL)).strip()
+                    .equals(NodeState.BOOT_FENCE_NOTE);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Why this standby cannot stream, after reading what PostgreSQL logged since the last look. */
+    Facts.FollowTrouble followTrouble() {
+        logSigns.scan(node.get().logDirectory("postgresql").resolve("current"));
+        return rejoin.rewindImpossible() ? Facts.FollowTrouble.REWIND_FAILED
+                : logSigns.walGone() ? Facts.FollowTrouble.WAL_GONE
+                : logSigns.diverged() ? Facts.FollowTrouble.DIVERGED : Facts.FollowTrouble.NONE;
+    }
+
+    /** The host standby.conf's primary_conninfo names, null on a primary. */
+    private static String configuredUpstream(NodeContext ctx) {
+        Path conf = ctx.path("postgresql.data_dir").resolve(Replication.STANDBY_CONF);
+        try {
+            Matcher m = Pattern.compile("host=([^\\s']+)").matcher(Files.readString(conf));
+            return m.find() ? m.group(1) : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * etcd {@code history}: the last leader's name and its last recorded position and timeline. A value that does
+     * not say all three is unknown, never "nobody ever led" (which would waive the data-loss guards).
+     *
+     * @return false when it is unreadable
+     */
+    static boolean readHistory(String value, Facts.Builder f) {
+        JsonNode h = readTree(value);
+        if (!h.path("leader").isTextual() || !h.path("lsn").isIntegralNumber() || !h.path("timeline").isIntegralNumber()) {
+            f.historyUnreadable(true);
+            return false;
+        }
+        f.lastLeader(h.path("lsn").asLong(), h.path("timeline").asLong()).lastLeaderName(h.path("leader").asText());
+        return true;
+    }
+
+    /**
+     * etcd {@code intent}. An unreadable one (anyone with etcd access may write there) is ignored, said once, and
+     * cleared by the leader once it has timed out, as any intent is.
+     */
+    private void readIntent(NodeContext ctx, ClusterStore.Versioned v, Facts.Builder f) {
+        long now = System.currentTimeMillis();
+        long timeoutMillis = ctx.settings().integer("leaderl.control_worker_timeout_seconds") * 1000L;
+        try {
+            f.intent(Intent.parse(v.value(), now, timeoutMillis));
+        } catch (IllegalArgumentException e) {
+            unreadable.note("intent", v, e.getMessage() + "; ignored until it times out");
+            f.unreadableIntentTimedOut(now - Intent.askedAt(v.value()) > timeoutMillis);
+        }
+    }
+
+    /** Says once per value (not once per second) that an etcd key this loop reads is unreadable. */
+    private static final class Unreadable {
+        private final Map<String, Long> said = new HashMap<>(); // the loop's thread only
+
+        void note(String key, ClusterStore.Versioned v, String consequence) {
+            Long before = said.put(key, v.modRevision());
+            if (before == null || before != v.modRevision()) {
+                log.warn("leaderl: etcd {} is unreadable ({}): {}", key, v.value(), consequence);
+            }
+        }
+    }
+
+    private void postgres(NodeContext ctx, Facts.Builder f, Map<String, Records.Member> members, long lastLsn) {
+        boolean running = supervisor.status("postgresql").running();
+        f.pgRunning(running);
+        try {
+            localSession.use(c -> {
+                readPostgres(ctx, c, f, members);
+                return null;
+            });
+        } catch (SQLException | RuntimeException e) {
+            f.pgAccepting(false).pgInRecovery(true).pgLsn(lastLsn);
+        }
+    }
+
+    private void readPostgres(NodeContext ctx, Connection c, Facts.Builder f, Map<String, Records.Member> members)
+            throws SQLException {
+        Replication.LocalState local = Replication.localState(c);
+        f.pgAccepting(true).pgInRecovery(local.inRecovery()).pgTimeline(local.timeline())
+                .pgStreaming("streaming".equals(local.walReceiverStatus()));
+        String lsn = local.replayLsn() != null ? local.replayLsn() : local.currentOrReceiveLsn();
+        f.pgLsn(lsn != null ? Replication.lsnToLong(lsn) : Facts.NO_POSITION);
+        // whom it streams from, or (between walreceiver attempts) whom it is configured to stream from
+        String upstream = local.senderHost() != null ? local.senderHost() : configuredUpstream(ctx);
+        if (upstream != null && !(local.inRecovery() && logSigns.slotMissing())) {
+            members.values().stream().filter(m -> m.address().equals(upstream)).findFirst()
+                    .ifPresent(m -> f.pgUpstream(m.name()));
+        }
+        logSigns.forgetSlotMissing(); // following again recreates the slot
+        if (!local.inRecovery()) {
+            // only once it confirmed holding every earlier write does the standby count as synchronous
+            String configured = Replication.synchronousStandby(c);
+            f.pgSyncStandby(configured).pgSyncConfirmed(configured != null && configured.equals(sync.confirmed()));
+            Set<String> streaming = new HashSet<>();
+            Map<String, Long> replyAges = new HashMap<>();
+            long now = System.nanoTime();
+            for (Replication.ReplicaInfo r : Replication.replicas(c)) {
+                if ("streaming".equals(r.state()) && r.slot() != null) {
+                    streaming.add(r.applicationName());
+                    replyAges.put(r.applicationName(), replies.ageMillis(r, now));
+                }
+            }
+            replies.keepOnly(streaming);
+            f.streamingFollowers(streaming).followerReplyAgeMillis(replyAges);
+        } else {
+            replies.clear(); // a standby: what it saw as a primary says nothing about its next walsenders
+        }
+    }
+
+    /** Every other member's position, asked directly and in parallel; a member that does not answer is left out. */
+    private Map<String, Facts.Peer> peers(NodeContext ctx, Map<String, Records.Member> members) {
+        Map<String, CompletableFuture<Optional<Facts.Peer>>> asks = new LinkedHashMap<>();
+        for (Records.Member m : members.values()) {
+            if (!m.name().equals(ctx.nodeName())) {
+                asks.put(m.name(), CompletableFuture.supplyAsync(() -> ask(m)));
+            }
+        }
+        Map<String, Facts.Peer> peers = new LinkedHashMap<>();
+        asks.forEach((name, ask) -> ask.join().ifPresent(p -> peers.put(name, p)));
+        return peers;
+    }
+
+    private Optional<Facts.Peer> ask(Records.Member m) {
+        try {
+            Http.Response r = Http.get(
+                    Http.base(m.address(), m.httpPort()) + "/position", Duration.ofMillis(500),
+                    Duration.ofMillis(800));
+            if (r.status() != 200) {
+                return Optional.empty();
+            }
+            JsonNode j = JSON.readTree(r.body());
+            boolean eligible = j.path("eligible").asBoolean();
+            // an agent that does not say (an older version) counts as healthy when eligible, as it used to
+            return Optional.of(new Facts.Peer(eligible, j.path("lsn").asLong(Facts.NO_POSITION),
+                    j.path("healthy_now").asBoolean(eligible)));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static boolean healthy(Map<String, HealthMonitor.Check> checks, String name) {
+        HealthMonitor.Check c = checks.get(name);
+        return c == null || c.healthy();
+    }
+
+    /** {@code json} parsed; an empty object when it is not JSON. */
+    static JsonNode readTree(String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (IOException e) {
+            return JSON.createObjectNode();
+        }
+    }
+}
