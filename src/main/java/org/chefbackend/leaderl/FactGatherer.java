@@ -198,7 +198,17 @@ final class FactGatherer {
             });
         } catch (SQLException | RuntimeException e) {
             f.pgAccepting(false).pgInRecovery(true).pgLsn(lastLsn);
+            if (running && Files.exists(ctx.path("postgresql.data_dir").resolve(Replication.STANDBY_SIGNAL))) {
+                // a standby not yet consistent accepts no connections, yet it follows whom standby.conf names: what
+                // its walreceiver says (e.g. the WAL it needs is gone there, after a rewind) concerns that node
+                upstreamAt(configuredUpstream(ctx), members).ifPresent(f::pgUpstream);
+            }
         }
+    }
+
+    private static Optional<String> upstreamAt(String address, Map<String, Records.Member> members) {
+        return address == null ? Optional.empty() : members.values().stream()
+                .filter(m -> m.address().equals(address)).map(Records.Member::name).findFirst();
     }
 
     private void readPostgres(NodeContext ctx, Connection c, Facts.Builder f, Map<String, Records.Member> members)
@@ -210,9 +220,8 @@ final class FactGatherer {
         f.pgLsn(lsn != null ? Replication.lsnToLong(lsn) : Facts.NO_POSITION);
         // whom it streams from, or (between walreceiver attempts) whom it is configured to stream from
         String upstream = local.senderHost() != null ? local.senderHost() : configuredUpstream(ctx);
-        if (upstream != null && !(local.inRecovery() && logSigns.slotMissing())) {
-            members.values().stream().filter(m -> m.address().equals(upstream)).findFirst()
-                    .ifPresent(m -> f.pgUpstream(m.name()));
+        if (!(local.inRecovery() && logSigns.slotMissing())) {
+            upstreamAt(upstream, members).ifPresent(f::pgUpstream);
         }
         logSigns.forgetSlotMissing(); // following again recreates the slot
         if (!local.inRecovery()) {

@@ -361,6 +361,10 @@ class DecisionTest {
                         new FollowLeader("be1")).because("following be1"),
                 row("deposed leader rewound onto an earlier leader: a new sequence, rewind again",
                         deposed().rejoinedTo("be0"), DEPOSED_LEADER, false, new RewindFrom("be1")),
+                row("deposed leader rewound, its standby not yet consistent: the WAL it needs is gone from the leader",
+                        deposed().pgRunning(true).pgInRecovery(true).pgUpstream("be1").rejoinedTo("be1")
+                                .followTrouble(FollowTrouble.WAL_GONE), DEPOSED_LEADER, false,
+                        new BaseBackupFrom("be1")),
                 row("deposed leader whose rewind failed: waits out the backoff, touches nothing",
                         deposed().rejoinRetryAt(NOW + seconds(5)), DEPOSED_LEADER, false)
                         .because("trying again in 5 s"),
