@@ -348,13 +348,8 @@ public final class ChefBackendCluster implements HaCluster {
      * null otherwise, or while there is none.
      */
     public Records.Rejoin lastRejoin(int i, long sinceMillis) {
-        try {
-            Records.Rejoin r = Records.parse(Files.readString(NodeState.lastRejoin(new NodePaths(nodeRoot(i)))),
-                    Records.Rejoin.class);
-            return r.at() >= sinceMillis ? r : null;
-        } catch (IOException | IllegalStateException e) {
-            return null; // not written yet, or caught mid-write
-        }
+        Records.Rejoin r = Records.Rejoin.read(new NodePaths(nodeRoot(i)));
+        return r != null && r.at() >= sinceMillis ? r : null;
     }
 
     @Override

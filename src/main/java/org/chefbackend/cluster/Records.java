@@ -4,7 +4,11 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.util.List;
+import org.chefbackend.agent.NodeState;
+import org.chefbackend.config.NodePaths;
 
 /** The JSON documents the cluster keeps in etcd (DESIGN.md "etcd layout"), one record type each. */
 public final class Records {
@@ -60,6 +64,14 @@ public final class Records {
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Rejoin(String leader, String path, double seconds, long at) {
+        /** The node's record under {@code paths}, null while there is none (or it is caught mid-write). */
+        public static Rejoin read(NodePaths paths) {
+            try {
+                return parse(Files.readString(NodeState.lastRejoin(paths)), Rejoin.class);
+            } catch (IOException | IllegalStateException e) {
+                return null;
+            }
+        }
     }
 
     /**

@@ -37,21 +37,12 @@ final class StatusSnapshot {
             // PostgreSQL down: published as not accepting
         }
         pg = new Records.Pgsql(pg.accepting(), pg.inRecovery(), pg.lsn(), pg.following(), pg.receiver(), pg.timeline(),
-                lastRejoin(ctx));
+                Records.Rejoin.read(ctx.paths()));
         SearchClient.Health h = search.health(ctx);
         boolean unsynced = NodeState.hasSentinel(ctx.paths(), NodeState.UNSYNCED);
         return new Records.NodeStatus(ctx.nodeName(), ctx.nodeGuid(), ctx.publishAddress(), role, pg,
                 new Records.Search(h.reachable(), h.clusterManager(), h.status().name().toLowerCase(Locale.ROOT),
                         h.numberOfNodes(), h.problem()),
                 replicas, unsynced, ineligibleReason == null, true, System.currentTimeMillis(), ineligibleReason);
-    }
-
-    /** How this node last rejoined a new leader, null when it never did (or the record is unreadable). */
-    static Records.Rejoin lastRejoin(NodeContext ctx) {
-        try {
-            return Records.parse(java.nio.file.Files.readString(NodeState.lastRejoin(ctx.paths())), Records.Rejoin.class);
-        } catch (java.io.IOException | RuntimeException e) {
-            return null;
-        }
     }
 }

@@ -191,7 +191,8 @@ final class ActionRunner {
      */
     private void stopWrites(NodeContext ctx) throws IOException {
         fence("INT");
-        long finalLsn = Replication.lsnToLong(controlData(ctx, "Latest checkpoint location"));
+        String finalPosition = controlData(ctx, "Latest checkpoint location");
+        long finalLsn = Replication.lsnToLong(finalPosition);
         ClusterStore.Versioned v = cluster.store().get("intent").orElseThrow(
                 () -> new IllegalStateException("the request to hand over is gone"));
         ObjectNode j = (ObjectNode) FactGatherer.readTree(v.value());
@@ -199,7 +200,7 @@ final class ActionRunner {
         if (!cluster.store().compareAndPut("intent", v.modRevision(), JSON.writeValueAsString(j))) {
             throw new IllegalStateException("the request to hand over changed meanwhile");
         }
-        log.info("leaderl: writes stopped at {}", controlData(ctx, "Latest checkpoint location"));
+        log.info("leaderl: writes stopped at {}", finalPosition);
     }
 
     /** A field of pg_controldata's report on the (stopped) data directory. */
