@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -27,16 +31,17 @@ class ProcessIdentityTest {
      */
     @Test
     void aZombieIsNotAlive() throws Exception {
-        // the shell's background child exits at once; the shell, replaced by sleep, never reaps it
-        Process parent = new ProcessBuilder("sh", "-c", "sleep 0 & echo $!; exec sleep 5").start();
+        // the background child outlives the shell's exec, so its parent is then sleep, which never reaps it (a child
+        // that exited at once could be reaped by the shell itself before the exec, as CI once saw)
+        Process parent = new ProcessBuilder("sh", "-c", "sleep 1 & echo $!; exec sleep 8").start();
         try {
-            long zombie = Long.parseLong(new java.io.BufferedReader(new java.io.InputStreamReader(
+            long zombie = Long.parseLong(new BufferedReader(new InputStreamReader(
                     parent.getInputStream())).readLine().trim());
-            java.nio.file.Path stat = java.nio.file.Path.of("/proc/" + zombie + "/stat");
+            Path stat = Path.of("/proc/" + zombie + "/stat");
             long deadline = System.nanoTime() + 5_000_000_000L;
             String state = "";
             while (System.nanoTime() < deadline) {
-                String text = java.nio.file.Files.readString(stat);
+                String text = Files.readString(stat);
                 state = text.substring(text.lastIndexOf(')') + 2).split(" ")[0];
                 if (state.equals("Z")) {
                     break;
@@ -44,7 +49,7 @@ class ProcessIdentityTest {
                 Thread.sleep(20);
             }
             assertEquals("Z", state, "the child did not become a zombie");
-            String text = java.nio.file.Files.readString(stat);
+            String text = Files.readString(stat);
             long ticks = Long.parseLong(text.substring(text.lastIndexOf(')') + 2).split(" ")[19]);
             assertFalse(new ProcessIdentity(zombie, ticks).isAlive());
         } finally {
