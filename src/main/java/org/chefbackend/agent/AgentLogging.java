@@ -15,11 +15,11 @@ import org.slf4j.LoggerFactory;
  * The agent's logging, set up in code: leaderl's log directory gets everything ({@code current}, rotated like the
  * services' logs; leaderl's pid is the agent's), the console only warnings.
  */
-final class AgentLogging {
+public final class AgentLogging {
     private AgentLogging() {
     }
 
-    static void quietConsole(Level consoleLevel) {
+    public static void quietConsole(Level consoleLevel) {
         LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
         context.reset();
         PatternLayoutEncoder encoder = new PatternLayoutEncoder();
@@ -40,7 +40,7 @@ final class AgentLogging {
         root.addAppender(console);
     }
 
-    static void toRotatingLog(Path directory, long maxBytes, int numToKeep) throws IOException {
+    public static void toRotatingLog(Path directory, long maxBytes, int numToKeep) throws IOException {
         RotatingLogAppender.attachToRoot(new RotatingLog(directory, maxBytes, numToKeep));
     }
 }

@@ -99,7 +99,7 @@ public final class Supervisor {
         }
     }
 
-    static void requireFree(String service, InetSocketAddress address) {
+    public static void requireFree(String service, InetSocketAddress address) {
         try (ServerSocket probe = new ServerSocket()) {
             probe.setReuseAddress(true);
             probe.bind(address);

@@ -14,6 +14,7 @@ import org.chefbackend.api.AdminAuth;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Settings;
 import org.chefbackend.system.Http;
+import org.chefbackend.system.OperatorException;
 
 /**
  * The CLI's way into a node agent: its HTTP API ({@link Http}: no TLS set-up, a third of a short command's run time

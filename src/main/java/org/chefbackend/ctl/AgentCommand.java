@@ -1,7 +1,7 @@
 package org.chefbackend.ctl;
 
 import java.util.concurrent.Callable;
-import org.chefbackend.agent.NodeAgent;
+import org.chefbackend.node.NodeAgent;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 

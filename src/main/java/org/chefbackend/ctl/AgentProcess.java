@@ -53,7 +53,7 @@ final class AgentProcess {
         command.add("-D" + Distribution.HOME_PROPERTY + "=" + Distribution.home());
         command.add("-cp");
         command.add(Distribution.home().resolve("lib") + "/*");
-        command.add("org.chefbackend.agent.NodeAgent");
+        command.add("org.chefbackend.node.NodeAgent");
         command.add("--root");
         command.add(paths.root().toString());
         ProcessBuilder pb = new ProcessBuilder(command)

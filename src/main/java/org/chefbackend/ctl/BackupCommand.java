@@ -10,11 +10,12 @@ import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.SecretsFile;
 import org.chefbackend.config.Settings;
 import org.chefbackend.recovery.Backup;
+import org.chefbackend.system.OperatorException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "backup", mixinStandardHelpOptions = true,
         description = "Back up this node: a consistent PostgreSQL base backup, chef-backend.rb and the secrets, and a "

@@ -1,6 +1,7 @@
 package org.chefbackend.ctl;
 
 import java.io.PrintWriter;
+import org.chefbackend.system.OperatorException;
 
 /**
  * The original's step checklist for long operations: "✓ Step" when a step worked, "✗ Step" and then "An error

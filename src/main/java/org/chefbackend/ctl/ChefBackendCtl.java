@@ -6,8 +6,9 @@ import java.util.Map;
 import org.chefbackend.config.ConfigException;
 import org.chefbackend.config.SecretsException;
 import org.chefbackend.system.Binaries;
-import picocli.CommandLine;
+import org.chefbackend.system.OperatorException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /**
  * chef-backend-ctl: the operator's one command. A thin, fast-starting client: it reads local files and (for
@@ -19,9 +20,9 @@ import picocli.CommandLine.Command;
         description = "Manage a chef-backend node and its cluster.")
 public final class ChefBackendCtl implements Runnable {
     /** Bad input: a wrong option, a broken chef-backend.rb or secrets file. */
-    public static final int EXIT_USAGE = 2;
+    public static final int EXIT_USAGE = OperatorException.EXIT_USAGE;
     /** The command could not do its work. */
-    public static final int EXIT_FAILURE = 1;
+    public static final int EXIT_FAILURE = OperatorException.EXIT_FAILURE;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -15,11 +15,12 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Settings;
+import org.chefbackend.system.OperatorException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "cleanse", mixinStandardHelpOptions = true,
         description = "Return this node to its state before it was configured: stops everything, saves its "

@@ -7,11 +7,12 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.chefbackend.config.Settings;
 import org.chefbackend.frontend.HaproxyConfig;
+import org.chefbackend.system.OperatorException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "gen-haproxy-config", mixinStandardHelpOptions = true,
         description = "Print the HAProxy configuration a Chef Infra Server frontend builds in front of this cluster "

@@ -3,6 +3,7 @@ package org.chefbackend.ctl;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.util.Optional;
+import org.chefbackend.system.OperatorException;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**

@@ -28,12 +28,13 @@ import org.chefbackend.config.Settings;
 import org.chefbackend.etcd.EtcdRecipe;
 import org.chefbackend.search.OpenSearchRecipe;
 import org.chefbackend.search.SearchClient;
+import org.chefbackend.system.OperatorException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "join-cluster", mixinStandardHelpOptions = true,
         description = "Join the cluster that PEER_NODE_IP belongs to: verifies the secrets against it before touching "

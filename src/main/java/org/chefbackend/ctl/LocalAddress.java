@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import org.chefbackend.system.OperatorException;
 
 /** Whether an address belongs to this machine: the kernel lets us bind it. */
 final class LocalAddress {

@@ -6,12 +6,13 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.chefbackend.config.Settings;
+import org.chefbackend.system.OperatorException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "pgsql-follow", mixinStandardHelpOptions = true,
         description = "Internal (leaderl does this by itself): make this node's PostgreSQL a streaming standby of "

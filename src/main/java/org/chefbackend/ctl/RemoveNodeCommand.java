@@ -6,11 +6,12 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.chefbackend.config.Settings;
+import org.chefbackend.system.OperatorException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "remove-node", mixinStandardHelpOptions = true,
         description = "Remove NODE_NAME from the cluster, from another member: its etcd membership, status, "

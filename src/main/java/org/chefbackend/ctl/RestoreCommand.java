@@ -20,12 +20,13 @@ import org.chefbackend.config.Settings;
 import org.chefbackend.etcd.EtcdRecipe;
 import org.chefbackend.recovery.Backup;
 import org.chefbackend.recovery.Restore;
+import org.chefbackend.system.OperatorException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "restore", mixinStandardHelpOptions = true,
         description = "Build a new cluster's first node from a backup (disaster recovery): the archive is unpacked and "

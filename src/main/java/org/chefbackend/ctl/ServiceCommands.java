@@ -11,6 +11,7 @@ import java.util.function.Predicate;
 import org.chefbackend.agent.ProcessIdentity;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Settings;
+import org.chefbackend.system.OperatorException;
 
 /** What start, stop, restart and status share: finding the agent, waiting for services, printing their lines. */
 final class ServiceCommands {

@@ -3,6 +3,7 @@ package org.chefbackend.ctl;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 import org.chefbackend.config.SettingsSchema;
+import org.chefbackend.system.OperatorException;
 
 /** The runit-style lines the original prints for services: "ok: run: leaderl: (pid 12345) 1s". */
 final class ServiceLines {

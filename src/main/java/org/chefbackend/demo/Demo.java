@@ -33,10 +33,10 @@ import org.chefbackend.config.MachineFacts;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.SecretsFile;
 import org.chefbackend.config.Settings;
-import org.chefbackend.ctl.OperatorException;
 import org.chefbackend.frontend.HaproxyConfig;
 import org.chefbackend.frontend.HaproxyStats;
 import org.chefbackend.system.Binaries;
+import org.chefbackend.system.OperatorException;
 
 /**
  * The one-command demo: a local cluster of real nodes on loopback addresses under one work directory, built as the

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.chefbackend.node.NodeAgent;
 import org.chefbackend.testing.TestNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -236,7 +237,7 @@ class NodeRuntimeIT {
         assertEquals(1, ProcUtil.count(n1.processes(), "bin/postgres -D " + n1.root));
         assertEquals(1, ProcUtil.count(n1.processes(), "etcd --name"));
         assertEquals(1, ProcUtil.count(n1.processes(), "org.opensearch.bootstrap.OpenSearch"));
-        assertEquals(1, ProcUtil.count(n1.processes(), "org.chefbackend.agent.NodeAgent"));
+        assertEquals(1, ProcUtil.count(n1.processes(), "org.chefbackend.node.NodeAgent"));
     }
 
     @Test

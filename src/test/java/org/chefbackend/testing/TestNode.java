@@ -100,7 +100,7 @@ public final class TestNode {
     private void dumpAgentThreads() {
         for (long pid : processes()) {
             String cmdline = ProcessHandle.of(pid).flatMap(h -> h.info().commandLine()).orElse("");
-            if (!cmdline.contains("org.chefbackend.agent.NodeAgent")) { // not the node's OpenSearch JVM
+            if (!cmdline.contains("org.chefbackend.node.NodeAgent")) { // not the node's OpenSearch JVM
                 continue;
             }
             try {

@@ -1,4 +1,4 @@
-package org.chefbackend.agent;
+package org.chefbackend.node;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
@@ -18,6 +18,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
+import org.chefbackend.agent.AgentLogging;
+import org.chefbackend.agent.HealthMonitor;
+import org.chefbackend.agent.NodeContext;
+import org.chefbackend.agent.NodeIdentity;
+import org.chefbackend.agent.NodeState;
+import org.chefbackend.agent.ProcessIdentity;
+import org.chefbackend.agent.ServiceRecipe;
+import org.chefbackend.agent.ServiceSetupException;
+import org.chefbackend.agent.Supervisor;
+import org.chefbackend.agent.Watchdog;
 import org.chefbackend.api.AgentHttpServer;
 import org.chefbackend.api.ApiException;
 import org.chefbackend.config.ConfigException;

@@ -1,4 +1,4 @@
-package org.chefbackend.agent;
+package org.chefbackend.node;
 
 import java.io.IOException;
 import java.nio.file.FileStore;
@@ -14,6 +14,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
+import org.chefbackend.agent.HealthMonitor;
+import org.chefbackend.agent.NodeContext;
+import org.chefbackend.agent.NodeState;
 import org.chefbackend.etcd.EtcdProbe;
 import org.chefbackend.postgres.LocalSession;
 import org.chefbackend.postgres.PostgresAdmin;
