@@ -33,6 +33,8 @@ final class ChildService implements Supervised {
     private final String blockedReason;
 
     private boolean wantUp;
+    /** Set by {@link #close}: the agent is exiting, and nothing may start this service again. */
+    private boolean closed;
     private Process process;
     private RotatingLog output;
     private long sinceMillis = System.currentTimeMillis();
@@ -86,6 +88,12 @@ final class ChildService implements Supervised {
 
     @Override
     public synchronized void tick(long now) {
+        if (closed) {
+            // leaderl's loop can still be finishing an iteration while the agent exits: a start now would leave a
+            // process nobody stops (a postmaster was left running after bin/bench stopped an agent)
+            log.info("{}: not started: the agent is shutting down", name());
+            return;
+        }
         if (!wantUp || heldDown || (process != null && process.isAlive()) || now < nextAttemptMillis) {
             return;
         }
@@ -167,6 +175,14 @@ final class ChildService implements Supervised {
             wantUp = false;
         }
         terminate();
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            closed = true; // under the lock: a start either spawned before this (and is stopped below) or never will
+        }
+        shutdown();
     }
 
     @Override

@@ -15,6 +15,11 @@ interface Supervised {
     /** One reconciliation step: (re)start it if it is wanted up, down, allowed, and its back-off has passed. */
     void tick(long nowMillis);
 
-    /** Stops it for the agent's shutdown, without recording that the operator wants it down. */
+    /** Stops it (for a restart, or when reconfigure disables it) without recording that the operator wants it down. */
     void shutdown();
+
+    /** The agent exits: stops it, and nothing starts it again in this agent. */
+    default void close() {
+        shutdown();
+    }
 }

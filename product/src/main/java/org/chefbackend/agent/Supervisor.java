@@ -265,14 +265,14 @@ public final class Supervisor {
         // leaderl first: a leader hands over (clean PostgreSQL stop, key released) while etcd still runs
         Supervised leaderl = services.get("leaderl");
         if (leaderl != null) {
-            leaderl.shutdown();
+            leaderl.close();
         }
         List<Thread> stoppers = new ArrayList<>();
         for (Supervised s : services.values()) {
             if (s == leaderl) {
                 continue;
             }
-            Thread t = new Thread(s::shutdown, "stop-" + s.name());
+            Thread t = new Thread(s::close, "stop-" + s.name());
             t.start();
             stoppers.add(t);
         }
