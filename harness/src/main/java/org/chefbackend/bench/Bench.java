@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.chefbackend.system.FileTrees;
 
 /**
  * {@code bin/bench COMMAND [options]}: chef-backend next to Patroni, on the same PostgreSQL/etcd/HAProxy parts,
@@ -788,13 +789,13 @@ public final class Bench {
 
     double basebackup(HaCluster c) throws Exception {
         Path dir = root().resolve("basebackup-" + c.system().toLowerCase(Locale.ROOT).replace('-', '_'));
-        Procs.deleteTree(dir);
+        FileTrees.deleteTree(dir);
         String leader = c.addresses().get(c.leader());
         // TLS when the server offers it (sslmode prefer), as each system's own join does
         Procs.Result r = Procs.run(Duration.ofSeconds(1800), Map.of("PGPASSWORD", c.replicationPassword()),
                 List.of("pg_basebackup", "-h", leader, "-p", "5432", "-U", c.replicationUser(), "-D", dir.toString(),
                         "-X", "stream", "-c", "fast"));
-        Procs.deleteTree(dir);
+        FileTrees.deleteTree(dir);
         if (r.code() != 0) {
             throw new IllegalStateException(c.system() + " pg_basebackup: " + r.all());
         }

@@ -10,11 +10,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.chefbackend.agent.NodeState;
 import org.chefbackend.cluster.Records;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
+import org.chefbackend.system.FileTrees;
 
 /**
  * A 3-node chef-backend cluster driven through bin/chef-backend-ctl exactly as an operator would (create-cluster,
@@ -89,7 +89,7 @@ public final class ChefBackendCluster implements HaCluster {
     /** Wipes node i's root (its data disk emptied by unmounting it) and mounts a fresh disk. */
     private void wipe(int i) throws IOException {
         unmountDataDisk(i);
-        Procs.deleteTree(nodeRoot(i));
+        FileTrees.deleteTree(nodeRoot(i));
         mountDataDisk(i);
     }
 
@@ -203,7 +203,7 @@ public final class ChefBackendCluster implements HaCluster {
     /** show-config for node 1's configuration, in a scratch root (never the running node's files). */
     private Procs.Result showConfig() throws IOException {
         Path probe = root.resolveSibling(root.getFileName() + "-probe");
-        Procs.deleteTree(probe);
+        FileTrees.deleteTree(probe);
         Path rb = probe.resolve("etc/chef-backend/chef-backend.rb");
         Files.createDirectories(rb.getParent());
         StringBuilder text = new StringBuilder().append("publish_address '").append(addresses.get(0)).append("'\n")
@@ -214,7 +214,7 @@ public final class ChefBackendCluster implements HaCluster {
         try {
             return Procs.run(Duration.ofSeconds(60), Map.of("CHEF_BACKEND_ROOT", probe.toString()), cmd);
         } finally {
-            Procs.deleteTree(probe);
+            FileTrees.deleteTree(probe);
         }
     }
 
@@ -233,7 +233,7 @@ public final class ChefBackendCluster implements HaCluster {
     @Override
     public void coldStart() throws Exception {
         close();
-        Procs.deleteTree(root);
+        FileTrees.deleteTree(root);
         for (int i = 0; i < addresses.size(); i++) {
             mountDataDisk(i);
             writeConfig(i);

@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.chefbackend.system.FileTrees;
 
 /**
  * Patroni (Debian's package) on the same parts as chef-backend: 3 etcd members (same version, same heartbeat and
@@ -114,7 +115,7 @@ public final class PatroniCluster implements HaCluster {
     @Override
     public void coldStart() throws Exception {
         close();
-        Procs.deleteTree(root);
+        FileTrees.deleteTree(root);
         Files.createDirectories(root);
         Procs.run(Duration.ofSeconds(10), "chmod", "755", root.getParent().toString(), root.toString());
         for (int i = 0; i < addresses.size(); i++) {
@@ -307,7 +308,7 @@ public final class PatroniCluster implements HaCluster {
         Procs.terminate(patroni, Duration.ofSeconds(60));
         Path data = nodeRoot(i).resolve("data");
         Procs.terminate(Procs.matching(c -> c.contains(data.toString())), Duration.ofSeconds(30));
-        Procs.deleteTree(data);
+        FileTrees.deleteTree(data);
         startPatroni(i);
         if (!waitHealthy(Duration.ofSeconds(1800))) {
             throw new IllegalStateException("Patroni node " + nodeName(i) + " did not rejoin within 30 min");

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.NodeIdentity;
 import org.chefbackend.agent.NodeState;
@@ -28,6 +27,7 @@ import org.chefbackend.config.Settings;
 import org.chefbackend.etcd.EtcdRecipe;
 import org.chefbackend.search.OpenSearchRecipe;
 import org.chefbackend.search.SearchClient;
+import org.chefbackend.system.FileTrees;
 import org.chefbackend.system.OperatorException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -195,7 +195,7 @@ final class JoinClusterCommand implements Callable<Integer> {
                     + "publish_address '" + publishAddress + "'\n");
         }
         for (String key : List.of("etcd.data_dir", "postgresql.data_dir", "elasticsearch.data_dir")) {
-            deleteTree(ctx.path(key));
+            FileTrees.deleteTree(ctx.path(key));
         }
         Map<String, String> members = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = grant.path("etcdMembers").fields(); it.hasNext(); ) {
@@ -256,17 +256,6 @@ final class JoinClusterCommand implements Callable<Integer> {
                         + ctx.logDirectory("elasticsearch") + " (the node keeps trying by itself)");
             }
             ServiceCommands.sleep(500);
-        }
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) all.sorted(java.util.Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 }

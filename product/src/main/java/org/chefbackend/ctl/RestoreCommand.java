@@ -20,6 +20,7 @@ import org.chefbackend.config.Settings;
 import org.chefbackend.etcd.EtcdRecipe;
 import org.chefbackend.recovery.Backup;
 import org.chefbackend.recovery.Restore;
+import org.chefbackend.system.FileTrees;
 import org.chefbackend.system.OperatorException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -119,9 +120,9 @@ final class RestoreCommand implements Callable<Integer> {
 
     private void deleteStaging(Path staging) throws java.io.IOException {
         if (stagingDir == null) {
-            JoinClusterCommand.deleteTree(staging);
+            FileTrees.deleteTree(staging);
         } else {
-            org.chefbackend.postgres.Replication.emptyDirectory(staging);
+            FileTrees.emptyDirectory(staging);
         }
     }
 }

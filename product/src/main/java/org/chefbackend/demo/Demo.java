@@ -18,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,6 +35,7 @@ import org.chefbackend.config.Settings;
 import org.chefbackend.frontend.HaproxyConfig;
 import org.chefbackend.frontend.HaproxyStats;
 import org.chefbackend.system.Binaries;
+import org.chefbackend.system.FileTrees;
 import org.chefbackend.system.OperatorException;
 
 /**
@@ -452,7 +452,7 @@ public final class Demo {
         if (!left.isEmpty()) {
             throw OperatorException.failure("still running, so " + dir + " was kept: " + String.join(", ", left));
         }
-        deleteTree(dir);
+        FileTrees.deleteTree(dir);
         out.println("demo: stopped everything it started and removed " + dir);
         out.flush();
         return 0;
@@ -589,16 +589,5 @@ public final class Demo {
             }
         }
         return condition.getAsBoolean();
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) all.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

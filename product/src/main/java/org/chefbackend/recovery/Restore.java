@@ -20,6 +20,7 @@ import org.chefbackend.etcd.EtcdRecipe;
 import org.chefbackend.postgres.PostgresLayout;
 import org.chefbackend.postgres.Replication;
 import org.chefbackend.search.OpenSearchRecipe;
+import org.chefbackend.system.FileTrees;
 
 /**
  * {@code restore}'s work, step by step (the command reports each with ✓/✗): unpack into a staging directory and
@@ -68,9 +69,9 @@ public final class Restore {
             return manifest;
         } catch (IOException | RuntimeException e) {
             if (fresh) {
-                Trees.delete(staging);
+                FileTrees.deleteTree(staging);
             } else {
-                Replication.emptyDirectory(staging);
+                FileTrees.emptyDirectory(staging);
             }
             throw e;
         }
@@ -139,14 +140,14 @@ public final class Restore {
     /** Removes the data and the cluster state of this node (its GUID stays: it is the node's identity). */
     public static void removeData(NodePaths paths, Set<Path> data) throws IOException {
         for (Path p : data) {
-            Trees.delete(p);
+            FileTrees.deleteTree(p);
         }
         Path leaderl = paths.leaderlDataDir();
         if (Files.isDirectory(leaderl)) {
             try (Stream<Path> files = Files.list(leaderl)) {
                 for (Path f : (Iterable<Path>) files::iterator) {
                     if (!f.getFileName().toString().equals("guid")) {
-                        Trees.delete(f);
+                        FileTrees.deleteTree(f);
                     }
                 }
             }
@@ -171,7 +172,7 @@ public final class Restore {
     public static void placePostgres(NodeContext ctx, Path staging) throws IOException {
         PostgresLayout layout = PostgresLayout.of(ctx);
         Path data = layout.dataDir();
-        Trees.delete(data);
+        FileTrees.deleteTree(data);
         Trees.move(staging.resolve("pgsql"), data);
         for (String f : List.of(Replication.STANDBY_SIGNAL, Replication.STANDBY_CONF, "recovery.signal",
                 "postmaster.pid", "postmaster.opts")) {

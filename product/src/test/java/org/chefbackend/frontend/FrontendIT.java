@@ -37,6 +37,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.chefbackend.agent.ProcessIdentity;
+import org.chefbackend.system.FileTrees;
 import org.chefbackend.testing.TestNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -137,7 +138,7 @@ class FrontendIT {
                     "backend-" + ADDRESSES.get(i).replace('.', '-')));
         }
         destroyEverything(); // a previous run that died half-way
-        deleteTree(DIR);
+        FileTrees.deleteTree(DIR);
         List<String> args = new ArrayList<>(List.of("up", "--nodes", String.join(",", ADDRESSES), "--listen", FRONTEND,
                 "--postgresql-port", "5432", "--elasticsearch-port", "9200"));
         for (String line : concat(FAST, SYNCHRONOUS_MODE)) {
@@ -165,7 +166,7 @@ class FrontendIT {
     /** The nodes' logs, copied where demo down does not remove them, for a failure's diagnosis. */
     static void keepLogs() throws IOException, InterruptedException {
         Path target = Path.of("/tmp/cbit-i6/failed-logs");
-        deleteTree(target);
+        FileTrees.deleteTree(target);
         Files.createDirectories(target);
         for (int i = 1; i <= 3; i++) {
             Path logs = DIR.resolve("node" + i + "/var/log/chef-backend");
@@ -690,16 +691,5 @@ class FrontendIT {
         List<String> all = new ArrayList<>(a);
         all.addAll(b);
         return all;
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (var all = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) all.sorted(java.util.Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

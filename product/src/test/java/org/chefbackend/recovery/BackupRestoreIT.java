@@ -5,12 +5,10 @@ import static org.chefbackend.recovery.RecoveryTestSupport.ids;
 import static org.chefbackend.recovery.RecoveryTestSupport.pg;
 import static org.chefbackend.recovery.RecoveryTestSupport.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -23,6 +21,7 @@ import java.util.stream.Stream;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
 import org.chefbackend.system.Binaries;
+import org.chefbackend.system.FileTrees;
 import org.chefbackend.testing.TestNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -54,7 +53,7 @@ class BackupRestoreIT {
 
     @BeforeAll
     void build() throws Exception {
-        RecoveryTestSupport.deleteTree(BASE);
+        FileTrees.deleteTree(BASE);
         for (int i = 0; i < 3; i++) {
             old.add(TestNode.create("127.0.0." + (41 + i), BASE.resolve("b" + (i + 1)), TestNode.secrets(),
                     "elasticsearch.heap_size = 384"));

@@ -7,7 +7,6 @@ import static org.chefbackend.recovery.RecoveryTestSupport.pg;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -27,6 +26,7 @@ import java.util.Set;
 import java.util.stream.Stream;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
+import org.chefbackend.system.FileTrees;
 import org.chefbackend.testing.TestNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -61,7 +61,7 @@ class RecoveryProceduresIT {
 
     @BeforeAll
     void build() throws Exception {
-        RecoveryTestSupport.deleteTree(BASE);
+        FileTrees.deleteTree(BASE);
         for (int i = 0; i < 3; i++) {
             nodes.add(TestNode.create("127.0.0." + (61 + i), BASE.resolve("n" + (i + 1)), TestNode.secrets(), FAST));
         }

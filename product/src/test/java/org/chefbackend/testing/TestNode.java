@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -17,6 +16,7 @@ import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
+import org.chefbackend.system.FileTrees;
 
 /**
  * One backend node for integration tests: its own root under /tmp and its own loopback address, driven through
@@ -47,7 +47,7 @@ public final class TestNode {
         String name = "n-" + address.replace('.', '-');
         TestNode node = new TestNode(address, root, name);
         node.destroy();
-        deleteTree(root);
+        FileTrees.deleteTree(root);
         Files.createDirectories(root.resolve("etc/chef-backend"));
         StringBuilder rb = new StringBuilder()
                 .append("publish_address '").append(address).append("'\n")
@@ -224,16 +224,5 @@ public final class TestNode {
             }
         }
         return condition.getAsBoolean();
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) all.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }
