@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
+import org.chefbackend.system.Poll;
 
 /** Process, file and HTTP helpers of the benchmark harness. Everything is bounded in time; processes are ended by pid. */
 public final class Procs {
@@ -178,15 +179,9 @@ public final class Procs {
         }
     }
 
+    /** Polls {@code condition} every 200 ms; whether it held within {@code limit}. */
     public static boolean waitUntil(Duration limit, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            sleep(200);
-        }
-        return condition.getAsBoolean();
+        return Poll.until(limit, Duration.ofMillis(200), condition);
     }
 
     public static void sleep(long millis) {

@@ -29,6 +29,7 @@ import org.chefbackend.search.OpenSearchRecipe;
 import org.chefbackend.search.SearchClient;
 import org.chefbackend.system.FileTrees;
 import org.chefbackend.system.OperatorException;
+import org.chefbackend.system.Poll;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -246,16 +247,12 @@ final class JoinClusterCommand implements Callable<Integer> {
      */
     private void waitUntilInSearchCluster(NodeContext ctx) {
         SearchClient search = new SearchClient();
-        long deadline = System.nanoTime() + SEARCH_JOIN_WAIT.toNanos();
-        while (!search.joined(ctx)) {
-            if (System.nanoTime() >= deadline) {
-                SearchClient.Health h = search.health(ctx);
-                throw OperatorException.failure("PostgreSQL streams, but this node's search engine did not join the "
-                        + "search cluster within " + SEARCH_JOIN_WAIT.toSeconds() + " s ("
-                        + (h.member() ? "not yet in its voting configuration" : h.problem()) + "); see "
-                        + ctx.logDirectory("elasticsearch") + " (the node keeps trying by itself)");
-            }
-            ServiceCommands.sleep(500);
+        if (!Poll.until(SEARCH_JOIN_WAIT, Duration.ofMillis(500), () -> search.joined(ctx))) {
+            SearchClient.Health h = search.health(ctx);
+            throw OperatorException.failure("PostgreSQL streams, but this node's search engine did not join the "
+                    + "search cluster within " + SEARCH_JOIN_WAIT.toSeconds() + " s ("
+                    + (h.member() ? "not yet in its voting configuration" : h.problem()) + "); see "
+                    + ctx.logDirectory("elasticsearch") + " (the node keeps trying by itself)");
         }
     }
 }

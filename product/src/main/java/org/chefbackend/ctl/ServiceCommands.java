@@ -12,6 +12,7 @@ import org.chefbackend.agent.ProcessIdentity;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Settings;
 import org.chefbackend.system.OperatorException;
+import org.chefbackend.system.Poll;
 
 /** What start, stop, restart and status share: finding the agent, waiting for services, printing their lines. */
 final class ServiceCommands {
@@ -145,13 +146,9 @@ final class ServiceCommands {
     /** Waits for the agent process to end after a shutdown call. */
     static void waitForAgentExit(NodePaths paths) {
         Optional<ProcessIdentity> agent = AgentProcess.running(paths);
-        long deadline = System.nanoTime() + AGENT_STOP_WAIT.toNanos();
-        while (agent.isPresent() && agent.get().isAlive()) {
-            if (System.nanoTime() >= deadline) {
-                throw OperatorException.failure("the node agent (pid " + agent.get().pid() + ") did not stop within "
-                        + AGENT_STOP_WAIT.toSeconds() + " s");
-            }
-            sleep(200);
+        if (agent.isPresent() && !Poll.until(AGENT_STOP_WAIT, Duration.ofMillis(200), () -> !agent.get().isAlive())) {
+            throw OperatorException.failure("the node agent (pid " + agent.get().pid() + ") did not stop within "
+                    + AGENT_STOP_WAIT.toSeconds() + " s");
         }
     }
 

@@ -37,6 +37,7 @@ import org.chefbackend.frontend.HaproxyStats;
 import org.chefbackend.system.Binaries;
 import org.chefbackend.system.FileTrees;
 import org.chefbackend.system.OperatorException;
+import org.chefbackend.system.Poll;
 
 /**
  * The one-command demo: a local cluster of real nodes on loopback addresses under one work directory, built as the
@@ -59,6 +60,8 @@ public final class Demo {
     /** The ports every node listens on (on its own address): they must be free before anything starts. */
     static final int[] NODE_PORTS = {5432, 7331, 9200, 9300, 2379, 2380};
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** How often the demo checks what it waits for. */
+    private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
 
     /**
      * @param dir the work directory: node roots, HAProxy's files and the state file
@@ -228,7 +231,7 @@ public final class Demo {
                 + "most " + limit.toSeconds() + " s)");
         out.flush();
         String[] shown = {""};
-        boolean ready = waitUntil(limit, () -> {
+        boolean ready = Poll.until(limit, POLL_INTERVAL, () -> {
             List<String> missing = clusterView(o.addresses().get(0)).map(v -> notReady(v, roots.size()))
                     .orElse(List.of("the cluster view is not available yet"));
             String line = String.join("; ", missing);
@@ -349,7 +352,7 @@ public final class Demo {
                 + " s)");
         out.flush();
         String[] active = new String[1];
-        if (!waitUntil(limit, () -> {
+        if (!Poll.until(limit, POLL_INTERVAL, () -> {
             try {
                 active[0] = HaproxyStats.query(socket).singleActive(BACKENDS).orElse(null);
                 return active[0] != null;
@@ -539,13 +542,13 @@ public final class Demo {
             return true;
         }
         ProcessHandle.of(id.pid()).ifPresent(ProcessHandle::destroy);
-        if (waitUntil(grace, () -> !id.isAlive())) {
+        if (Poll.until(grace, POLL_INTERVAL, () -> !id.isAlive())) {
             return true;
         }
         if (id.isAlive()) {
             ProcessHandle.of(id.pid()).ifPresent(ProcessHandle::destroyForcibly);
         }
-        return waitUntil(Duration.ofSeconds(5), () -> !id.isAlive());
+        return Poll.until(Duration.ofSeconds(5), POLL_INTERVAL, () -> !id.isAlive());
     }
 
     // ------------------------------------------------------------------------------------------------ helpers
@@ -573,21 +576,5 @@ public final class Demo {
         Files.write(tmp, JSON.writeValueAsBytes(state));
         Files.move(tmp, dir.resolve(STATE_FILE), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    }
-
-    static boolean waitUntil(Duration limit, java.util.function.BooleanSupplier condition) {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            try {
-                Thread.sleep(250);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return condition.getAsBoolean();
     }
 }

@@ -9,6 +9,8 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.chefbackend.system.Poll;
 import org.junit.jupiter.api.Test;
 
 class HealthMonitorTest {
@@ -98,15 +100,8 @@ class HealthMonitorTest {
     }
 
     /** Polls {@code condition} until it holds or 5 s pass. */
-    static boolean waitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            Thread.sleep(10);
-        }
-        return condition.getAsBoolean();
+    static boolean waitUntil(BooleanSupplier condition) {
+        return Poll.until(Duration.ofSeconds(5), Duration.ofMillis(10), condition);
     }
 
     @Test

@@ -17,6 +17,7 @@ import java.util.stream.Stream;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
 import org.chefbackend.system.FileTrees;
+import org.chefbackend.system.Poll;
 
 /**
  * One backend node for integration tests: its own root under /tmp and its own loopback address, driven through
@@ -210,19 +211,8 @@ public final class TestNode {
         waitUntil(Duration.ofSeconds(10), () -> processes().isEmpty());
     }
 
+    /** Polls {@code condition} every 200 ms; whether it held within {@code limit}. */
     public static boolean waitUntil(Duration limit, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return condition.getAsBoolean();
+        return Poll.until(limit, Duration.ofMillis(200), condition);
     }
 }
