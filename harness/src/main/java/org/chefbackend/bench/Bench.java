@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.chefbackend.system.FileTrees;
@@ -67,10 +69,10 @@ public final class Bench {
     }
 
     /** pgjdbc logs broken connections (expected here: crashes, switchovers) with stack traces; keep them quiet. */
-    static final java.util.logging.Logger PGJDBC_LOG = java.util.logging.Logger.getLogger("org.postgresql");
+    static final Logger PGJDBC_LOG = Logger.getLogger("org.postgresql");
 
     public static void main(String[] args) {
-        PGJDBC_LOG.setLevel(java.util.logging.Level.OFF);
+        PGJDBC_LOG.setLevel(Level.OFF);
         Path repo = Path.of(System.getProperty("chefbackend.repo", ".")).toAbsolutePath().normalize();
         Bench b = new Bench(repo);
         if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help")) {

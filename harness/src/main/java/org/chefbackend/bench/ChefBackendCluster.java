@@ -10,10 +10,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.chefbackend.cluster.Records;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
+import org.chefbackend.faults.LoopbackNet;
 import org.chefbackend.system.FileTrees;
 
 /**
@@ -30,7 +32,7 @@ public final class ChefBackendCluster implements HaCluster {
     private final List<String> config;
     private Haproxy haproxy;
     private Secrets secrets;
-    private java.util.function.Function<String, Path> cgroupOf = a -> null;
+    private Function<String, Path> cgroupOf = a -> null;
     private int dataDiskMb;
 
     /**
@@ -46,9 +48,9 @@ public final class ChefBackendCluster implements HaCluster {
 
     /**
      * From now on every command of node i runs inside {@code cgroupOf.apply(address i)} (null: none), and so does
-     * everything it starts (the agent and its services): what {@link org.chefbackend.faults.LoopbackNet} partitions need.
+     * everything it starts (the agent and its services): what {@link LoopbackNet} partitions need.
      */
-    public ChefBackendCluster inCgroups(java.util.function.Function<String, Path> cgroupOf) {
+    public ChefBackendCluster inCgroups(Function<String, Path> cgroupOf) {
         this.cgroupOf = cgroupOf;
         return this;
     }
@@ -173,7 +175,7 @@ public final class ChefBackendCluster implements HaCluster {
         cmd.addAll(List.of(args));
         Map<String, String> all = new LinkedHashMap<>(env);
         all.put("CHEF_BACKEND_ROOT", nodeRoot(i).toString());
-        return Procs.run(timeout, all, org.chefbackend.faults.LoopbackNet.inCgroup(cgroupOf.apply(addresses.get(i)), cmd));
+        return Procs.run(timeout, all, LoopbackNet.inCgroup(cgroupOf.apply(addresses.get(i)), cmd));
     }
 
     /**

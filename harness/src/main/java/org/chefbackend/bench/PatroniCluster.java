@@ -3,6 +3,7 @@ package org.chefbackend.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -260,7 +261,7 @@ public final class PatroniCluster implements HaCluster {
         try {
             byte[] all = Files.readAllBytes(log(i));
             int from = (int) Math.min(Math.max(mark, 0), all.length);
-            return rejoinPath(new String(all, from, all.length - from, java.nio.charset.StandardCharsets.UTF_8));
+            return rejoinPath(new String(all, from, all.length - from, StandardCharsets.UTF_8));
         } catch (IOException e) {
             return null;
         }

@@ -211,7 +211,7 @@ public final class Supervisor {
     }
 
     /** leaderl's fencing: the signal now, the process gone within {@code timeout}. */
-    public void kill(String name, String signal, java.time.Duration timeout) {
+    public void kill(String name, String signal, Duration timeout) {
         Supervised s = require(name);
         if (s instanceof ChildService child) {
             child.kill(signal, timeout);

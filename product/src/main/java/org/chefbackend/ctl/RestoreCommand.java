@@ -1,6 +1,7 @@
 package org.chefbackend.ctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -118,7 +119,7 @@ final class RestoreCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void deleteStaging(Path staging) throws java.io.IOException {
+    private void deleteStaging(Path staging) throws IOException {
         if (stagingDir == null) {
             FileTrees.deleteTree(staging);
         } else {

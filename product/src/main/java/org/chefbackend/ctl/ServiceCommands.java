@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;
+import org.chefbackend.agent.NodeState;
 import org.chefbackend.agent.ProcessIdentity;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Settings;
@@ -66,7 +67,7 @@ final class ServiceCommands {
             sleep(200);
         }
         throw OperatorException.failure("the node agent did not answer within " + AGENT_BOOT_WAIT.toSeconds()
-                + " s; see " + org.chefbackend.agent.NodeState.agentConsole(paths));
+                + " s; see " + NodeState.agentConsole(paths));
     }
 
     /** Polls the agent until every named service satisfies {@code done} or the wait is over. */
@@ -114,7 +115,7 @@ final class ServiceCommands {
      */
     static boolean isHeld(JsonNode s) {
         return !s.path("running").asBoolean()
-                && s.path("reason").asText("").equals(org.chefbackend.agent.NodeState.HELD_BY_NO_START_PGSQL);
+                && s.path("reason").asText("").equals(NodeState.HELD_BY_NO_START_PGSQL);
     }
 
     /**

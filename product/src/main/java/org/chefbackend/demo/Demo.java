@@ -5,8 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -16,6 +18,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -329,7 +332,7 @@ public final class Demo {
     /** Runs a short command to its end; its output goes to a log file, quoted in the error when it fails. */
     private static void run(List<String> command, Path log, String failure) throws IOException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         try {
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
@@ -474,7 +477,7 @@ public final class Demo {
             }
         }
         List<Thread> stops = new ArrayList<>();
-        java.io.StringWriter quiet = new java.io.StringWriter();
+        StringWriter quiet = new StringWriter();
         PrintWriter sink = new PrintWriter(quiet);
         for (JsonNode n : state.path("nodes")) {
             Path root = Path.of(n.path("root").asText());
@@ -574,7 +577,7 @@ public final class Demo {
     private static void writeState(Path dir, JsonNode state) throws IOException {
         Path tmp = dir.resolve(STATE_FILE + ".tmp");
         Files.write(tmp, JSON.writeValueAsBytes(state));
-        Files.move(tmp, dir.resolve(STATE_FILE), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.move(tmp, dir.resolve(STATE_FILE), StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
     }
 }

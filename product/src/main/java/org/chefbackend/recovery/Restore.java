@@ -10,11 +10,13 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.ServiceUsers;
 import org.chefbackend.config.NodePaths;
+import org.chefbackend.config.SecretsFile;
 import org.chefbackend.config.Settings;
 import org.chefbackend.etcd.EtcdRecipe;
 import org.chefbackend.postgres.PostgresLayout;
@@ -56,7 +58,7 @@ public final class Restore {
         try {
             try {
                 Processes.run(List.of("tar", "-C", staging.toString(), "-xzf", archive.toString()), staging, Map.of(),
-                        null, System.nanoTime() + java.util.concurrent.TimeUnit.HOURS.toNanos(6), l -> { });
+                        null, System.nanoTime() + TimeUnit.HOURS.toNanos(6), l -> { });
             } catch (IOException e) {
                 throw new IOException(archive + " is truncated or corrupt (" + e.getMessage() + ")");
             }
@@ -161,8 +163,8 @@ public final class Restore {
         String local = Files.exists(paths.configFile()) ? Files.readString(paths.configFile()) : null;
         Files.createDirectories(paths.etcDir());
         Files.writeString(paths.configFile(), restoredConfig(fromBackup, local, publishAddress));
-        org.chefbackend.config.SecretsFile.write(paths.secretsFile(),
-                org.chefbackend.config.SecretsFile.load(staging.resolve("config/chef-backend-secrets.json")));
+        SecretsFile.write(paths.secretsFile(),
+                SecretsFile.load(staging.resolve("config/chef-backend-secrets.json")));
     }
 
     /**

@@ -3,6 +3,10 @@ package org.chefbackend.recovery;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.chefbackend.system.FileTrees;
 
 /** Moving directory trees. */
@@ -14,10 +18,10 @@ final class Trees {
     static void move(Path from, Path to) throws IOException {
         Files.createDirectories(to.getParent());
         try {
-            Files.move(from, to, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            Processes.run(java.util.List.of("cp", "-a", from.toString(), to.toString()), to.getParent(),
-                    java.util.Map.of(), null, System.nanoTime() + java.util.concurrent.TimeUnit.HOURS.toNanos(6), l -> { });
+            Processes.run(List.of("cp", "-a", from.toString(), to.toString()), to.getParent(),
+                    Map.of(), null, System.nanoTime() + TimeUnit.HOURS.toNanos(6), l -> { });
             FileTrees.deleteTree(from);
         }
     }

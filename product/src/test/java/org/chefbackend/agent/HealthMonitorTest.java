@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
@@ -40,7 +41,7 @@ class HealthMonitorTest {
         assertFalse(m.allPassing(List.of("elasticsearch", "etcd")), "failing within its hysteresis is not passing");
         assertTrue(m.allPassing(List.of("etcd")));
         m.runOnce(2);
-        assertEquals(java.util.Map.of("elasticsearch", "elasticsearch check 2/2 failures: not answering"), m.failing());
+        assertEquals(Map.of("elasticsearch", "elasticsearch check 2/2 failures: not answering"), m.failing());
         m.runOnce(3); // the queue is empty: poll answers null, a success
         assertTrue(m.failing().isEmpty());
         assertTrue(m.allPassing(List.of("elasticsearch", "etcd")));

@@ -31,9 +31,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.chefbackend.agent.ProcessIdentity;
@@ -46,6 +48,9 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * What a Chef Infra Server frontend does, for real, through a real HAProxy in front of 3 real nodes, all built by
@@ -54,12 +59,12 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@org.junit.jupiter.api.extension.ExtendWith(FrontendIT.KeepLogsOnFailure.class)
+@ExtendWith(FrontendIT.KeepLogsOnFailure.class)
 class FrontendIT {
     /** A failed test keeps the nodes' logs in /tmp/cbit-i6/failed-logs, since demo down removes the work dir. */
-    static final class KeepLogsOnFailure implements org.junit.jupiter.api.extension.TestWatcher {
+    static final class KeepLogsOnFailure implements TestWatcher {
         @Override
-        public void testFailed(org.junit.jupiter.api.extension.ExtensionContext context, Throwable cause) {
+        public void testFailed(ExtensionContext context, Throwable cause) {
             try {
                 keepLogs();
             } catch (IOException | InterruptedException e) {
@@ -449,7 +454,7 @@ class FrontendIT {
     }
 
     /** Why writes failed: the first line of each distinct error, counted. */
-    final Map<String, Integer> errors = Collections.synchronizedMap(new java.util.TreeMap<>());
+    final Map<String, Integer> errors = Collections.synchronizedMap(new TreeMap<>());
 
     void failed(AtomicInteger failures, Throwable e) {
         failures.incrementAndGet();
@@ -535,7 +540,7 @@ class FrontendIT {
         Run start = ctl(Map.of("CHEF_BACKEND_ROOT", crashed.root.toString()), "start");
         assertEquals(0, start.code(), start.out() + start.err());
         String leaderName = "backend-" + leader().address.replace('.', '-');
-        java.util.concurrent.atomic.AtomicReference<JsonNode> seen = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicReference<JsonNode> seen = new AtomicReference<>();
         assertTrue(TestNode.waitUntil(Duration.ofSeconds(120), () -> {
             JsonNode me = clusterNode(crashed.address);
             seen.set(me);

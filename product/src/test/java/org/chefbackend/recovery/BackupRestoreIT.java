@@ -15,8 +15,10 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
@@ -212,8 +214,8 @@ class BackupRestoreIT {
     void stopScratch() throws InterruptedException {
         if (scratch != null && scratch.isAlive()) {
             scratch.destroy();
-            if (!scratch.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
-                scratch.destroyForcibly().waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+            if (!scratch.waitFor(30, TimeUnit.SECONDS)) {
+                scratch.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
         }
     }
@@ -230,7 +232,7 @@ class BackupRestoreIT {
 
         Path truncated = BASE.resolve("saved/truncated.tgz");
         byte[] whole = Files.readAllBytes(archive);
-        Files.write(truncated, java.util.Arrays.copyOf(whole, whole.length * 2 / 3));
+        Files.write(truncated, Arrays.copyOf(whole, whole.length * 2 / 3));
         TestNode.Run t = target.ctl("restore", truncated.toString(), "-y");
         assertNotEquals(0, t.code(), t.out() + t.err());
         assertTrue(t.out().contains("\u2717 Unpacking backup"), t.out());

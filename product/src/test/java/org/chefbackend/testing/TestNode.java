@@ -3,6 +3,10 @@ package org.chefbackend.testing;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -16,6 +20,7 @@ import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
+import org.chefbackend.faults.LoopbackNet;
 import org.chefbackend.system.FileTrees;
 import org.chefbackend.system.Poll;
 
@@ -31,7 +36,7 @@ public final class TestNode {
     public final String address;
     public final Path root;
     public final String name;
-    /** The cgroup every process of this node starts in ({@link org.chefbackend.faults.LoopbackNet}), null for none. */
+    /** The cgroup every process of this node starts in ({@link LoopbackNet}), null for none. */
     private volatile Path hostCgroup;
 
     public record Run(int code, String out, String err) {
@@ -123,7 +128,7 @@ public final class TestNode {
         List<String> ctl = new ArrayList<>(List.of(REPO.resolve("bin/chef-backend-ctl").toString()));
         ctl.addAll(List.of(args));
         // join the host's cgroup before exec: the agent and its services inherit it
-        List<String> cmd = org.chefbackend.faults.LoopbackNet.inCgroup(hostCgroup, ctl);
+        List<String> cmd = LoopbackNet.inCgroup(hostCgroup, ctl);
         Path out = Files.createTempFile("ctl", ".out");
         Path err = Files.createTempFile("ctl", ".err");
         try {
@@ -145,10 +150,10 @@ public final class TestNode {
     /** The agent's /status document, fetched over HTTP like the CLI does. */
     public Optional<JsonNode> status() {
         try {
-            var client = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-            var r = client.send(java.net.http.HttpRequest.newBuilder(
-                    java.net.URI.create("http://" + address + ":7331/status")).timeout(Duration.ofSeconds(10)).build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            var client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+            var r = client.send(HttpRequest.newBuilder(
+                    URI.create("http://" + address + ":7331/status")).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
             return r.statusCode() == 200 ? Optional.of(JSON.readTree(r.body())) : Optional.empty();
         } catch (IOException e) {
             return Optional.empty();
