@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -28,9 +29,9 @@ public final class LoopbackNet implements AutoCloseable {
     private LoopbackNet(String tag, List<String> hosts) {
         this.tag = tag;
         this.hosts = List.copyOf(hosts);
-        this.natChain = tag.toUpperCase(java.util.Locale.ROOT) + "_NAT";
-        this.dropChain = tag.toUpperCase(java.util.Locale.ROOT) + "_IN";
-        this.outChain = tag.toUpperCase(java.util.Locale.ROOT) + "_OUT";
+        this.natChain = tag.toUpperCase(Locale.ROOT) + "_NAT";
+        this.dropChain = tag.toUpperCase(Locale.ROOT) + "_IN";
+        this.outChain = tag.toUpperCase(Locale.ROOT) + "_OUT";
     }
 
     /** One cgroup and one SNAT rule per host address. */

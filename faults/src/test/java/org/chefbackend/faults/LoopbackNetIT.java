@@ -8,6 +8,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -21,7 +22,7 @@ class LoopbackNetIT {
     static final int PORT = 15999;
     static final int OTHER_PORT = 15998;
     LoopbackNet net;
-    final List<ServerSocket> listeners = new java.util.ArrayList<>();
+    final List<ServerSocket> listeners = new ArrayList<>();
 
     @BeforeEach
     void setUp() throws IOException {

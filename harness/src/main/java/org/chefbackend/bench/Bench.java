@@ -13,8 +13,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.chefbackend.system.FileTrees;
 
 /**
  * {@code bin/bench COMMAND [options]}: chef-backend next to Patroni, on the same PostgreSQL/etcd/HAProxy parts,
@@ -66,10 +69,10 @@ public final class Bench {
     }
 
     /** pgjdbc logs broken connections (expected here: crashes, switchovers) with stack traces; keep them quiet. */
-    static final java.util.logging.Logger PGJDBC_LOG = java.util.logging.Logger.getLogger("org.postgresql");
+    static final Logger PGJDBC_LOG = Logger.getLogger("org.postgresql");
 
     public static void main(String[] args) {
-        PGJDBC_LOG.setLevel(java.util.logging.Level.OFF);
+        PGJDBC_LOG.setLevel(Level.OFF);
         Path repo = Path.of(System.getProperty("chefbackend.repo", ".")).toAbsolutePath().normalize();
         Bench b = new Bench(repo);
         if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help")) {
@@ -788,13 +791,13 @@ public final class Bench {
 
     double basebackup(HaCluster c) throws Exception {
         Path dir = root().resolve("basebackup-" + c.system().toLowerCase(Locale.ROOT).replace('-', '_'));
-        Procs.deleteTree(dir);
+        FileTrees.deleteTree(dir);
         String leader = c.addresses().get(c.leader());
         // TLS when the server offers it (sslmode prefer), as each system's own join does
         Procs.Result r = Procs.run(Duration.ofSeconds(1800), Map.of("PGPASSWORD", c.replicationPassword()),
                 List.of("pg_basebackup", "-h", leader, "-p", "5432", "-U", c.replicationUser(), "-D", dir.toString(),
                         "-X", "stream", "-c", "fast"));
-        Procs.deleteTree(dir);
+        FileTrees.deleteTree(dir);
         if (r.code() != 0) {
             throw new IllegalStateException(c.system() + " pg_basebackup: " + r.all());
         }

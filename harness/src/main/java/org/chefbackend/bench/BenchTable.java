@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * One benchmark's result: rows of chef-backend vs Patroni (and their ratio), the issue's targets it decides
@@ -31,7 +33,7 @@ public final class BenchTable {
     public final List<String> notes = new ArrayList<>();
     public final ObjectNode data = JSON.createObjectNode();
     /** PNG plots (paths relative to the JSON file's directory) with their captions. */
-    public final java.util.Map<String, String> plots = new java.util.LinkedHashMap<>();
+    public final Map<String, String> plots = new LinkedHashMap<>();
     public String loadBefore = Load.uptime();
     public String loadAfter = "";
 

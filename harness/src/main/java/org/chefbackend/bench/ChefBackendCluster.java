@@ -10,11 +10,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.chefbackend.agent.NodeState;
+import java.util.function.Function;
 import org.chefbackend.cluster.Records;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
+import org.chefbackend.faults.LoopbackNet;
+import org.chefbackend.system.FileTrees;
 
 /**
  * A 3-node chef-backend cluster driven through bin/chef-backend-ctl exactly as an operator would (create-cluster,
@@ -30,7 +32,7 @@ public final class ChefBackendCluster implements HaCluster {
     private final List<String> config;
     private Haproxy haproxy;
     private Secrets secrets;
-    private java.util.function.Function<String, Path> cgroupOf = a -> null;
+    private Function<String, Path> cgroupOf = a -> null;
     private int dataDiskMb;
 
     /**
@@ -46,9 +48,9 @@ public final class ChefBackendCluster implements HaCluster {
 
     /**
      * From now on every command of node i runs inside {@code cgroupOf.apply(address i)} (null: none), and so does
-     * everything it starts (the agent and its services): what {@link org.chefbackend.faults.LoopbackNet} partitions need.
+     * everything it starts (the agent and its services): what {@link LoopbackNet} partitions need.
      */
-    public ChefBackendCluster inCgroups(java.util.function.Function<String, Path> cgroupOf) {
+    public ChefBackendCluster inCgroups(Function<String, Path> cgroupOf) {
         this.cgroupOf = cgroupOf;
         return this;
     }
@@ -89,7 +91,7 @@ public final class ChefBackendCluster implements HaCluster {
     /** Wipes node i's root (its data disk emptied by unmounting it) and mounts a fresh disk. */
     private void wipe(int i) throws IOException {
         unmountDataDisk(i);
-        Procs.deleteTree(nodeRoot(i));
+        FileTrees.deleteTree(nodeRoot(i));
         mountDataDisk(i);
     }
 
@@ -173,7 +175,7 @@ public final class ChefBackendCluster implements HaCluster {
         cmd.addAll(List.of(args));
         Map<String, String> all = new LinkedHashMap<>(env);
         all.put("CHEF_BACKEND_ROOT", nodeRoot(i).toString());
-        return Procs.run(timeout, all, org.chefbackend.faults.LoopbackNet.inCgroup(cgroupOf.apply(addresses.get(i)), cmd));
+        return Procs.run(timeout, all, LoopbackNet.inCgroup(cgroupOf.apply(addresses.get(i)), cmd));
     }
 
     /**
@@ -203,7 +205,7 @@ public final class ChefBackendCluster implements HaCluster {
     /** show-config for node 1's configuration, in a scratch root (never the running node's files). */
     private Procs.Result showConfig() throws IOException {
         Path probe = root.resolveSibling(root.getFileName() + "-probe");
-        Procs.deleteTree(probe);
+        FileTrees.deleteTree(probe);
         Path rb = probe.resolve("etc/chef-backend/chef-backend.rb");
         Files.createDirectories(rb.getParent());
         StringBuilder text = new StringBuilder().append("publish_address '").append(addresses.get(0)).append("'\n")
@@ -214,7 +216,7 @@ public final class ChefBackendCluster implements HaCluster {
         try {
             return Procs.run(Duration.ofSeconds(60), Map.of("CHEF_BACKEND_ROOT", probe.toString()), cmd);
         } finally {
-            Procs.deleteTree(probe);
+            FileTrees.deleteTree(probe);
         }
     }
 
@@ -233,7 +235,7 @@ public final class ChefBackendCluster implements HaCluster {
     @Override
     public void coldStart() throws Exception {
         close();
-        Procs.deleteTree(root);
+        FileTrees.deleteTree(root);
         for (int i = 0; i < addresses.size(); i++) {
             mountDataDisk(i);
             writeConfig(i);

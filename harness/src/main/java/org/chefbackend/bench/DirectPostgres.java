@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.chefbackend.system.FileTrees;
 
 /** One plain PostgreSQL 15 (no replication, no proxy) with the same parameters: the throughput baseline. */
 public final class DirectPostgres implements AutoCloseable {
@@ -28,7 +29,7 @@ public final class DirectPostgres implements AutoCloseable {
 
     public void start(Map<String, String> parameters) throws IOException {
         close();
-        Procs.deleteTree(root);
+        FileTrees.deleteTree(root);
         Files.createDirectories(root.resolve("run"));
         Files.writeString(root.resolve("pw"), password + "\n");
         Procs.chownR(root, PatroniCluster.PG_USER);

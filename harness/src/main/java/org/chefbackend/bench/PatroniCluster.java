@@ -3,6 +3,7 @@ package org.chefbackend.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -13,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.chefbackend.system.FileTrees;
 
 /**
  * Patroni (Debian's package) on the same parts as chef-backend: 3 etcd members (same version, same heartbeat and
@@ -114,7 +116,7 @@ public final class PatroniCluster implements HaCluster {
     @Override
     public void coldStart() throws Exception {
         close();
-        Procs.deleteTree(root);
+        FileTrees.deleteTree(root);
         Files.createDirectories(root);
         Procs.run(Duration.ofSeconds(10), "chmod", "755", root.getParent().toString(), root.toString());
         for (int i = 0; i < addresses.size(); i++) {
@@ -259,7 +261,7 @@ public final class PatroniCluster implements HaCluster {
         try {
             byte[] all = Files.readAllBytes(log(i));
             int from = (int) Math.min(Math.max(mark, 0), all.length);
-            return rejoinPath(new String(all, from, all.length - from, java.nio.charset.StandardCharsets.UTF_8));
+            return rejoinPath(new String(all, from, all.length - from, StandardCharsets.UTF_8));
         } catch (IOException e) {
             return null;
         }
@@ -307,7 +309,7 @@ public final class PatroniCluster implements HaCluster {
         Procs.terminate(patroni, Duration.ofSeconds(60));
         Path data = nodeRoot(i).resolve("data");
         Procs.terminate(Procs.matching(c -> c.contains(data.toString())), Duration.ofSeconds(30));
-        Procs.deleteTree(data);
+        FileTrees.deleteTree(data);
         startPatroni(i);
         if (!waitHealthy(Duration.ofSeconds(1800))) {
             throw new IllegalStateException("Patroni node " + nodeName(i) + " did not rejoin within 30 min");

@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
+import org.chefbackend.system.Poll;
 
 /** Process, file and HTTP helpers of the benchmark harness. Everything is bounded in time; processes are ended by pid. */
 public final class Procs {
@@ -179,15 +179,9 @@ public final class Procs {
         }
     }
 
+    /** Polls {@code condition} every 200 ms; whether it held within {@code limit}. */
     public static boolean waitUntil(Duration limit, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            sleep(200);
-        }
-        return condition.getAsBoolean();
+        return Poll.until(limit, Duration.ofMillis(200), condition);
     }
 
     public static void sleep(long millis) {
@@ -246,17 +240,6 @@ public final class Procs {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return null;
-        }
-    }
-
-    public static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) all.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -24,6 +23,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import java.util.regex.Pattern;
 import org.chefbackend.bench.ChefBackendCluster;
 import org.chefbackend.bench.Procs;
@@ -1443,7 +1444,7 @@ public final class Chaos implements AutoCloseable {
             """.formatted(String.join(", ", FAULTS), DATA_DISK_MB);
 
     public static void main(String[] args) {
-        java.util.logging.Logger.getLogger("org.postgresql").setLevel(java.util.logging.Level.OFF);
+        Logger.getLogger("org.postgresql").setLevel(Level.OFF);
         if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help")) {
             System.out.print(USAGE);
             System.exit(args.length == 0 ? 2 : 0);

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.stream.Stream;
 import org.chefbackend.bench.LineChart;
 import org.chefbackend.bench.Load;
 import org.chefbackend.bench.RejoinWatch;
@@ -435,7 +436,7 @@ public final class ChaosReport {
     public static void write(Chaos.Options opt) throws IOException {
         JsonNode root = Files.exists(opt.json()) ? Chaos.JSON.readTree(opt.json().toFile()) : Chaos.JSON.createObjectNode();
         Set<String> plots = new TreeSet<>();
-        try (var s = Files.exists(opt.plots()) ? Files.list(opt.plots()) : java.util.stream.Stream.<Path>empty()) {
+        try (var s = Files.exists(opt.plots()) ? Files.list(opt.plots()) : Stream.<Path>empty()) {
             s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("chaos-") && n.endsWith(".png")).forEach(plots::add);
         }
         Path analysis = opt.plots().resolve("chaos-analysis.md");

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 import org.chefbackend.cluster.Records;
@@ -132,7 +133,7 @@ class BenchPartsTest {
         Files.createDirectories(p.log(0).getParent());
         Files.writeString(p.log(0), "INFO: pg_rewind exit code=0\n"); // an earlier run's rewind
         long mark = p.rejoinMark(0);
-        Files.writeString(p.log(0), PATRONI_START, java.nio.file.StandardOpenOption.APPEND);
+        Files.writeString(p.log(0), PATRONI_START, StandardOpenOption.APPEND);
         assertEquals("none", p.rejoinPath(0, mark));
         assertEquals("rewind", p.rejoinPath(0, 0));
     }

@@ -13,6 +13,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.chefbackend.system.FileTrees;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -51,7 +52,7 @@ class PatroniClusterIT {
                 assertTrue(cluster.hostProcesses(i).isEmpty(), "left running: " + cluster.hostProcesses(i));
             }
         }
-        Procs.deleteTree(Path.of("/tmp/cbit-i8/it-cb"));
+        FileTrees.deleteTree(Path.of("/tmp/cbit-i8/it-cb"));
     }
 
     String serverThroughProxy() throws SQLException {

@@ -4,10 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.IntStream;
 import org.chefbackend.bench.ResultsReport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,11 +44,11 @@ class ChaosReportTest {
 
     /** {@code n} leader-crash-rejoin runs by {@code path}, streaming after {@code streaming} s. */
     static List<Chaos.Outcome> rejoins(int n, String path, double streaming) {
-        return java.util.stream.IntStream.range(0, n).mapToObj(i -> rejoinRun("leader-crash-rejoin", path, streaming)).toList();
+        return IntStream.range(0, n).mapToObj(i -> rejoinRun("leader-crash-rejoin", path, streaming)).toList();
     }
 
     static List<Chaos.Outcome> concat(List<Chaos.Outcome> a, List<Chaos.Outcome> b) {
-        List<Chaos.Outcome> l = new java.util.ArrayList<>(a);
+        List<Chaos.Outcome> l = new ArrayList<>(a);
         l.addAll(b);
         return l;
     }
@@ -146,7 +149,7 @@ class ChaosReportTest {
                 + "| 7.5 / 7.5 | 5.0 / 5.0 |"), table);
         assertFalse(table.contains("| pg-crash |"), table);
         assertEquals("", ChaosReport.rejoinTable(List.of(run("pg-crash", true, 0, 0, 0, 2, true))));
-        String md = ChaosReport.markdown(runs, new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode(), Set.of(), "");
+        String md = ChaosReport.markdown(runs, new ObjectMapper().createObjectNode(), Set.of(), "");
         assertTrue(md.contains("### Rejoin of a former leader started again (issue 17)") && md.contains(table), md);
         assertTrue(md.contains("| crashed leaders (`leader-crash-rejoin`: started again at once) rejoin by rewind or no "
                 + "rewind in at least 9 of 10 runs, streaming within 15 s of their start (median) |"), md);
@@ -221,7 +224,7 @@ class ChaosReportTest {
         String text = Files.readString(report);
         assertTrue(text.contains("bench") && text.contains("two") && !text.contains("one"), text);
         assertEquals(text.indexOf(ChaosReport.BEGIN), text.lastIndexOf(ChaosReport.BEGIN), "one chaos section");
-        assertTrue(ChaosReport.markdown(List.of(), new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode(),
+        assertTrue(ChaosReport.markdown(List.of(), new ObjectMapper().createObjectNode(),
                 Set.of("chaos-host-crash.png"), "").contains("](results/chaos-host-crash.png)"));
     }
 }

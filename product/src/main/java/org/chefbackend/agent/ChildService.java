@@ -3,6 +3,7 @@ package org.chefbackend.agent;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -222,7 +223,7 @@ final class ChildService implements Supervised {
      * end, SIGKILL after {@code timeout}. The service stays wanted up: whatever holds it down (the no-start-pgsql
      * sentinel) must already be in place.
      */
-    void kill(String signal, java.time.Duration timeout) {
+    void kill(String signal, Duration timeout) {
         Process p;
         synchronized (this) {
             p = process;

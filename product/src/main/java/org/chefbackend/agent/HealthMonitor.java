@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -32,7 +33,7 @@ public final class HealthMonitor {
         String problem();
 
         /** A probe that can only say yes or no. */
-        static Probe of(java.util.function.BooleanSupplier ok, String problem) {
+        static Probe of(BooleanSupplier ok, String problem) {
             return () -> ok.getAsBoolean() ? null : problem;
         }
     }

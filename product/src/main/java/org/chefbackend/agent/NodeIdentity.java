@@ -3,6 +3,7 @@ package org.chefbackend.agent;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import org.chefbackend.config.NodePaths;
@@ -46,7 +47,7 @@ public record NodeIdentity(String name, String guid) {
         Files.createDirectories(file.getParent());
         Path tmp = file.resolveSibling("guid.tmp");
         Files.writeString(tmp, guid + "\n");
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         return guid;
     }
 }

@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,6 +15,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.chefbackend.system.Poll;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -122,10 +124,8 @@ public final class Supervisor {
                 long pid = orphan.get().pid();
                 log.warn("{}: ending pid {} left by a previous agent", name, pid);
                 Signals.send(pid, recipes.get(name).stopSignal());
-                long deadline = System.currentTimeMillis() + ChildService.STOP_TIMEOUT_MS;
-                while (orphan.get().isAlive() && System.currentTimeMillis() < deadline) {
-                    sleep(100);
-                }
+                Poll.until(Duration.ofMillis(ChildService.STOP_TIMEOUT_MS), Duration.ofMillis(100),
+                        () -> !orphan.get().isAlive());
                 if (orphan.get().isAlive()) {
                     Signals.send(pid, "KILL");
                 }
@@ -211,7 +211,7 @@ public final class Supervisor {
     }
 
     /** leaderl's fencing: the signal now, the process gone within {@code timeout}. */
-    public void kill(String name, String signal, java.time.Duration timeout) {
+    public void kill(String name, String signal, Duration timeout) {
         Supervised s = require(name);
         if (s instanceof ChildService child) {
             child.kill(signal, timeout);
@@ -298,13 +298,5 @@ public final class Supervisor {
 
     private static boolean downMarked(NodeContext ctx, String name) {
         return Files.exists(NodeState.downMarker(ctx.paths(), name));
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

@@ -11,13 +11,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.NodeState;
+import org.chefbackend.api.ApiException;
 import org.chefbackend.dcs.ClusterStore;
 import org.chefbackend.dcs.DcsException;
 import org.chefbackend.etcd.EtcdProbe;
 import org.chefbackend.etcd.EtcdRecipe;
+import org.chefbackend.postgres.LocalSession;
 import org.chefbackend.postgres.PostgresAdmin;
 import org.chefbackend.postgres.Replication;
 import org.chefbackend.search.OpenSearchRecipe;
@@ -34,7 +38,7 @@ import org.slf4j.LoggerFactory;
 public final class ClusterAgent {
     private static final Logger log = LoggerFactory.getLogger(ClusterAgent.class);
     /** Unreadable records already logged, with the revision that was: said once per value. */
-    private final Map<String, Long> unreadableSaid = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Long> unreadableSaid = new ConcurrentHashMap<>();
     static final String PREFIX = "/chef-backend/";
     static final String LEADER = "leader";
     static final String JOIN_LOCK = "locks/join";
@@ -44,10 +48,10 @@ public final class ClusterAgent {
     private final Supplier<NodeContext> node;
     private final SearchClient search = new SearchClient();
     /** Read for the published status (shared with /status). */
-    private final org.chefbackend.postgres.LocalSession postgres;
+    private final LocalSession postgres;
     private volatile ClusterStore store;
     /** leaderl's view: whether this node holds the leader key, its state name and eligibility. */
-    private volatile java.util.function.BooleanSupplier leaderProbe = () -> false;
+    private volatile BooleanSupplier leaderProbe = () -> false;
     private volatile Supplier<String> roleProbe = () -> "initializing";
     private volatile Supplier<String> reasonProbe = () -> "leaderl has not run yet";
     private volatile String phase = "not part of a cluster";
@@ -55,7 +59,7 @@ public final class ClusterAgent {
     private volatile String error;
     private Thread loop;
 
-    public ClusterAgent(Supplier<NodeContext> node, org.chefbackend.postgres.LocalSession postgres) {
+    public ClusterAgent(Supplier<NodeContext> node, LocalSession postgres) {
         this.node = node;
         this.postgres = postgres;
     }
@@ -70,7 +74,7 @@ public final class ClusterAgent {
     }
 
     /** Wires leaderl's view in (the HA loop is built after this agent). */
-    public void leaderl(java.util.function.BooleanSupplier holdsLeaderKey, Supplier<String> role,
+    public void leaderl(BooleanSupplier holdsLeaderKey, Supplier<String> role,
             Supplier<String> whyIneligible) {
         this.leaderProbe = holdsLeaderKey;
         this.roleProbe = role;
@@ -268,7 +272,7 @@ public final class ClusterAgent {
     }
 
     /** A request this node cannot grant now, with the HTTP status to answer. */
-    public static final class Refusal extends org.chefbackend.api.ApiException {
+    public static final class Refusal extends ApiException {
         private static final long serialVersionUID = 1L;
 
         public Refusal(int status, String message) {

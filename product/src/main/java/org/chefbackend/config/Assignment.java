@@ -7,7 +7,7 @@ import java.util.List;
  * path [postgresql, port] and value 5432.
  *
  * <p>Values are plain Java: {@link String}, {@link Long}, {@link Double}, {@link Boolean}, {@code null} (Ruby nil),
- * {@link RubySymbol}, {@link java.util.List} of values, {@link java.util.Map} (insertion-ordered) from String keys
+ * {@link RubySymbol}, {@link List} of values, {@link java.util.Map} (insertion-ordered) from String keys
  * (symbol keys are turned into their names) to values.
  *
  * @param path the dotted/bracketed key, one element per segment

@@ -1,5 +1,6 @@
 package org.chefbackend.ctl;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,7 +61,7 @@ final class AgentProcess {
                 .directory(paths.root().toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(console.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.environment().put(NodePaths.ROOT_ENV, paths.root().toString());
         // ~50 threads would otherwise get up to 8 glibc malloc arenas of 64 MB reserve, several MB resident each
         pb.environment().put("MALLOC_ARENA_MAX", "2");

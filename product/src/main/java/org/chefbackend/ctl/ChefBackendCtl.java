@@ -3,6 +3,7 @@ package org.chefbackend.ctl;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.chefbackend.agent.ServiceSetupException;
 import org.chefbackend.config.ConfigException;
 import org.chefbackend.config.SecretsException;
 import org.chefbackend.system.Binaries;
@@ -101,7 +102,7 @@ public final class ChefBackendCtl implements Runnable {
             code = op.exitCode();
             message = op.getMessage();
         } else if (e instanceof Binaries.MissingBinaryException
-                || e instanceof org.chefbackend.agent.ServiceSetupException) {
+                || e instanceof ServiceSetupException) {
             code = EXIT_FAILURE;
             message = e.getMessage();
         } else {

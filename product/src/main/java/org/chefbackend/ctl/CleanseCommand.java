@@ -15,6 +15,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Settings;
+import org.chefbackend.system.FileTrees;
 import org.chefbackend.system.OperatorException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -70,7 +71,7 @@ final class CleanseCommand implements Callable<Integer> {
         }
         for (Path p : doomed) {
             if (Files.exists(p)) {
-                JoinClusterCommand.deleteTree(p);
+                FileTrees.deleteTree(p);
                 options.detail(out, "deleted " + p);
             }
         }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import picocli.CommandLine.Option;
 
 /** Options every cluster command accepts, as the original and the runbooks spell them. */
@@ -30,7 +31,7 @@ public final class ClusterOptions {
         out.flush();
         try {
             String answer = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
-            return answer != null && answer.trim().toLowerCase(java.util.Locale.ROOT).startsWith("y");
+            return answer != null && answer.trim().toLowerCase(Locale.ROOT).startsWith("y");
         } catch (IOException e) {
             return false;
         }

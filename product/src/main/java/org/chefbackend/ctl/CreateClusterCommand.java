@@ -5,11 +5,13 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.NodeIdentity;
+import org.chefbackend.agent.NodeState;
 import org.chefbackend.cluster.ClusterFile;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Secrets;
@@ -66,7 +68,7 @@ final class CreateClusterCommand implements Callable<Integer> {
         }
         if (ClusterFile.read(paths).isPresent()) {
             throw OperatorException.usage("this node is already part of a cluster ("
-                    + org.chefbackend.agent.NodeState.clusterFile(paths) + "); to start over, run cleanse first");
+                    + NodeState.clusterFile(paths) + "); to start over, run cleanse first");
         }
         if (!options.confirm(out, "Create a new cluster with this node (" + address + ") as its leader?")) {
             throw OperatorException.usage("not confirmed; nothing was changed (use -y to confirm)");
@@ -126,7 +128,7 @@ final class CreateClusterCommand implements Callable<Integer> {
             ServiceCommands.ensureAgent(paths, client);
             waitForLeader(client, out, options);
         });
-        java.util.List<String> slots = list.step("Dropped the lost members' replication slots",
+        List<String> slots = list.step("Dropped the lost members' replication slots",
                 () -> QuorumLossRecovery.dropStaleSlots(ctx));
         list.detail(slots.isEmpty() ? "none" : String.join(", ", slots));
         out.println("Cluster re-formed; " + id.name() + " is its leader. Join new nodes (cleanse lost ones first) with: "

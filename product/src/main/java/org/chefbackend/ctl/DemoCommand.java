@@ -8,17 +8,18 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.chefbackend.demo.Demo;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "A local demo: a cluster of real nodes on loopback addresses with HAProxy in front, as a Chef "
                 + "Server frontend runs it.",
         subcommands = {DemoCommand.Up.class, DemoCommand.Status.class, DemoCommand.Down.class})
 final class DemoCommand implements Runnable {
-    @Option(names = {"-d", "--dir"}, paramLabel = "DIR", scope = picocli.CommandLine.ScopeType.INHERIT,
+    @Option(names = {"-d", "--dir"}, paramLabel = "DIR", scope = CommandLine.ScopeType.INHERIT,
             description = "Work directory: node roots, HAProxy's files, the demo's state (default: /tmp/chef-backend-demo).")
     Path dir = Demo.DEFAULT_DIR;
 

@@ -12,6 +12,7 @@ import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
 import org.chefbackend.config.Settings;
 import org.chefbackend.frontend.ChefServerRb;
+import org.chefbackend.frontend.HaproxyConfig;
 import org.chefbackend.system.OperatorException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -46,7 +47,7 @@ final class GenServerConfigCommand implements Callable<Integer> {
                 "publish_address is not set in " + node.configFile() + "; the frontend needs the members' addresses"));
         Secrets secrets = SecretsFile.load(node.paths().secretsFile());
         List<String> members = LiveMembers.fetch(node, settings)
-                .map(l -> l.stream().map(org.chefbackend.frontend.HaproxyConfig.Member::address).toList())
+                .map(l -> l.stream().map(HaproxyConfig.Member::address).toList())
                 .orElseGet(() -> {
                     spec.commandLine().getErr().println("chef-backend-ctl: note: no live cluster answered on this node; "
                             + "chef_backend_members lists only this node's publish_address " + self);

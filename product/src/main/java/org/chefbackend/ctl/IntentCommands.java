@@ -4,9 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.chefbackend.config.Settings;
 import org.chefbackend.system.OperatorException;
+import org.chefbackend.system.Poll;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -87,17 +89,15 @@ final class IntentCommands {
         out.println("ok: asked leaderl to " + kind.replace('_', '-') + " " + target + "; waiting for the outcome");
         out.flush();
         long timeout = settings.integer("leaderl.control_worker_timeout_seconds") + 30;
-        long deadline = System.nanoTime() + Duration.ofSeconds(timeout).toNanos();
-        while (System.nanoTime() < deadline) {
-            JsonNode now = view(client);
-            String leader = leader(now);
+        Optional<String> outcome = Poll.forValue(Duration.ofSeconds(timeout), Duration.ofMillis(500), () -> {
+            String leader = leader(view(client));
             boolean done = kind.equals("demote") ? leader != null && !leader.equals(target) : target.equals(leader);
-            if (done) {
-                out.println("ok: " + leader + " is the leader");
-                out.flush();
-                return 0;
-            }
-            ServiceCommands.sleep(500);
+            return done ? Optional.of(leader) : Optional.empty();
+        });
+        if (outcome.isPresent()) {
+            out.println("ok: " + outcome.get() + " is the leader");
+            out.flush();
+            return 0;
         }
         throw OperatorException.failure(kind.replace('_', '-') + " of " + target + " did not complete within " + timeout
                 + " s (refused or timed out; see chef-backend-ctl tail leaderl on the leader)");

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.NodeIdentity;
 import org.chefbackend.agent.NodeState;
@@ -28,7 +27,9 @@ import org.chefbackend.config.Settings;
 import org.chefbackend.etcd.EtcdRecipe;
 import org.chefbackend.search.OpenSearchRecipe;
 import org.chefbackend.search.SearchClient;
+import org.chefbackend.system.FileTrees;
 import org.chefbackend.system.OperatorException;
+import org.chefbackend.system.Poll;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -195,7 +196,7 @@ final class JoinClusterCommand implements Callable<Integer> {
                     + "publish_address '" + publishAddress + "'\n");
         }
         for (String key : List.of("etcd.data_dir", "postgresql.data_dir", "elasticsearch.data_dir")) {
-            deleteTree(ctx.path(key));
+            FileTrees.deleteTree(ctx.path(key));
         }
         Map<String, String> members = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = grant.path("etcdMembers").fields(); it.hasNext(); ) {
@@ -246,27 +247,12 @@ final class JoinClusterCommand implements Callable<Integer> {
      */
     private void waitUntilInSearchCluster(NodeContext ctx) {
         SearchClient search = new SearchClient();
-        long deadline = System.nanoTime() + SEARCH_JOIN_WAIT.toNanos();
-        while (!search.joined(ctx)) {
-            if (System.nanoTime() >= deadline) {
-                SearchClient.Health h = search.health(ctx);
-                throw OperatorException.failure("PostgreSQL streams, but this node's search engine did not join the "
-                        + "search cluster within " + SEARCH_JOIN_WAIT.toSeconds() + " s ("
-                        + (h.member() ? "not yet in its voting configuration" : h.problem()) + "); see "
-                        + ctx.logDirectory("elasticsearch") + " (the node keeps trying by itself)");
-            }
-            ServiceCommands.sleep(500);
-        }
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) all.sorted(java.util.Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
+        if (!Poll.until(SEARCH_JOIN_WAIT, Duration.ofMillis(500), () -> search.joined(ctx))) {
+            SearchClient.Health h = search.health(ctx);
+            throw OperatorException.failure("PostgreSQL streams, but this node's search engine did not join the "
+                    + "search cluster within " + SEARCH_JOIN_WAIT.toSeconds() + " s ("
+                    + (h.member() ? "not yet in its voting configuration" : h.problem()) + "); see "
+                    + ctx.logDirectory("elasticsearch") + " (the node keeps trying by itself)");
         }
     }
 }

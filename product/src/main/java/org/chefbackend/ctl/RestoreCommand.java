@@ -1,6 +1,7 @@
 package org.chefbackend.ctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +21,7 @@ import org.chefbackend.config.Settings;
 import org.chefbackend.etcd.EtcdRecipe;
 import org.chefbackend.recovery.Backup;
 import org.chefbackend.recovery.Restore;
+import org.chefbackend.system.FileTrees;
 import org.chefbackend.system.OperatorException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -117,11 +119,11 @@ final class RestoreCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void deleteStaging(Path staging) throws java.io.IOException {
+    private void deleteStaging(Path staging) throws IOException {
         if (stagingDir == null) {
-            JoinClusterCommand.deleteTree(staging);
+            FileTrees.deleteTree(staging);
         } else {
-            org.chefbackend.postgres.Replication.emptyDirectory(staging);
+            FileTrees.emptyDirectory(staging);
         }
     }
 }

@@ -8,10 +8,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;
+import org.chefbackend.agent.NodeState;
 import org.chefbackend.agent.ProcessIdentity;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Settings;
 import org.chefbackend.system.OperatorException;
+import org.chefbackend.system.Poll;
 
 /** What start, stop, restart and status share: finding the agent, waiting for services, printing their lines. */
 final class ServiceCommands {
@@ -65,7 +67,7 @@ final class ServiceCommands {
             sleep(200);
         }
         throw OperatorException.failure("the node agent did not answer within " + AGENT_BOOT_WAIT.toSeconds()
-                + " s; see " + org.chefbackend.agent.NodeState.agentConsole(paths));
+                + " s; see " + NodeState.agentConsole(paths));
     }
 
     /** Polls the agent until every named service satisfies {@code done} or the wait is over. */
@@ -113,7 +115,7 @@ final class ServiceCommands {
      */
     static boolean isHeld(JsonNode s) {
         return !s.path("running").asBoolean()
-                && s.path("reason").asText("").equals(org.chefbackend.agent.NodeState.HELD_BY_NO_START_PGSQL);
+                && s.path("reason").asText("").equals(NodeState.HELD_BY_NO_START_PGSQL);
     }
 
     /**
@@ -145,13 +147,9 @@ final class ServiceCommands {
     /** Waits for the agent process to end after a shutdown call. */
     static void waitForAgentExit(NodePaths paths) {
         Optional<ProcessIdentity> agent = AgentProcess.running(paths);
-        long deadline = System.nanoTime() + AGENT_STOP_WAIT.toNanos();
-        while (agent.isPresent() && agent.get().isAlive()) {
-            if (System.nanoTime() >= deadline) {
-                throw OperatorException.failure("the node agent (pid " + agent.get().pid() + ") did not stop within "
-                        + AGENT_STOP_WAIT.toSeconds() + " s");
-            }
-            sleep(200);
+        if (agent.isPresent() && !Poll.until(AGENT_STOP_WAIT, Duration.ofMillis(200), () -> !agent.get().isAlive())) {
+            throw OperatorException.failure("the node agent (pid " + agent.get().pid() + ") did not stop within "
+                    + AGENT_STOP_WAIT.toSeconds() + " s");
         }
     }
 

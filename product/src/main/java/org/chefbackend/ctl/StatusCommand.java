@@ -5,13 +5,14 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import org.chefbackend.config.Settings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = "Show the node's services: local state, pid, time in state, and the cluster-wide view. "
@@ -38,9 +39,9 @@ final class StatusCommand implements Callable<Integer> {
         Settings settings = node.settings();
         AgentClient client = ServiceCommands.client(node, settings);
         // asked at once, beside /status, rather than after it: the table needs both, and each is a round trip
-        java.util.concurrent.CompletableFuture<Optional<AgentClient.Response>> clusterView = simple
-                ? java.util.concurrent.CompletableFuture.completedFuture(Optional.empty())
-                : java.util.concurrent.CompletableFuture.supplyAsync(() -> client.get("/cluster"), r -> {
+        CompletableFuture<Optional<AgentClient.Response>> clusterView = simple
+                ? CompletableFuture.completedFuture(Optional.empty())
+                : CompletableFuture.supplyAsync(() -> client.get("/cluster"), r -> {
                     Thread t = new Thread(r, "cluster-view");
                     t.setDaemon(true);
                     t.start();

@@ -5,8 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.File;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -16,9 +18,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,7 +38,9 @@ import org.chefbackend.config.Settings;
 import org.chefbackend.frontend.HaproxyConfig;
 import org.chefbackend.frontend.HaproxyStats;
 import org.chefbackend.system.Binaries;
+import org.chefbackend.system.FileTrees;
 import org.chefbackend.system.OperatorException;
+import org.chefbackend.system.Poll;
 
 /**
  * The one-command demo: a local cluster of real nodes on loopback addresses under one work directory, built as the
@@ -59,6 +63,8 @@ public final class Demo {
     /** The ports every node listens on (on its own address): they must be free before anything starts. */
     static final int[] NODE_PORTS = {5432, 7331, 9200, 9300, 2379, 2380};
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** How often the demo checks what it waits for. */
+    private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
 
     /**
      * @param dir the work directory: node roots, HAProxy's files and the state file
@@ -228,7 +234,7 @@ public final class Demo {
                 + "most " + limit.toSeconds() + " s)");
         out.flush();
         String[] shown = {""};
-        boolean ready = waitUntil(limit, () -> {
+        boolean ready = Poll.until(limit, POLL_INTERVAL, () -> {
             List<String> missing = clusterView(o.addresses().get(0)).map(v -> notReady(v, roots.size()))
                     .orElse(List.of("the cluster view is not available yet"));
             String line = String.join("; ", missing);
@@ -326,7 +332,7 @@ public final class Demo {
     /** Runs a short command to its end; its output goes to a log file, quoted in the error when it fails. */
     private static void run(List<String> command, Path log, String failure) throws IOException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         try {
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
@@ -349,7 +355,7 @@ public final class Demo {
                 + " s)");
         out.flush();
         String[] active = new String[1];
-        if (!waitUntil(limit, () -> {
+        if (!Poll.until(limit, POLL_INTERVAL, () -> {
             try {
                 active[0] = HaproxyStats.query(socket).singleActive(BACKENDS).orElse(null);
                 return active[0] != null;
@@ -452,7 +458,7 @@ public final class Demo {
         if (!left.isEmpty()) {
             throw OperatorException.failure("still running, so " + dir + " was kept: " + String.join(", ", left));
         }
-        deleteTree(dir);
+        FileTrees.deleteTree(dir);
         out.println("demo: stopped everything it started and removed " + dir);
         out.flush();
         return 0;
@@ -471,7 +477,7 @@ public final class Demo {
             }
         }
         List<Thread> stops = new ArrayList<>();
-        java.io.StringWriter quiet = new java.io.StringWriter();
+        StringWriter quiet = new StringWriter();
         PrintWriter sink = new PrintWriter(quiet);
         for (JsonNode n : state.path("nodes")) {
             Path root = Path.of(n.path("root").asText());
@@ -539,13 +545,13 @@ public final class Demo {
             return true;
         }
         ProcessHandle.of(id.pid()).ifPresent(ProcessHandle::destroy);
-        if (waitUntil(grace, () -> !id.isAlive())) {
+        if (Poll.until(grace, POLL_INTERVAL, () -> !id.isAlive())) {
             return true;
         }
         if (id.isAlive()) {
             ProcessHandle.of(id.pid()).ifPresent(ProcessHandle::destroyForcibly);
         }
-        return waitUntil(Duration.ofSeconds(5), () -> !id.isAlive());
+        return Poll.until(Duration.ofSeconds(5), POLL_INTERVAL, () -> !id.isAlive());
     }
 
     // ------------------------------------------------------------------------------------------------ helpers
@@ -571,34 +577,7 @@ public final class Demo {
     private static void writeState(Path dir, JsonNode state) throws IOException {
         Path tmp = dir.resolve(STATE_FILE + ".tmp");
         Files.write(tmp, JSON.writeValueAsBytes(state));
-        Files.move(tmp, dir.resolve(STATE_FILE), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    }
-
-    static boolean waitUntil(Duration limit, java.util.function.BooleanSupplier condition) {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            try {
-                Thread.sleep(250);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return condition.getAsBoolean();
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) all.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
-        }
+        Files.move(tmp, dir.resolve(STATE_FILE), StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
     }
 }

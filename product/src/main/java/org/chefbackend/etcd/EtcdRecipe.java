@@ -26,6 +26,7 @@ import org.chefbackend.agent.ServiceSetupException;
 import org.chefbackend.agent.ServiceUsers;
 import org.chefbackend.config.Settings;
 import org.chefbackend.system.Binaries;
+import org.chefbackend.system.Http;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -245,6 +246,6 @@ public final class EtcdRecipe implements ServiceRecipe {
     }
 
     private static String url(String host, int port) {
-        return org.chefbackend.system.Http.base(host, port);
+        return Http.base(host, port);
     }
 }

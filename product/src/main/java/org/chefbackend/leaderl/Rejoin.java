@@ -1,5 +1,6 @@
 package org.chefbackend.leaderl;
 
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.chefbackend.cluster.Records;
 
@@ -18,7 +19,7 @@ final class Rejoin {
         REWIND, NONE, BASEBACKUP;
 
         String jsonName() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 

@@ -15,6 +15,7 @@ import org.chefbackend.cluster.LeaderConnections;
 import org.chefbackend.cluster.Records;
 import org.chefbackend.postgres.Replication;
 import org.chefbackend.postgres.Rewind;
+import org.chefbackend.system.FileTrees;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -125,7 +126,7 @@ final class StandbyActions {
         supervisor.hold("postgresql");
         Files.createDirectories(ctx.paths().leaderlDataDir());
         Files.writeString(NodeState.sentinel(ctx.paths(), NodeState.UNSYNCED), "");
-        Replication.emptyDirectory(ctx.path("postgresql.data_dir"));
+        FileTrees.emptyDirectory(ctx.path("postgresql.data_dir"));
         Replication.writePgpass(ctx);
         Replication.baseBackup(ctx, address, port, slot, progress);
         Files.deleteIfExists(NodeState.sentinel(ctx.paths(), NodeState.UNSYNCED));

@@ -2,15 +2,19 @@ package org.chefbackend.node;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -30,6 +34,9 @@ import org.chefbackend.agent.Supervisor;
 import org.chefbackend.agent.Watchdog;
 import org.chefbackend.api.AgentHttpServer;
 import org.chefbackend.api.ApiException;
+import org.chefbackend.cluster.ClusterAgent;
+import org.chefbackend.cluster.ClusterFile;
+import org.chefbackend.cluster.ClusterView;
 import org.chefbackend.config.ConfigException;
 import org.chefbackend.config.MachineFacts;
 import org.chefbackend.config.NodePaths;
@@ -38,8 +45,11 @@ import org.chefbackend.config.SecretsException;
 import org.chefbackend.config.SecretsFile;
 import org.chefbackend.config.Settings;
 import org.chefbackend.etcd.EtcdRecipe;
+import org.chefbackend.leaderl.HaLoop;
 import org.chefbackend.leaderl.Intent;
+import org.chefbackend.postgres.LocalSession;
 import org.chefbackend.postgres.PostgresRecipe;
+import org.chefbackend.postgres.Replication;
 import org.chefbackend.search.OpenSearchRecipe;
 import org.chefbackend.system.Binaries;
 import org.slf4j.Logger;
@@ -59,8 +69,8 @@ public final class NodeAgent implements AgentHttpServer.Node {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final long startedMillis = System.currentTimeMillis();
     private NodeStatusReport report;
-    private org.chefbackend.cluster.ClusterAgent cluster;
-    private final AtomicReference<org.chefbackend.leaderl.HaLoop> ha = new AtomicReference<>();
+    private ClusterAgent cluster;
+    private final AtomicReference<HaLoop> ha = new AtomicReference<>();
     private Watchdog watchdog;
     private Supervisor supervisor;
     private AgentHttpServer http;
@@ -114,13 +124,13 @@ public final class NodeAgent implements AgentHttpServer.Node {
         localAdminKey = adminKey();
         List<ServiceRecipe> recipes = List.of(new PostgresRecipe(), new EtcdRecipe(), new OpenSearchRecipe());
         // one kept session for the status readers (published status, /status); leaderl keeps its own
-        var statusSession = new org.chefbackend.postgres.LocalSession(node::get, 1000);
+        var statusSession = new LocalSession(node::get, 1000);
         report = new NodeStatusReport(node::get, statusSession);
         report.registerHealthChecks(health);
         health.start(() -> node.get().settings().integer("leaderl.health_check.interval_seconds") * 1000L);
         supervisor = new Supervisor(node::get, recipes, ha::get);
-        cluster = new org.chefbackend.cluster.ClusterAgent(node::get, statusSession);
-        org.chefbackend.leaderl.HaLoop loop = new org.chefbackend.leaderl.HaLoop(node::get, cluster, supervisor, health);
+        cluster = new ClusterAgent(node::get, statusSession);
+        HaLoop loop = new HaLoop(node::get, cluster, supervisor, health);
         ha.set(loop);
         cluster.leaderl(loop::holdsLeaderKey, () -> loop.state().jsonName(), loop::ineligibleReason);
         supervisor.cleanOrphans();
@@ -150,11 +160,11 @@ public final class NodeAgent implements AgentHttpServer.Node {
      */
     private static void fenceFormerPrimary(NodeContext ctx) throws IOException {
         Path data = ctx.path("postgresql.data_dir");
-        boolean member = org.chefbackend.cluster.ClusterFile.read(ctx.paths())
-                .filter(cf -> org.chefbackend.cluster.ClusterFile.MEMBER.equals(cf.state())).isPresent();
+        boolean member = ClusterFile.read(ctx.paths())
+                .filter(cf -> ClusterFile.MEMBER.equals(cf.state())).isPresent();
         // (a node still creating or joining its cluster is not fenced: its setup decides what PostgreSQL is)
         if (member && Files.exists(data.resolve("PG_VERSION"))
-                && !Files.exists(data.resolve(org.chefbackend.postgres.Replication.STANDBY_SIGNAL))
+                && !Files.exists(data.resolve(Replication.STANDBY_SIGNAL))
                 && !NodeState.hasSentinel(ctx.paths(), NodeState.NO_START_PGSQL)) {
             Files.createDirectories(ctx.paths().leaderlDataDir());
             Files.writeString(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL),
@@ -186,7 +196,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
             Path tmp = Files.createTempFile(file.getParent(), "admin", ".tmp",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             Files.write(tmp, key);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
         }
         return Files.readAllBytes(file);
     }
@@ -234,7 +244,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
                 try {
                     Files.deleteIfExists(NodeState.agentPidFile(paths));
                 } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                    throw new UncheckedIOException(e);
                 }
             });
             log.info("agent stopped");
@@ -271,7 +281,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
 
     @Override
     public boolean leader() {
-        org.chefbackend.leaderl.HaLoop loop = ha.get();
+        HaLoop loop = ha.get();
         return loop != null && loop.leaderEndpoint();
     }
 
@@ -283,16 +293,16 @@ public final class NodeAgent implements AgentHttpServer.Node {
     @Override
     public Map<String, Object> cluster() {
         if (!cluster.connected()) {
-            throw new org.chefbackend.api.ApiException(409, "this node is not part of a cluster");
+            throw new ApiException(409, "this node is not part of a cluster");
         }
         NodeContext ctx = node.get();
         long stale = 3 * ctx.settings().integer("leaderl.status_post_update_interval_seconds") * 1000L + 5000;
-        return org.chefbackend.cluster.ClusterView.of(cluster.members(), cluster.statuses(), cluster.leader(),
+        return ClusterView.of(cluster.members(), cluster.statuses(), cluster.leader(),
                 cluster.failoverSwitches(), System.currentTimeMillis(), stale, ctx.settings().integer("leaderl.health_check.max_bytes_behind_leader"));
     }
 
     @Override
-    public Map<String, Object> admin(String action, String service, com.fasterxml.jackson.databind.JsonNode body)
+    public Map<String, Object> admin(String action, String service, JsonNode body)
             throws IOException {
         if (action.equals("cluster/join")) {
             var grant = cluster.admit(body.path("name").asText(), body.path("guid").asText(),
@@ -317,11 +327,11 @@ public final class NodeAgent implements AgentHttpServer.Node {
             try {
                 return Map.of("done", ha.get().followManually(body.path("leader").asText(),
                         body.path("force_basebackup").asBoolean()));
-            } catch (java.sql.SQLException e) {
-                throw new org.chefbackend.api.ApiException(500, e.getMessage());
+            } catch (SQLException e) {
+                throw new ApiException(500, e.getMessage());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new org.chefbackend.api.ApiException(503, "interrupted");
+                throw new ApiException(503, "interrupted");
             }
         }
         if (action.equals("cluster/remove")) {

@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 import org.chefbackend.agent.HealthMonitor;
 import org.chefbackend.agent.NodeContext;
@@ -29,7 +31,7 @@ import org.chefbackend.search.SearchClient;
  */
 final class NodeStatusReport {
     /** Threads for the probes, started as needed and ended after a minute unused. */
-    private static final java.util.concurrent.ExecutorService PROBES = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+    private static final ExecutorService PROBES = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "status-probe");
         t.setDaemon(true);
         return t;

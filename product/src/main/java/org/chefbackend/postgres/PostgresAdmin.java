@@ -1,5 +1,11 @@
 package org.chefbackend.postgres;
 
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Properties;
@@ -66,25 +72,25 @@ public final class PostgresAdmin {
 
     static boolean answersWithAuthenticationRequest(String address, int port, String user, int timeoutMs) {
         byte[] params = ("user\0" + user + "\0database\0postgres\0application_name\0chef-backend-ping\0\0")
-                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        try (java.net.Socket s = new java.net.Socket()) {
-            s.connect(new java.net.InetSocketAddress(address, port), timeoutMs);
+                .getBytes(StandardCharsets.UTF_8);
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(address, port), timeoutMs);
             s.setSoTimeout(timeoutMs);
-            java.io.DataOutputStream out = new java.io.DataOutputStream(s.getOutputStream());
+            DataOutputStream out = new DataOutputStream(s.getOutputStream());
             out.writeInt(8 + params.length);
             out.writeInt(196608); // protocol 3.0
             out.write(params);
             out.flush();
             // 'R': the server wants credentials, so it takes connections; 'E': it refused (starting up, shutting
             // down, too many clients, no pg_hba entry)
-            java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+            DataInputStream in = new DataInputStream(s.getInputStream());
             int type = in.read();
             int length = in.readInt();
             // the whole message read, the close is a plain EOF, which the server does not log (unread bytes
             // would make it a reset: "could not receive data from client" at every check)
             in.readFully(new byte[Math.max(0, Math.min(length - 4, 8192))]);
             return type == 'R';
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return false;
         }
     }

@@ -12,7 +12,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +24,7 @@ import org.chefbackend.agent.ServiceSetupException;
 import org.chefbackend.agent.ServiceUsers;
 import org.chefbackend.config.Settings;
 import org.chefbackend.system.Binaries;
+import org.chefbackend.system.FileTrees;
 
 /**
  * PostgreSQL 15 on one node: initdb on first start, postgresql.conf and pg_hba.conf rendered completely from
@@ -188,7 +188,7 @@ public final class PostgresRecipe implements ServiceRecipe {
         try {
             createReplicationRole(node, layout, bin);
         } catch (RuntimeException e) {
-            emptyDirectory(layout.dataDir()); // so the next prepare starts over instead of skipping initdb
+            FileTrees.emptyDirectory(layout.dataDir()); // so the next prepare starts over instead of skipping initdb
             throw e;
         }
     }
@@ -262,13 +262,5 @@ public final class PostgresRecipe implements ServiceRecipe {
 
     private static String readOrEmpty(Path file) throws IOException {
         return Files.exists(file) ? Files.readString(file) : "";
-    }
-
-    private static void emptyDirectory(Path dir) throws IOException {
-        try (Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).filter(p -> !p.equals(dir)).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.ServiceSetupException;
 import org.chefbackend.system.Binaries;
@@ -105,7 +106,7 @@ public final class Rewind {
                 dataDir.toString()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         try {
-            if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new IOException("pg_controldata did not finish within 30 s");
             }

@@ -26,6 +26,7 @@ import org.chefbackend.postgres.PostgresLayout;
 import org.chefbackend.postgres.Replication;
 import org.chefbackend.system.Binaries;
 import org.chefbackend.system.Distribution;
+import org.chefbackend.system.FileTrees;
 
 /**
  * {@code backup}: a consistent base backup of this node's PostgreSQL (pg_basebackup through the replication role,
@@ -183,7 +184,7 @@ public final class Backup {
                     Duration.ofNanos(System.nanoTime() - t0));
         } finally {
             Files.deleteIfExists(partial);
-            Trees.delete(staging);
+            FileTrees.deleteTree(staging);
         }
     }
 

@@ -24,6 +24,7 @@ import org.chefbackend.postgres.PostgresAdmin;
 import org.chefbackend.postgres.Replication;
 import org.chefbackend.search.OpenSearchRecipe;
 import org.chefbackend.system.Distribution;
+import org.chefbackend.system.FileTrees;
 import org.chefbackend.system.Http;
 
 /**
@@ -95,7 +96,7 @@ public final class QuorumLossRecovery {
 
     /** etcd: the lost cluster's data goes; this node alone forms a new cluster at the next start. */
     public static void newEtcdCluster(NodeContext ctx) throws IOException {
-        Trees.delete(ctx.path("etcd.data_dir"));
+        FileTrees.deleteTree(ctx.path("etcd.data_dir"));
         EtcdRecipe.writeInitialCluster(ctx, "new", Map.of(ctx.nodeGuid(), EtcdRecipe.peerUrl(ctx)));
     }
 

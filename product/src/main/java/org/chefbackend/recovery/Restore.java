@@ -10,16 +10,19 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.ServiceUsers;
 import org.chefbackend.config.NodePaths;
+import org.chefbackend.config.SecretsFile;
 import org.chefbackend.config.Settings;
 import org.chefbackend.etcd.EtcdRecipe;
 import org.chefbackend.postgres.PostgresLayout;
 import org.chefbackend.postgres.Replication;
 import org.chefbackend.search.OpenSearchRecipe;
+import org.chefbackend.system.FileTrees;
 
 /**
  * {@code restore}'s work, step by step (the command reports each with ✓/✗): unpack into a staging directory and
@@ -55,7 +58,7 @@ public final class Restore {
         try {
             try {
                 Processes.run(List.of("tar", "-C", staging.toString(), "-xzf", archive.toString()), staging, Map.of(),
-                        null, System.nanoTime() + java.util.concurrent.TimeUnit.HOURS.toNanos(6), l -> { });
+                        null, System.nanoTime() + TimeUnit.HOURS.toNanos(6), l -> { });
             } catch (IOException e) {
                 throw new IOException(archive + " is truncated or corrupt (" + e.getMessage() + ")");
             }
@@ -68,9 +71,9 @@ public final class Restore {
             return manifest;
         } catch (IOException | RuntimeException e) {
             if (fresh) {
-                Trees.delete(staging);
+                FileTrees.deleteTree(staging);
             } else {
-                Replication.emptyDirectory(staging);
+                FileTrees.emptyDirectory(staging);
             }
             throw e;
         }
@@ -139,14 +142,14 @@ public final class Restore {
     /** Removes the data and the cluster state of this node (its GUID stays: it is the node's identity). */
     public static void removeData(NodePaths paths, Set<Path> data) throws IOException {
         for (Path p : data) {
-            Trees.delete(p);
+            FileTrees.deleteTree(p);
         }
         Path leaderl = paths.leaderlDataDir();
         if (Files.isDirectory(leaderl)) {
             try (Stream<Path> files = Files.list(leaderl)) {
                 for (Path f : (Iterable<Path>) files::iterator) {
                     if (!f.getFileName().toString().equals("guid")) {
-                        Trees.delete(f);
+                        FileTrees.deleteTree(f);
                     }
                 }
             }
@@ -160,8 +163,8 @@ public final class Restore {
         String local = Files.exists(paths.configFile()) ? Files.readString(paths.configFile()) : null;
         Files.createDirectories(paths.etcDir());
         Files.writeString(paths.configFile(), restoredConfig(fromBackup, local, publishAddress));
-        org.chefbackend.config.SecretsFile.write(paths.secretsFile(),
-                org.chefbackend.config.SecretsFile.load(staging.resolve("config/chef-backend-secrets.json")));
+        SecretsFile.write(paths.secretsFile(),
+                SecretsFile.load(staging.resolve("config/chef-backend-secrets.json")));
     }
 
     /**
@@ -171,7 +174,7 @@ public final class Restore {
     public static void placePostgres(NodeContext ctx, Path staging) throws IOException {
         PostgresLayout layout = PostgresLayout.of(ctx);
         Path data = layout.dataDir();
-        Trees.delete(data);
+        FileTrees.deleteTree(data);
         Trees.move(staging.resolve("pgsql"), data);
         for (String f : List.of(Replication.STANDBY_SIGNAL, Replication.STANDBY_CONF, "recovery.signal",
                 "postmaster.pid", "postmaster.opts")) {

@@ -2,36 +2,27 @@ package org.chefbackend.recovery;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.chefbackend.system.FileTrees;
 
-/** Deleting and moving directory trees. */
+/** Moving directory trees. */
 final class Trees {
     private Trees() {
-    }
-
-    static void delete(Path root) throws IOException {
-        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) all.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 
     /** Moves {@code from} to {@code to} (which must not exist): a rename, or a copy across file systems. */
     static void move(Path from, Path to) throws IOException {
         Files.createDirectories(to.getParent());
         try {
-            Files.move(from, to, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            Processes.run(java.util.List.of("cp", "-a", from.toString(), to.toString()), to.getParent(),
-                    java.util.Map.of(), null, System.nanoTime() + java.util.concurrent.TimeUnit.HOURS.toNanos(6), l -> { });
-            delete(from);
+            Processes.run(List.of("cp", "-a", from.toString(), to.toString()), to.getParent(),
+                    Map.of(), null, System.nanoTime() + TimeUnit.HOURS.toNanos(6), l -> { });
+            FileTrees.deleteTree(from);
         }
     }
 }

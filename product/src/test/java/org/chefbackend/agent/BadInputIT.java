@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.chefbackend.testing.TestNode;
 import org.junit.jupiter.api.AfterEach;
@@ -32,7 +33,7 @@ class BadInputIT {
         for (String f : fragments) {
             assertTrue(r.err().contains(f), "'" + f + "' missing in: " + r.err());
         }
-        assertTrue(TestNode.waitUntil(java.time.Duration.ofSeconds(10), () -> node.processes().isEmpty()),
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(10), () -> node.processes().isEmpty()),
                 "left running: " + node.processes());
     }
 

@@ -7,8 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.chefbackend.system.Poll;
 import org.junit.jupiter.api.Test;
 
 class HealthMonitorTest {
@@ -38,7 +41,7 @@ class HealthMonitorTest {
         assertFalse(m.allPassing(List.of("elasticsearch", "etcd")), "failing within its hysteresis is not passing");
         assertTrue(m.allPassing(List.of("etcd")));
         m.runOnce(2);
-        assertEquals(java.util.Map.of("elasticsearch", "elasticsearch check 2/2 failures: not answering"), m.failing());
+        assertEquals(Map.of("elasticsearch", "elasticsearch check 2/2 failures: not answering"), m.failing());
         m.runOnce(3); // the queue is empty: poll answers null, a success
         assertTrue(m.failing().isEmpty());
         assertTrue(m.allPassing(List.of("elasticsearch", "etcd")));
@@ -98,15 +101,8 @@ class HealthMonitorTest {
     }
 
     /** Polls {@code condition} until it holds or 5 s pass. */
-    static boolean waitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            Thread.sleep(10);
-        }
-        return condition.getAsBoolean();
+    static boolean waitUntil(BooleanSupplier condition) {
+        return Poll.until(Duration.ofSeconds(5), Duration.ofMillis(10), condition);
     }
 
     @Test

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.junit.jupiter.api.Test;
 
 class SettingsTest {
@@ -159,7 +160,7 @@ class SettingsTest {
         Settings fromOtherSample = Settings.from(
                 ChefBackendRbParser.parse("s.rb", SampleConfig.render(other, List.of())), MACHINE);
         for (SettingDefinition def : SettingsSchema.get().definitions()) {
-            boolean same = java.util.Objects.equals(Settings.defaults(MACHINE).get(def.key()),
+            boolean same = Objects.equals(Settings.defaults(MACHINE).get(def.key()),
                     fromOtherSample.get(def.key()));
             assertEquals(!def.computed(), same, def.key());
         }

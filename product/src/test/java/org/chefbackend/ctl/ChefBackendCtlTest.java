@@ -19,6 +19,7 @@ import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 class ChefBackendCtlTest {
     @TempDir
@@ -51,7 +52,7 @@ class ChefBackendCtlTest {
     void eachCommandIsRegisteredUnderItsOwnName() {
         // a line naming one command registers only that one, under its key: the key must be the command's name
         ChefBackendCtl.COMMANDS.forEach((name, type) -> assertEquals(name,
-                type.getAnnotation(picocli.CommandLine.Command.class).name(), type.getName()));
+                type.getAnnotation(CommandLine.Command.class).name(), type.getName()));
         Result one = run("status", "--help");
         assertEquals(0, one.code(), one.err());
         assertTrue(one.out().contains("Usage: chef-backend-ctl status"), one.out());

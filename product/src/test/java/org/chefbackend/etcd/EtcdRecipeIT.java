@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +30,7 @@ import org.chefbackend.config.MachineFacts;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.Settings;
+import org.chefbackend.system.FileTrees;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -48,7 +48,7 @@ class EtcdRecipeIT {
 
     @BeforeAll
     static void startEtcd() throws Exception {
-        wipe(ROOT);
+        FileTrees.deleteTree(ROOT);
         Settings settings = Settings.from(ChefBackendRbParser.parse("t.rb", "publish_address '" + ADDRESS + "'"),
                 new MachineFacts(1L << 32, "n23")); // etcd's defaults: 500/5000 ms, as production runs it
         node = new NodeContext(settings, new NodePaths(ROOT), "n23", GUID, Secrets.generate(new SecureRandom()));
@@ -182,16 +182,5 @@ class EtcdRecipeIT {
 
     static String log() throws IOException {
         return Files.readString(node.logDirectory("etcd").resolve("current"));
-    }
-
-    static void wipe(Path dir) throws IOException {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(dir)) {
-            for (Path p : (Iterable<Path>) all.sorted(Comparator.reverseOrder())::iterator) {
-                Files.delete(p);
-            }
-        }
     }
 }

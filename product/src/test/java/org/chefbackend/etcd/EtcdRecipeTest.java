@@ -17,6 +17,7 @@ import org.chefbackend.agent.Launch;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.ServiceSetupException;
 import org.chefbackend.config.ChefBackendRbParser;
+import org.chefbackend.config.ConfigException;
 import org.chefbackend.config.MachineFacts;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Secrets;
@@ -173,7 +174,7 @@ class EtcdRecipeTest {
                 () -> render("etcd.heartbeat_interval = 500\netcd.election_timeout = 1000")).getMessage()
                 .contains("at least 5 times"));
         // etcd's own upper limit is part of the setting's type: the file is refused with its position
-        assertTrue(assertThrows(org.chefbackend.config.ConfigException.class,
+        assertTrue(assertThrows(ConfigException.class,
                 () -> render("etcd.election_timeout = 60000")).getMessage().contains("from 1 to 50000"));
         assertTrue(assertThrows(ServiceSetupException.class,
                 () -> render("etcd.environment = { 'ETCD_NAME' => 'x' }")).getMessage().contains("--name"));

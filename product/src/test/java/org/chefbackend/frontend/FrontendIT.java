@@ -31,12 +31,15 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.chefbackend.agent.ProcessIdentity;
+import org.chefbackend.system.FileTrees;
 import org.chefbackend.testing.TestNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,6 +48,9 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * What a Chef Infra Server frontend does, for real, through a real HAProxy in front of 3 real nodes, all built by
@@ -53,12 +59,12 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@org.junit.jupiter.api.extension.ExtendWith(FrontendIT.KeepLogsOnFailure.class)
+@ExtendWith(FrontendIT.KeepLogsOnFailure.class)
 class FrontendIT {
     /** A failed test keeps the nodes' logs in /tmp/cbit-i6/failed-logs, since demo down removes the work dir. */
-    static final class KeepLogsOnFailure implements org.junit.jupiter.api.extension.TestWatcher {
+    static final class KeepLogsOnFailure implements TestWatcher {
         @Override
-        public void testFailed(org.junit.jupiter.api.extension.ExtensionContext context, Throwable cause) {
+        public void testFailed(ExtensionContext context, Throwable cause) {
             try {
                 keepLogs();
             } catch (IOException | InterruptedException e) {
@@ -137,7 +143,7 @@ class FrontendIT {
                     "backend-" + ADDRESSES.get(i).replace('.', '-')));
         }
         destroyEverything(); // a previous run that died half-way
-        deleteTree(DIR);
+        FileTrees.deleteTree(DIR);
         List<String> args = new ArrayList<>(List.of("up", "--nodes", String.join(",", ADDRESSES), "--listen", FRONTEND,
                 "--postgresql-port", "5432", "--elasticsearch-port", "9200"));
         for (String line : concat(FAST, SYNCHRONOUS_MODE)) {
@@ -165,7 +171,7 @@ class FrontendIT {
     /** The nodes' logs, copied where demo down does not remove them, for a failure's diagnosis. */
     static void keepLogs() throws IOException, InterruptedException {
         Path target = Path.of("/tmp/cbit-i6/failed-logs");
-        deleteTree(target);
+        FileTrees.deleteTree(target);
         Files.createDirectories(target);
         for (int i = 1; i <= 3; i++) {
             Path logs = DIR.resolve("node" + i + "/var/log/chef-backend");
@@ -448,7 +454,7 @@ class FrontendIT {
     }
 
     /** Why writes failed: the first line of each distinct error, counted. */
-    final Map<String, Integer> errors = Collections.synchronizedMap(new java.util.TreeMap<>());
+    final Map<String, Integer> errors = Collections.synchronizedMap(new TreeMap<>());
 
     void failed(AtomicInteger failures, Throwable e) {
         failures.incrementAndGet();
@@ -534,7 +540,7 @@ class FrontendIT {
         Run start = ctl(Map.of("CHEF_BACKEND_ROOT", crashed.root.toString()), "start");
         assertEquals(0, start.code(), start.out() + start.err());
         String leaderName = "backend-" + leader().address.replace('.', '-');
-        java.util.concurrent.atomic.AtomicReference<JsonNode> seen = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicReference<JsonNode> seen = new AtomicReference<>();
         assertTrue(TestNode.waitUntil(Duration.ofSeconds(120), () -> {
             JsonNode me = clusterNode(crashed.address);
             seen.set(me);
@@ -690,16 +696,5 @@ class FrontendIT {
         List<String> all = new ArrayList<>(a);
         all.addAll(b);
         return all;
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (var all = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) all.sorted(java.util.Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

@@ -35,6 +35,7 @@ import org.chefbackend.leaderl.Action.StartPostgres;
 import org.chefbackend.leaderl.Action.StopAcceptingWrites;
 import org.chefbackend.leaderl.Facts.FollowTrouble;
 import org.chefbackend.leaderl.Intent.Kind;
+import org.chefbackend.postgres.PostgresqlConf;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -269,14 +270,14 @@ class DecisionTest {
                         leader().disksHealthy(false), DEPOSED_LEADER, false, FENCE, RELEASE)
                         .settings(DEF.withFatalSystemChecks(true)),
                 row("leader: search unhealthy but no eligible follower -> keeps leading (a lone node starting up)",
-                        leader().elasticsearchHealthy(false).peers(java.util.Map.of("be2",
+                        leader().elasticsearchHealthy(false).peers(Map.of("be2",
                                 new Facts.Peer(false, 19_900_000))), LEADER, true, REFRESH).because("no eligible, healthy follower"),
                 row("leader: search unhealthy, the only eligible follower failing its own checks -> keeps leading",
-                        leader().elasticsearchHealthy(false).peers(java.util.Map.of("be2",
+                        leader().elasticsearchHealthy(false).peers(Map.of("be2",
                                 new Facts.Peer(true, 19_900_000, false))), LEADER, true, REFRESH)
                         .because("no eligible, healthy follower"),
                 row("leader: search unhealthy, one of two followers healthy right now -> failover",
-                        leader().elasticsearchHealthy(false).peers(java.util.Map.of("be2",
+                        leader().elasticsearchHealthy(false).peers(Map.of("be2",
                                 new Facts.Peer(true, 19_900_000, false), "be3", new Facts.Peer(true, 19_800_000, true))),
                         DEPOSED_LEADER, false, FENCE, RELEASE),
                 row("leader: search unhealthy but cluster failover off -> keeps leading",
@@ -735,7 +736,7 @@ class DecisionTest {
     void aHealthyStandbysReplyIsAlwaysWellWithinTheSynchronousLimit() {
         for (long ttl = 1; ttl <= 3600; ttl++) {
             HaSettings s = new HaSettings(ttl, 0, 0, false, true);
-            long replyEveryMs = org.chefbackend.postgres.PostgresqlConf.walReceiverStatusIntervalSeconds(ttl) * 1000;
+            long replyEveryMs = PostgresqlConf.walReceiverStatusIntervalSeconds(ttl) * 1000;
             // even on an idle leader a healthy standby replies at least twice within the limit
             assertTrue(2 * replyEveryMs <= s.syncReplyTimeoutMillis(), "TTL " + ttl + " s");
             // and a silent one is given up well before a TTL (from 3 s on: the limit is at least 2 s)

@@ -6,14 +6,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import org.chefbackend.postgres.Replication;
 import org.chefbackend.testing.TestCluster;
 import org.chefbackend.testing.TestNode;
 import org.junit.jupiter.api.AfterAll;
@@ -209,7 +215,7 @@ class FailoverIT {
         try (Connection c = pg(leader); Statement st = c.createStatement()) {
             st.execute("create table if not exists promote_probe (id bigint primary key)");
         }
-        List<Long> acked = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Long> acked = Collections.synchronizedList(new ArrayList<>());
         AtomicBoolean writing = new AtomicBoolean(true);
         Thread writer = new Thread(() -> {
             long id = 0;
@@ -239,9 +245,9 @@ class FailoverIT {
                 "no writes through the new leader");
         writing.set(false);
         writer.join(10_000);
-        java.util.Set<Long> present = new java.util.HashSet<>();
+        Set<Long> present = new HashSet<>();
         try (Connection c = pg(target); Statement st = c.createStatement();
-                java.sql.ResultSet rs = st.executeQuery("select id from promote_probe")) {
+                ResultSet rs = st.executeQuery("select id from promote_probe")) {
             while (rs.next()) {
                 present.add(rs.getLong(1));
             }
@@ -284,7 +290,7 @@ class FailoverIT {
         assertTrue(TestNode.waitUntil(Duration.ofSeconds(10), () -> !open(follower.address, 5432)));
         try (Connection c = pg(leader); Statement st = c.createStatement()) {
             st.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = '"
-                    + org.chefbackend.postgres.Replication.slotName(follower.name) + "'");
+                    + Replication.slotName(follower.name) + "'");
             st.execute("create table if not exists wal_fill (x text)");
             for (int i = 0; i < 6; i++) {
                 st.execute("insert into wal_fill select repeat('x', 1000) from generate_series(1, 20000)");
@@ -298,7 +304,7 @@ class FailoverIT {
         // the fault took effect: the leader no longer has the WAL the follower asks for
         assertTrue(TestNode.waitUntil(Duration.ofSeconds(60), () -> {
             try {
-                return java.nio.file.Files.readString(log).contains("has already been removed");
+                return Files.readString(log).contains("has already been removed");
             } catch (Exception e) {
                 return false;
             }
@@ -364,7 +370,7 @@ class FailoverIT {
 
     long count(TestNode n) {
         try (Connection c = pg(n); Statement st = c.createStatement();
-                java.sql.ResultSet rs = st.executeQuery("select count(*) from wal_fill")) {
+                ResultSet rs = st.executeQuery("select count(*) from wal_fill")) {
             rs.next();
             return rs.getLong(1);
         } catch (Exception e) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,7 +50,7 @@ class WedgeIT {
     @BeforeAll
     void build() throws Exception {
         for (String noisy : List.of("io.netty", "io.grpc", "io.vertx", "io.etcd")) { // default logback level is DEBUG
-            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(noisy)).setLevel(Level.WARN);
+            ((Logger) LoggerFactory.getLogger(noisy)).setLevel(Level.WARN);
         }
         List<String> addresses = List.of("127.0.0.64", "127.0.0.65", "127.0.0.66");
         cluster = TestCluster.create(addresses, Path.of("/tmp/cbit/wedge"), null, FailoverIT.FAST);

@@ -5,24 +5,25 @@ import static org.chefbackend.recovery.RecoveryTestSupport.ids;
 import static org.chefbackend.recovery.RecoveryTestSupport.pg;
 import static org.chefbackend.recovery.RecoveryTestSupport.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
 import org.chefbackend.system.Binaries;
+import org.chefbackend.system.FileTrees;
 import org.chefbackend.testing.TestNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -54,7 +55,7 @@ class BackupRestoreIT {
 
     @BeforeAll
     void build() throws Exception {
-        RecoveryTestSupport.deleteTree(BASE);
+        FileTrees.deleteTree(BASE);
         for (int i = 0; i < 3; i++) {
             old.add(TestNode.create("127.0.0." + (41 + i), BASE.resolve("b" + (i + 1)), TestNode.secrets(),
                     "elasticsearch.heap_size = 384"));
@@ -213,8 +214,8 @@ class BackupRestoreIT {
     void stopScratch() throws InterruptedException {
         if (scratch != null && scratch.isAlive()) {
             scratch.destroy();
-            if (!scratch.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
-                scratch.destroyForcibly().waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+            if (!scratch.waitFor(30, TimeUnit.SECONDS)) {
+                scratch.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
         }
     }
@@ -231,7 +232,7 @@ class BackupRestoreIT {
 
         Path truncated = BASE.resolve("saved/truncated.tgz");
         byte[] whole = Files.readAllBytes(archive);
-        Files.write(truncated, java.util.Arrays.copyOf(whole, whole.length * 2 / 3));
+        Files.write(truncated, Arrays.copyOf(whole, whole.length * 2 / 3));
         TestNode.Run t = target.ctl("restore", truncated.toString(), "-y");
         assertNotEquals(0, t.code(), t.out() + t.err());
         assertTrue(t.out().contains("\u2717 Unpacking backup"), t.out());

@@ -1,9 +1,11 @@
 package org.chefbackend.recovery;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -52,10 +54,10 @@ class RecoveryFilesTest {
     @Test
     void aManifestThatIsNotOursIsRefused() throws Exception {
         Files.writeString(dir.resolve("manifest.json"), "{\"format\":\"other\"}");
-        Exception e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> Manifest.read(dir));
+        Exception e = assertThrows(IOException.class, () -> Manifest.read(dir));
         assertTrue(e.getMessage().contains("not a chef-backend backup manifest"), e.getMessage());
         Files.writeString(dir.resolve("manifest.json"), "{\"format\":");
-        e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> Manifest.read(dir));
+        e = assertThrows(IOException.class, () -> Manifest.read(dir));
         assertTrue(e.getMessage().contains("is damaged"), e.getMessage());
     }
 

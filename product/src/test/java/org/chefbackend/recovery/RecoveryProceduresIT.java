@@ -7,26 +7,31 @@ import static org.chefbackend.recovery.RecoveryTestSupport.pg;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
+import org.chefbackend.postgres.Replication;
+import org.chefbackend.system.FileTrees;
 import org.chefbackend.testing.TestNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -61,7 +66,7 @@ class RecoveryProceduresIT {
 
     @BeforeAll
     void build() throws Exception {
-        RecoveryTestSupport.deleteTree(BASE);
+        FileTrees.deleteTree(BASE);
         for (int i = 0; i < 3; i++) {
             nodes.add(TestNode.create("127.0.0." + (61 + i), BASE.resolve("n" + (i + 1)), TestNode.secrets(), FAST));
         }
@@ -142,8 +147,8 @@ class RecoveryProceduresIT {
     }
 
     boolean open(String address, int port) {
-        try (java.net.Socket s = new java.net.Socket()) {
-            s.connect(new java.net.InetSocketAddress(address, port), 300);
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(address, port), 300);
             return true;
         } catch (Exception e) {
             return false;
@@ -182,7 +187,7 @@ class RecoveryProceduresIT {
         assertTrue(TestNode.waitUntil(Duration.ofSeconds(10), () -> !open(follower.address, 5432)));
         try (Connection c = pg(leader, secrets); Statement st = c.createStatement()) {
             st.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = '"
-                    + org.chefbackend.postgres.Replication.slotName(follower.name) + "'");
+                    + Replication.slotName(follower.name) + "'");
             st.execute("create table if not exists wal_fill (x text)");
             for (int i = 0; i < 6; i++) {
                 st.execute("insert into wal_fill select repeat('x', 1000) from generate_series(1, 20000)");
@@ -193,7 +198,7 @@ class RecoveryProceduresIT {
             // the slot back, reserving WAL only from now on: the follower then asks for WAL that is gone (without
             // it, the follower would only report its missing slot)
             st.execute("select pg_create_physical_replication_slot('"
-                    + org.chefbackend.postgres.Replication.slotName(follower.name) + "', true)");
+                    + Replication.slotName(follower.name) + "', true)");
         }
         insert(leader, 1);
         assertEquals(0, follower.ctl("start", "postgresql").code());
@@ -418,9 +423,9 @@ class RecoveryProceduresIT {
         Path saved;
         try (Stream<Path> dirs = Files.list(n.root.resolve("root"))) {
             saved = dirs.filter(p -> p.getFileName().toString().startsWith("chef-backend-cleanse-"))
-                    .max(java.util.Comparator.naturalOrder()).orElseThrow();
+                    .max(Comparator.naturalOrder()).orElseThrow();
         }
         Files.createDirectories(n.root.resolve("etc/chef-backend"));
-        Files.copy(saved.resolve("chef-backend.rb"), n.configFile(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(saved.resolve("chef-backend.rb"), n.configFile(), StandardCopyOption.REPLACE_EXISTING);
     }
 }

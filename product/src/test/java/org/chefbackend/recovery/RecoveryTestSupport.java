@@ -4,18 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.testing.TestNode;
@@ -96,7 +96,7 @@ final class RecoveryTestSupport {
     static void run(List<String> command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS)) {
+        if (!p.waitFor(300, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new AssertionError(command + " hung");
         }
@@ -105,7 +105,7 @@ final class RecoveryTestSupport {
 
     /** Inserts rows one at a time into the leader it is pointed at, remembering the ids whose commit returned. */
     static final class Writer implements AutoCloseable {
-        final List<Long> acked = java.util.Collections.synchronizedList(new ArrayList<>());
+        final List<Long> acked = Collections.synchronizedList(new ArrayList<>());
         private final AtomicBoolean running = new AtomicBoolean(true);
         private final Thread thread;
 
@@ -147,12 +147,6 @@ final class RecoveryTestSupport {
             Thread.sleep(ms);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    static void deleteTree(Path root) throws Exception {
-        if (Files.exists(root)) {
-            run(List.of("rm", "-rf", root.toString()));
         }
     }
 }

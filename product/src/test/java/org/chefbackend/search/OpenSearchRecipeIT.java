@@ -18,10 +18,8 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.chefbackend.agent.Change;
 import org.chefbackend.agent.Launch;
 import org.chefbackend.agent.NodeContext;
@@ -31,6 +29,7 @@ import org.chefbackend.config.MachineFacts;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.Settings;
+import org.chefbackend.system.FileTrees;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -60,7 +59,7 @@ class OpenSearchRecipeIT {
 
     @BeforeAll
     static void start() throws Exception {
-        deleteTree(ROOT);
+        FileTrees.deleteTree(ROOT);
         Files.createDirectories(ROOT);
         Settings settings = Settings.from(ChefBackendRbParser.parse("t.rb",
                 "publish_address '" + ADDRESS + "'\nelasticsearch.heap_size = 512\n"), MachineFacts.detect());
@@ -288,16 +287,5 @@ class OpenSearchRecipeIT {
         }
         List<String> lines = Files.readAllLines(file);
         return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) all.sorted(Comparator.reverseOrder())::iterator) {
-                Files.delete(p);
-            }
-        }
     }
 }

@@ -4,16 +4,22 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -103,7 +109,7 @@ class HttpTest {
      */
     @Test
     void everyRequestOpensItsOwnConnection() throws Exception {
-        java.util.List<Integer> requestsPerConnection = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Integer> requestsPerConnection = new CopyOnWriteArrayList<>();
         try (ServerSocket ss = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             Thread t = new Thread(() -> {
                 while (!ss.isClosed()) {
@@ -128,17 +134,17 @@ class HttpTest {
             while (requestsPerConnection.size() < 10 && System.nanoTime() < deadline) {
                 Thread.onSpinWait(); // each connection reports when the client closes it, just after its reply
             }
-            assertEquals(java.util.Collections.nCopies(10, 1), requestsPerConnection,
+            assertEquals(Collections.nCopies(10, 1), requestsPerConnection,
                     "requests on each connection the client closed (a kept connection is never closed)");
         }
     }
 
     /** Answers every request on {@code s} (no Connection header: HTTP/1.1 keeps it) and records how many there were. */
-    private static void serveKeepingTheConnection(Socket s, java.util.List<Integer> requestsPerConnection) {
+    private static void serveKeepingTheConnection(Socket s, List<Integer> requestsPerConnection) {
         int requests = 0;
         try (s) {
-            java.io.BufferedReader in = new java.io.BufferedReader(
-                    new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
+            BufferedReader in = new BufferedReader(
+                    new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
             String line;
             while ((line = in.readLine()) != null) {
                 if (!line.isEmpty()) {
@@ -166,7 +172,7 @@ class HttpTest {
         assertEquals("http://[::1]:7331", Http.base("::1", 7331));
     }
 
-    static void reply(com.sun.net.httpserver.HttpExchange ex, int status, String body) throws IOException {
+    static void reply(HttpExchange ex, int status, String body) throws IOException {
         byte[] b = body.getBytes(StandardCharsets.UTF_8);
         ex.sendResponseHeaders(status, b.length);
         try (var out = ex.getResponseBody()) {

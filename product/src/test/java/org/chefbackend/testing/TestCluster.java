@@ -2,12 +2,14 @@ package org.chefbackend.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -16,9 +18,11 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
@@ -27,8 +31,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.chefbackend.config.Secrets;
-import org.chefbackend.faults.LoopbackNet;
 import org.chefbackend.config.SecretsFile;
+import org.chefbackend.faults.LoopbackNet;
 
 /**
  * A real cluster for integration tests, built as seed 001 says (create-cluster on the first node, join-cluster on
@@ -44,7 +48,7 @@ public final class TestCluster implements AutoCloseable {
     private final AtomicInteger maxLeaders = new AtomicInteger();
     private final AtomicInteger sweeps = new AtomicInteger();
     private final Set<String> everLeader = ConcurrentHashMap.newKeySet();
-    private final java.util.Map<String, Long> last200 = new ConcurrentHashMap<>();
+    private final Map<String, Long> last200 = new ConcurrentHashMap<>();
     private Thread poller;
     private Secrets secrets;
     /** The loopback network the nodes run in, when built by {@link #partitionable}; closed with the cluster. */
@@ -201,7 +205,7 @@ public final class TestCluster implements AutoCloseable {
      */
     public Optional<JsonNode> etcdValue(TestNode n, String key) {
         try {
-            String b64 = java.util.Base64.getEncoder().encodeToString(("/chef-backend/" + key).getBytes());
+            String b64 = Base64.getEncoder().encodeToString(("/chef-backend/" + key).getBytes());
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + n.address + ":2379/v3/kv/range"))
                     .timeout(Duration.ofSeconds(2)).POST(HttpRequest.BodyPublishers.ofString("{\"key\":\"" + b64 + "\"}"))
                     .build(), HttpResponse.BodyHandlers.ofString());
@@ -209,7 +213,7 @@ public final class TestCluster implements AutoCloseable {
             if (kvs.isEmpty()) {
                 return Optional.empty();
             }
-            return Optional.of(JSON.readTree(java.util.Base64.getDecoder().decode(kvs.get(0).path("value").asText())));
+            return Optional.of(JSON.readTree(Base64.getDecoder().decode(kvs.get(0).path("value").asText())));
         } catch (Exception e) {
             return Optional.empty();
         }
@@ -275,12 +279,12 @@ public final class TestCluster implements AutoCloseable {
     public static long walReceiver(TestNode n) {
         for (long pid : n.processes()) {
             try {
-                String cmdline = new String(java.nio.file.Files.readAllBytes(Path.of("/proc", String.valueOf(pid), "cmdline")))
+                String cmdline = new String(Files.readAllBytes(Path.of("/proc", String.valueOf(pid), "cmdline")))
                         .replace('\0', ' ');
                 if (cmdline.startsWith("postgres: " + n.name + ": walreceiver")) {
                     return pid;
                 }
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 // exited meanwhile
             }
         }

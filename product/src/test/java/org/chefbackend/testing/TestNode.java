@@ -3,12 +3,15 @@ package org.chefbackend.testing;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -17,6 +20,9 @@ import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
+import org.chefbackend.faults.LoopbackNet;
+import org.chefbackend.system.FileTrees;
+import org.chefbackend.system.Poll;
 
 /**
  * One backend node for integration tests: its own root under /tmp and its own loopback address, driven through
@@ -30,7 +36,7 @@ public final class TestNode {
     public final String address;
     public final Path root;
     public final String name;
-    /** The cgroup every process of this node starts in ({@link org.chefbackend.faults.LoopbackNet}), null for none. */
+    /** The cgroup every process of this node starts in ({@link LoopbackNet}), null for none. */
     private volatile Path hostCgroup;
 
     public record Run(int code, String out, String err) {
@@ -47,7 +53,7 @@ public final class TestNode {
         String name = "n-" + address.replace('.', '-');
         TestNode node = new TestNode(address, root, name);
         node.destroy();
-        deleteTree(root);
+        FileTrees.deleteTree(root);
         Files.createDirectories(root.resolve("etc/chef-backend"));
         StringBuilder rb = new StringBuilder()
                 .append("publish_address '").append(address).append("'\n")
@@ -122,7 +128,7 @@ public final class TestNode {
         List<String> ctl = new ArrayList<>(List.of(REPO.resolve("bin/chef-backend-ctl").toString()));
         ctl.addAll(List.of(args));
         // join the host's cgroup before exec: the agent and its services inherit it
-        List<String> cmd = org.chefbackend.faults.LoopbackNet.inCgroup(hostCgroup, ctl);
+        List<String> cmd = LoopbackNet.inCgroup(hostCgroup, ctl);
         Path out = Files.createTempFile("ctl", ".out");
         Path err = Files.createTempFile("ctl", ".err");
         try {
@@ -144,10 +150,10 @@ public final class TestNode {
     /** The agent's /status document, fetched over HTTP like the CLI does. */
     public Optional<JsonNode> status() {
         try {
-            var client = java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-            var r = client.send(java.net.http.HttpRequest.newBuilder(
-                    java.net.URI.create("http://" + address + ":7331/status")).timeout(Duration.ofSeconds(10)).build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            var client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+            var r = client.send(HttpRequest.newBuilder(
+                    URI.create("http://" + address + ":7331/status")).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
             return r.statusCode() == 200 ? Optional.of(JSON.readTree(r.body())) : Optional.empty();
         } catch (IOException e) {
             return Optional.empty();
@@ -210,30 +216,8 @@ public final class TestNode {
         waitUntil(Duration.ofSeconds(10), () -> processes().isEmpty());
     }
 
+    /** Polls {@code condition} every 200 ms; whether it held within {@code limit}. */
     public static boolean waitUntil(Duration limit, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return condition.getAsBoolean();
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(root)) {
-            for (Path p : (Iterable<Path>) all.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
-        }
+        return Poll.until(limit, Duration.ofMillis(200), condition);
     }
 }
