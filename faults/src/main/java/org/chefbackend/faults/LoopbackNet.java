@@ -9,7 +9,7 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Network partitions between loopback "hosts" (reference/feasibility.md §5b). Every process of a host runs in a
+ * Network partitions between loopback "hosts" on one machine (docs/DESIGN.md). Every process of a host runs in a
  * cgroup v2 group of its own; a SNAT rule gives its outgoing loopback connections the host's address as source
  * (otherwise they all come from 127.0.0.1), so plain source/destination DROP rules in INPUT cut hosts apart. Test
  * drivers in the root cgroup keep 127.0.0.1 and still reach every side. The rules live in chains of their own,

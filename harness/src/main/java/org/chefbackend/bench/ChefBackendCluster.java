@@ -169,7 +169,7 @@ public final class ChefBackendCluster implements HaCluster {
         return ctl(i, timeout, Map.of(), args);
     }
 
-    /** chef-backend-ctl on node i with extra environment (PSQL_INTERNAL_OK for seed 004's procedures). */
+    /** chef-backend-ctl on node i with extra environment (PSQL_INTERNAL_OK for the manual recovery procedures). */
     public Procs.Result ctl(int i, Duration timeout, Map<String, String> env, String... args) {
         List<String> cmd = new ArrayList<>(List.of(repo.resolve("bin/chef-backend-ctl").toString()));
         cmd.addAll(List.of(args));
@@ -402,9 +402,9 @@ public final class ChefBackendCluster implements HaCluster {
     }
 
     /**
-     * Replaces lost host i by a new machine with the same address (seed 004 after a quorum loss): its processes must
-     * be gone; its root is wiped, its chef-backend.rb written again, and it joins through node {@code via} with that
-     * node's secrets.
+     * Replaces lost host i by a new machine with the same address (the failure-recovery guide's "Two-node Failure"):
+     * its processes must be gone; its root is wiped, its chef-backend.rb written again, and it joins through node
+     * {@code via} with that node's secrets.
      */
     public void rebuildHost(int i, int via) throws IOException {
         if (!hostProcesses(i).isEmpty()) {

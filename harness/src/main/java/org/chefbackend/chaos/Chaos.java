@@ -52,8 +52,9 @@ public final class Chaos implements AutoCloseable {
     static final Set<String> HELD = Set.of("agent-freeze", "pg-agent-freeze", "partition", "bridge-partition", "isolate",
             "asymmetric-partition", "disk-full");
     /**
-     * Faults seed 004 gives an operator's procedure for (quorum-loss recovery; pgsql-follow --force-basebackup): the
-     * harness runs it when the cluster does not get by without it. Every other fault must heal with no operator.
+     * Faults for which Chef's failure-recovery guide ("Chef Backend Failure Recovery") gives an operator's procedure
+     * (quorum-loss recovery; pgsql-follow --force-basebackup): the harness runs it when the cluster does not get by
+     * without it. Every other fault must heal with no operator.
      */
     static final Set<String> OPERATOR_DOCUMENTED = Set.of("two-nodes-lost", "wal-removed");
     /** The short run CI does (ChaosIT, bin/chaos ci), one run each. */
@@ -243,9 +244,9 @@ public final class Chaos implements AutoCloseable {
 
     /**
      * A fault in effect; {@code release} ends it (thaw, heal, restart, new hardware: what the world does). An operator
-     * procedure (seed 004), when the fault has one, runs only if the cluster did not get by without it: {@code recover}
-     * when writes do not come back by themselves within {@code selfRecovery}, {@code heal} when the cluster is not
-     * healthy after the release.
+     * procedure (the failure-recovery guide's), when the fault has one, runs only if the cluster did not get by
+     * without it: {@code recover} when writes do not come back by themselves within {@code selfRecovery}, {@code heal}
+     * when the cluster is not healthy after the release.
      */
     record Fault(String describe, Action release, Duration selfRecovery, Operator recover, Operator heal) {
         Fault(String describe, Action release) {

@@ -84,7 +84,7 @@ class ChaosReportTest {
         assertFalse(ChaosReport.passed(byOperator("host-crash", true, 0, 0, 0, 7, true, "promote cb2")),
                 "a host crash must heal without an operator");
         assertTrue(ChaosReport.passed(byOperator("two-nodes-lost", true, 0, 0, 0, 30, true,
-                "create-cluster --quorum-loss-recovery on cb2")), "seed 004's procedure after a quorum loss");
+                "create-cluster --quorum-loss-recovery on cb2")), "the documented procedure after a quorum loss");
         assertFalse(ChaosReport.passed(byOperator("two-nodes-lost", true, 3, 0, 0, 30, true,
                 "create-cluster --quorum-loss-recovery on cb2")), "the synchronous survivor lost writes");
         assertTrue(ChaosReport.passed(searchRun("search-restart-on-leader", restart(false))));

@@ -6,7 +6,7 @@ import org.chefbackend.config.NodePaths;
 
 /** Files that record a node's standing: sentinels the runbooks name, cluster membership, services held down. */
 public final class NodeState {
-    /** A fenced former leader must not start PostgreSQL by itself (seed 004). */
+    /** A fenced former leader must not start PostgreSQL by itself (the failure-recovery guide's name for it). */
     public static final String NO_START_PGSQL = "no-start-pgsql";
     /** The reason a PostgreSQL held down by {@link #NO_START_PGSQL} shows in its status. */
     /** What the agent writes into no-start-pgsql when PostgreSQL was a primary at its start. */

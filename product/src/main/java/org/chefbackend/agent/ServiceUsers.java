@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * The unprivileged users services run as (seed 001: postgresql and leaderl as chef_pgsql, elasticsearch and etcd
+ * The unprivileged users services run as (the original's: postgresql and leaderl as chef_pgsql, elasticsearch and etcd
  * as chef-backend), and the file ownership that goes with them. PostgreSQL and OpenSearch refuse to run as root.
  */
 public final class ServiceUsers {

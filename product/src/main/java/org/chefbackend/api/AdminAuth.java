@@ -19,7 +19,7 @@ import javax.crypto.spec.SecretKeySpec;
  */
 public final class AdminAuth {
     public static final String HEADER = "X-Chef-Backend-Auth";
-    /** Clocks of members must agree within 1.5 s (seed 001); a minute leaves room without inviting replay. */
+    /** Clocks of members must agree within 1.5 s (installation requires it); a minute leaves room for no replay. */
     static final long MAX_SKEW_MS = 60_000;
 
     private final Map<String, Long> seenNonces = new LinkedHashMap<>();

@@ -10,7 +10,7 @@ import java.util.List;
 import org.chefbackend.agent.NodeState;
 import org.chefbackend.config.NodePaths;
 
-/** The JSON documents the cluster keeps in etcd (DESIGN.md "etcd layout"), one record type each. */
+/** The JSON documents the cluster keeps in etcd (docs/DESIGN.md, "etcd layout"), one record type each. */
 public final class Records {
     static final ObjectMapper JSON = new ObjectMapper();
 

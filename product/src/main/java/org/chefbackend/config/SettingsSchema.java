@@ -24,9 +24,9 @@ import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
- * Every chef-backend.rb option of the product documents (seed 001 and the reference's §6), with its type and
- * documented default. PostgreSQL 9.5-era options keep their documented names and values; the PostgreSQL 15
- * translation happens where postgresql.conf is rendered.
+ * Every chef-backend.rb option Chef's documentation lists (its chef-backend.rb settings page and the HA install
+ * page), with its type and documented default. PostgreSQL 9.5-era options keep their documented names and values;
+ * the PostgreSQL 15 translation happens where postgresql.conf is rendered.
  */
 public final class SettingsSchema {
     /** PostgreSQL major version the product runs; part of the default data and log paths. */

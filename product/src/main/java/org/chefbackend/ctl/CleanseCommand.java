@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "cleanse", mixinStandardHelpOptions = true,
         description = "Return this node to its state before it was configured: stops everything, saves its "
                 + "configuration to <root>/root/chef-backend-cleanse-<timestamp>/, and deletes its data, "
-                + "configuration and logs. The package stays. Used to replace a failed node (seed 004).")
+                + "configuration and logs. The package stays. Used to replace a failed node.")
 final class CleanseCommand implements Callable<Integer> {
     @Option(names = "--with-external", description = "Accepted for compatibility; there is nothing external to delete.")
     boolean withExternal;

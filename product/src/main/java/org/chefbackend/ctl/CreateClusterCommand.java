@@ -121,7 +121,7 @@ final class CreateClusterCommand implements Callable<Integer> {
         list.detail(search);
         boolean lifted = list.step("PostgreSQL: keeps this node's data", () -> QuorumLossRecovery.liftFence(ctx));
         if (lifted) {
-            list.detail("removed no-start-pgsql: this node's data is taken as the most up to date (seed 004)");
+            list.detail("removed no-start-pgsql: this node's data is taken as the most up to date");
         }
         list.step("Started the node agent; leaderl elects this node (promoting PostgreSQL if it was a follower)", () -> {
             ClusterFile.creating().write(paths);

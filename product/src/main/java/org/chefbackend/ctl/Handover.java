@@ -13,7 +13,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * while the service is down and no unplanned failover follows. With no eligible follower, or failover switched off,
  * the service restarts in place: then nobody could take over anyway, and the leader stays (Decision rule 5).
  * {@code leaderl} is not handed over this way: stopping the leader's leaderl is itself its documented hand-over (it
- * fences PostgreSQL, writes no-start-pgsql and lets the key go), which seed 004's procedures rely on.
+ * fences PostgreSQL, writes no-start-pgsql and lets the key go), which the manual recovery procedures rely on.
  */
 final class Handover {
     private Handover() {

@@ -61,7 +61,7 @@ final class IntentCommands {
             }
             if (sentinels.path("unsynced").asBoolean()) {
                 throw OperatorException.usage("cannot promote " + name + ": it is partially synced (" + dir
-                        + "unsynced); resync it first (pgsql-follow, seed 004)");
+                        + "unsynced); resync it first (pgsql-follow)");
             }
         });
     }
@@ -106,7 +106,7 @@ final class IntentCommands {
     @Command(name = "promote", mixinStandardHelpOptions = true,
             description = "Make NODE the leader. With a leader running this is a switchover that loses no "
                     + "acknowledged write: the leader stops writes, NODE replays to its final position, then takes "
-                    + "over. With no leader (all waiting_for_leader, seed 004) NODE is elected as it is.")
+                    + "over. With no leader (all waiting_for_leader) NODE is elected as it is.")
     static final class Promote implements Callable<Integer> {
         @Parameters(paramLabel = "NODE", description = "The member's name or IP address.")
         String target;

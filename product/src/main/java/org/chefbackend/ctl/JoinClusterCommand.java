@@ -224,7 +224,7 @@ final class JoinClusterCommand implements Callable<Integer> {
                 String error = c.path("error").isNull() ? "" : c.path("error").asText("");
                 if (!error.isEmpty()) {
                     throw OperatorException.failure("joining failed: " + error + " (the node keeps its unsynced "
-                            + "sentinel; see seed 004, 'partially_synced')");
+                            + "sentinel: partially_synced; resync it with pgsql-follow)");
                 }
                 String line = c.path("phase").asText() + " " + c.path("progress").asText();
                 if (!line.equals(shown) && !options.quiet) {

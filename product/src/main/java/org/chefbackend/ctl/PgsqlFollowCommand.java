@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "pgsql-follow", mixinStandardHelpOptions = true,
         description = "Internal (leaderl does this by itself): make this node's PostgreSQL a streaming standby of "
-                + "the leader at LEADER_IP. For manual recovery (seed 004) stop leaderl first and run it as "
+                + "the leader at LEADER_IP. For manual recovery stop leaderl first and run it as "
                 + "PSQL_INTERNAL_OK=true chef-backend-ctl pgsql-follow LEADER_IP [--force-basebackup] [--verbose].")
 final class PgsqlFollowCommand implements Callable<Integer> {
     static final String GUARD = "PSQL_INTERNAL_OK";
@@ -41,8 +41,8 @@ final class PgsqlFollowCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         if (!"true".equals(System.getenv(GUARD))) {
-            throw OperatorException.usage("pgsql-follow is internal: leaderl runs it. For the manual recovery of seed "
-                    + "004, stop leaderl first, then run: " + GUARD + "=true chef-backend-ctl pgsql-follow " + leader
+            throw OperatorException.usage("pgsql-follow is internal: leaderl runs it. For a manual recovery, "
+                    + "stop leaderl first, then run: " + GUARD + "=true chef-backend-ctl pgsql-follow " + leader
                     + (forceBaseBackup ? " --force-basebackup" : "") + " --verbose");
         }
         if (!leader.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9A-Fa-f:]+:[0-9A-Fa-f:.]*")) {
@@ -54,7 +54,7 @@ final class PgsqlFollowCommand implements Callable<Integer> {
         for (JsonNode s : status.path("services")) {
             if (s.path("name").asText().equals("leaderl") && s.path("running").asBoolean()) {
                 out.println("note: leaderl runs on this node; it waits while pgsql-follow works, then re-points "
-                        + "PostgreSQL to the leader it knows (seed 004: stop leaderl first)");
+                        + "PostgreSQL to the leader it knows (for a manual recovery, stop leaderl first)");
             }
         }
         out.println("Following " + leader + (forceBaseBackup ? " by a full base backup" : "") + " ...");

@@ -17,7 +17,7 @@ import picocli.CommandLine.Model.CommandSpec;
                 + "down (also across restarts of the node) until 'start SERVICE'. On the leader, stopping the node "
                 + "hands over at once (PostgreSQL stops cleanly, then the key goes); stopping a SERVICE there first "
                 + "hands the leadership over by a clean switchover to the best eligible follower, as restart does; 'stop "
-                + "leaderl' there fences PostgreSQL (no-start-pgsql) and releases the key, as seed 004 describes.")
+                + "leaderl' there fences PostgreSQL (no-start-pgsql) and releases the key.")
 final class StopCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "SERVICE",
             description = "elasticsearch, etcd, leaderl or postgresql")

@@ -169,8 +169,8 @@ public final class EtcdRecipe implements ServiceRecipe {
 
     /**
      * A warning when the leader lease could expire during an etcd leader election: keep leaderl.leader_ttl_seconds
-     * at least 3 × etcd.election_timeout (30 s with the default 5000 ms; reference/feasibility.md §1 measured
-     * 10–11 s renewal gaps after losing the etcd leader with 500/5000).
+     * at least 3 × etcd.election_timeout (30 s with the default 5000 ms; etcd 3.4 with 500/5000 was measured to stall
+     * lease renewals for 10–11 s after losing its leader).
      */
     public static Optional<String> checkTiming(Settings settings) {
         long ttlMs = settings.integer("leaderl.leader_ttl_seconds") * 1000;

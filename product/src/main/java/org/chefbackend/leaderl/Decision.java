@@ -47,8 +47,8 @@ import org.chefbackend.leaderl.Facts.Peer;
  * the lower name); the others do not even try.
  * <li>Once there is no leader, a node is elected automatically only at or past the last leader's last recorded
  * position and timeline ({@code history}); otherwise every node waits in waiting_for_leader for an operator's
- * {@code promote} (seed 004's partition), which waives the position rules. An unreadable {@code history} is unknown,
- * not "nobody ever led": nobody is elected automatically then either.
+ * {@code promote} (as after a partition with loss of quorum), which waives the position rules. An unreadable
+ * {@code history} is unknown, not "nobody ever led": nobody is elected automatically then either.
  * <li>Fencing margin: a leader fences itself once less than a third of the TTL is left on its lease (two missed
  * refreshes; {@link HaSettings#fenceMarginNanos}), and at once when the key is gone. Fencing = /leader 503, then
  * {@code no-start-pgsql} and an immediate stop, then the key is let go: PostgreSQL is down before anyone else can
@@ -175,7 +175,7 @@ public final class Decision {
             return unhealthy(f, "PostgreSQL", "pgsql");
         }
         if (!f.elasticsearchHealthy()) {
-            return unhealthy(f, "search", "elasticsearch"); // frontends reach search through the leader only (seed 004)
+            return unhealthy(f, "search", "elasticsearch"); // frontends reach search through the leader only
         }
         if (!f.etcdHealthy()) {
             return unhealthy(f, "own etcd member", "etcd");
@@ -408,7 +408,7 @@ public final class Decision {
             // Rule 4b: fenced only because it was a primary when its agent started (a crash, a power loss, a
             // quorum-loss recovery), and nobody has led since (or ever, in this etcd), so nothing it holds was
             // superseded; as a standby (read-only) it stands for election again like the others. A leader that
-            // leaderl fenced stays deposed until a new leader exists or the operator reinstates it (seed 004).
+            // leaderl fenced stays deposed until a new leader exists or the operator reinstates it.
             return new Step(WAITING_FOR_LEADER, List.of(new ReinstateAsStandby()), false,
                     "fenced, but nobody has led since this node: restarting PostgreSQL as a standby to stand for"
                             + " election");
@@ -421,7 +421,7 @@ public final class Decision {
     }
 
     private static String partiallySynced() {
-        return "partially synced: a sync failed (unsynced sentinel); fix it and remove the sentinel (seed 004)";
+        return "partially synced: a sync failed (unsynced sentinel); fix it and remove the sentinel";
     }
 
     /** Rules 2, 3 and 10: the automatic election. */
@@ -482,7 +482,7 @@ public final class Decision {
             return Step.of(waiting, "promote: waiting to replay to " + in.leaderWhenAsked() + "'s final position"
                     + (in.drained() ? " " + lsn(in.drainedAtLsn()) : ""));
         }
-        // the operator has reinstated this node (seed 004), so it is no longer "deposed"
+        // the operator has reinstated this node ("Promoting a Previous Leader"), so it is no longer "deposed"
         return new Step(WAITING_FOR_LEADER, List.of(ACQUIRE), false, "operator's " + in.kind().jsonName()
                 + ": taking the leader key");
     }

@@ -271,8 +271,8 @@ public final class HaLoop implements HaLoopControl {
     }
 
     /**
-     * {@code pgsql-follow LEADER_IP} (seed 004): makes this node's PostgreSQL a streaming standby of the primary at
-     * {@code leaderAddress} (see {@link ManualFollow}); never during an iteration.
+     * {@code pgsql-follow LEADER_IP} (a manual resync): makes this node's PostgreSQL a streaming standby of the
+     * primary at {@code leaderAddress} (see {@link ManualFollow}); never during an iteration.
      *
      * @return what was done, line by line (pg_basebackup's output included)
      */

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * @param target the node it is about: the node to promote, the leader to demote, the node to force to lead
  * @param leaderWhenAsked the leader when the operator asked, null when there was none. A promote asked of a
  *     running leader is a switchover (the target waits for the old leader's final position); one asked when there
- *     was no leader is seed 004's recovery from {@code waiting_for_leader} (the target takes the key as it is)
+ *     was no leader is the recovery from {@code waiting_for_leader} (the target takes the key as it is)
  * @param drainedAtLsn for a handover (promote or demote while a leader exists): the old leader's final WAL
  *     position, published once it has stopped writes; {@link Facts#NO_POSITION} until then
  * @param timedOut older than {@code leaderl.control_worker_timeout_seconds} (judged by the shell): ignored by

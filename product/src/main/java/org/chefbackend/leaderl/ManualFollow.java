@@ -25,8 +25,8 @@ import org.chefbackend.postgres.Replication;
 import org.chefbackend.postgres.Rewind;
 
 /**
- * The operator's {@code pgsql-follow LEADER_IP} (seed 004), beside the loop rather than in it: it takes the loop's
- * acting lock, so leaderl and the operator never act on PostgreSQL at the same time.
+ * The operator's {@code pgsql-follow LEADER_IP} (a manual resync), beside the loop rather than in it: it takes the
+ * loop's acting lock, so leaderl and the operator never act on PostgreSQL at the same time.
  */
 final class ManualFollow {
     private final Supplier<NodeContext> node;
@@ -68,7 +68,7 @@ final class ManualFollow {
         }
         if (!acting.tryLock(30, TimeUnit.SECONDS)) {
             throw new ApiException(409, "leaderl is busy acting on PostgreSQL; try again, or "
-                    + "stop leaderl first (seed 004)");
+                    + "stop leaderl first");
         }
         try {
             if (holdsLeaderKey.getAsBoolean()) {

@@ -3,7 +3,7 @@ package org.chefbackend.postgres;
 import org.chefbackend.config.Settings;
 
 /**
- * pg_hba.conf as seed 001 documents it: two lines per postgresql.md5_auth_cidr_addresses entry, in the document's
+ * pg_hba.conf as Chef's HA install page documents it: two lines per postgresql.md5_auth_cidr_addresses entry, in its
  * column layout, after one peer line for local administration over the node's own socket. Nothing else: the
  * list replaces the defaults.
  */

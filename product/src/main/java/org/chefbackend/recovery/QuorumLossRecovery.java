@@ -47,8 +47,8 @@ import org.chefbackend.system.Http;
  *
  * <p><b>PostgreSQL</b> keeps its data; a follower is promoted by leaderl, which elects the only member. The
  * {@code no-start-pgsql} sentinel (written when the leader fenced itself on losing quorum) is removed: the operator
- * asserts, as seed 004 requires, that this node has the most up-to-date data. A partially synced node
- * ({@code unsynced}) is refused: its data cannot found a cluster.
+ * asserts, as the documented two-node procedure requires, that this node has the most up-to-date data. A partially
+ * synced node ({@code unsynced}) is refused: its data cannot found a cluster.
  */
 public final class QuorumLossRecovery {
 

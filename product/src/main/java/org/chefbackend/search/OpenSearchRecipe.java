@@ -188,7 +188,7 @@ public final class OpenSearchRecipe implements ServiceRecipe {
         // GET / reports 7.10.2 so Chef Server picks its Elasticsearch 7 (typeless) wire format, which OpenSearch serves.
         yml.put("compatibility.override_main_response_version", true);
         yml.put("bootstrap.memory_lock", false);
-        // A partitioned cluster manager is replaced in about 10 s instead of about 65 s (feasibility §3).
+        // A partitioned cluster manager is replaced in about 10 s instead of about 65 s (measured, OpenSearch 2.19).
         yml.put("cluster.fault_detection.leader_check.timeout", "2s");
         yml.put("cluster.fault_detection.leader_check.retry_count", 2);
         yml.put("cluster.fault_detection.follower_check.timeout", "2s");

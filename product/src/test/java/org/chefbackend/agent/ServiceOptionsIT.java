@@ -20,8 +20,8 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * The per-service runit options of seed 001, each changed from its default, reach what runs: enable,
- * environment, log_directory, log_rotation.*, leaderl.start_down.
+ * The per-service options of chef-backend.rb (runit's in the original), each changed from its default, reach what
+ * runs: enable, environment, log_directory, log_rotation.*, leaderl.start_down.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)

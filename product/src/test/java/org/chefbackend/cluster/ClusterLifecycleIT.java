@@ -35,7 +35,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * A real 3-node cluster on 127.0.0.2–4 built as seed 001 describes: create-cluster on the first node, then
+ * A real 3-node cluster on 127.0.0.2–4 built as an operator does: create-cluster on the first node, then
  * join-cluster on the other two — launched at the same moment, which the cluster must serialize.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)

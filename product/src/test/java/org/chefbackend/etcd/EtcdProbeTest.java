@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 /** Parsing and failure handling against a stand-in HTTP server; EtcdRecipeIT checks a real etcd. */
 class EtcdProbeTest {
-    /** The example of reference/chef-backend-spec.md §4.2, as etcd 3.4 with --enable-v2 answers. */
+    /** GET /v2/members as Chef Server's reconfigure reads it to name its HAProxy servers (etcd 3.4, --enable-v2). */
     static final String MEMBERS = """
             {"members":[{"id":"2f74e8c0e2bda03","name":"4ba4ae0a6686cf6b67590e621459f1e2",
               "peerURLs":["http://192.168.33.216:2380"],"clientURLs":["http://192.168.33.216:2379"]},

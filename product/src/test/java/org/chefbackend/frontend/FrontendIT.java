@@ -662,7 +662,7 @@ class FrontendIT {
         return searchIds(query, database, type, 1000);
     }
 
-    /** erchef's query (reference §5.4): query_string must + filter on database and type, sorted by id, _id only. */
+    /** erchef's search query: query_string must + filter on database and type, sorted by id, _id only. */
     List<String> searchIds(String query, String database, String type, int size) throws Exception {
         String body = "{\"stored_fields\":\"_id\",\"from\":0,\"size\":" + size + ","
                 + "\"sort\":[{\"X_CHEF_id_CHEF_X\":{\"order\":\"asc\"}}],"

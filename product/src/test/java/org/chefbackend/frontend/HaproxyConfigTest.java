@@ -14,7 +14,7 @@ class HaproxyConfigTest {
             new HaproxyConfig.Member("4ba4ae0a6686cf6b67590e621459f1e2", "192.168.33.216"),
             new HaproxyConfig.Member("89cc3a0c2e3e51bdc5db1f97f63deb99", "192.168.33.217"));
 
-    /** Chef Server's template rendered for three members with chef-server.rb's defaults (reference §4.2). */
+    /** Chef Server's haproxy.cfg template, as its reconfigure renders it for three members with the defaults. */
     @Test
     void matchesTheGoldenFileForChefServersDefaults() throws IOException {
         assertEquals(ChefServerRbTest.golden("haproxy.cfg"), HaproxyConfig.render(MEMBERS, HaproxyConfig.Options.defaults()));

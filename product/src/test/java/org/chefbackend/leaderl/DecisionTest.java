@@ -185,7 +185,7 @@ class DecisionTest {
                         WAITING_FOR_LEADER, false, ACQUIRE),
                 row("history unreadable: the leader leads on (it rewrites history itself)",
                         leader().historyUnreadable(true), LEADER, true, REFRESH),
-                row("seed 004: operator's promote with no leader waives history and rank",
+                row("operator's promote with no leader waives history and rank (quorum-loss recovery)",
                         candidate().pgLsn(8_500_000).lastLeader(10_000_000, 2).intent(Intent.promote("be1", null)),
                         WAITING_FOR_LEADER, false, ACQUIRE),
                 row("promote of another node pending: the best node stays out of the race",
@@ -214,7 +214,7 @@ class DecisionTest {
                         candidate().state(DEPOSED_LEADER).noStartPgsql(true).pgRunning(false).pgAccepting(false)
                                 .pgInRecovery(false).intent(Intent.promote("be1", null)),
                         DEPOSED_LEADER, false, new ClearIntent(Kind.PROMOTE)).because("no-start-pgsql"),
-                row("seed 004: reinstated deposed leader (sentinel removed, PG restarted) takes the key on promote",
+                row("promoting a previous leader: sentinel removed, PG restarted, it takes the key on promote",
                         candidate().state(DEPOSED_LEADER).pgInRecovery(false).intent(Intent.promote("be1", null)),
                         WAITING_FOR_LEADER, false, ACQUIRE),
 
@@ -258,7 +258,7 @@ class DecisionTest {
                 // ---- rule 5: failures on the leader ----
                 row("leader: PostgreSQL unhealthy -> fence, then release",
                         leader().pgsqlHealthy(false), DEPOSED_LEADER, false, FENCE, RELEASE),
-                row("leader: search unhealthy -> failover (seed 004)",
+                row("leader: search unhealthy -> failover (frontends use the leader's search only)",
                         leader().elasticsearchHealthy(false), DEPOSED_LEADER, false, FENCE, RELEASE),
                 row("leader: search not in a cluster -> failover, saying why",
                         leader().elasticsearchHealthy(false).healthNotes(Map.of("elasticsearch",
@@ -387,7 +387,7 @@ class DecisionTest {
                         DEPOSED_LEADER, false, FENCE),
                 row("agent restarted on a fenced node: the sentinel alone marks it deposed",
                         deposed().state(INITIALIZING), DEPOSED_LEADER, false, new RewindFrom("be1")),
-                row("unsynced node waits for the operator even with a leader (seed 004)",
+                row("unsynced node waits for the operator even with a leader (partially_synced)",
                         follower().unsynced(true).pgRunning(false).pgStreaming(false), WAITING_FOR_LEADER, false)
                         .because("partially synced"),
                 row("stale own key after an agent restart: wait for it to expire",
@@ -408,7 +408,7 @@ class DecisionTest {
                 row("boot-fenced, no leader, history unreadable -> stays deposed (someone may have led since)",
                         candidate().noStartPgsql(true).bootFenced(true).pgRunning(false).pgAccepting(false)
                                 .historyUnreadable(true), DEPOSED_LEADER, false).because("deposed leader"),
-                row("fenced by leaderl (not at boot), history names this node -> stays deposed (seed 004)",
+                row("fenced by leaderl (not at boot), history names this node -> stays deposed until reinstated",
                         candidate().noStartPgsql(true).pgRunning(false).pgAccepting(false).lastLeaderName("be1")
                                 .lastLeader(10_000_000, 1), DEPOSED_LEADER, false).because("deposed leader"),
                 row("boot-fenced, history names this node, but a leader exists -> rejoin it by pg_rewind",

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * A leader cut off from the other nodes by iptables on loopback (per-host cgroups and source addresses,
- * reference/feasibility.md §5b) fences itself before its lease runs out, and rejoins as a follower once the
+ * faults/LoopbackNet) fences itself before its lease runs out, and rejoins as a follower once the
  * partition heals. TTL 5 s.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)

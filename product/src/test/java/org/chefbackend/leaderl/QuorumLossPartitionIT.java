@@ -20,10 +20,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * Seed 004, "partition with loss of quorum": every node is cut off from every other, so etcd has no quorum anywhere
- * and the leader fences itself. The leader is then lost for good, and the followers lack what it last recorded
- * (their WAL receivers were frozen while it wrote). When the partition heals, no node can show it holds the last
- * leader's data, so all sit in waiting_for_leader until the operator's {@code promote NODE_IP} elects one.
+ * The failure-recovery guide's "Loss of Quorum" partition: every node is cut off from every other, so etcd has no
+ * quorum anywhere and the leader fences itself. The leader is then lost for good, and the followers lack what it last
+ * recorded (their WAL receivers were frozen while it wrote). When the partition heals, no node can show it holds the
+ * last leader's data, so all sit in waiting_for_leader until the operator's {@code promote NODE_IP} elects one.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class QuorumLossPartitionIT {

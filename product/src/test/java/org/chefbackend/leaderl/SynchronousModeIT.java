@@ -103,7 +103,7 @@ class SynchronousModeIT {
             assertFalse(TestNode.waitUntil(Duration.ofSeconds(12), () -> cluster.leader().isPresent()),
                     "a follower behind the last leader's recorded position was elected automatically");
             assertTrue(reason(second).contains("behind the last leader"), reason(second));
-            // the operator accepts the loss (seed 004)
+            // the operator accepts the loss (promote, as after a partition with loss of quorum)
             TestNode.Run promote = second.ctl("promote", second.name);
             assertEquals(0, promote.code(), promote.out() + promote.err());
             assertTrue(TestNode.waitUntil(Duration.ofSeconds(60), () -> cluster.leaderAnswer(second) == 200),

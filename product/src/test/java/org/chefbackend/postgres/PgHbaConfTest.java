@@ -28,7 +28,7 @@ class PgHbaConfTest {
         String hba = render("postgresql.md5_auth_cidr_addresses = [\"samehost\", \"samenet\", \"192.168.1.3/24\"]");
         assertEquals(PgHbaConf.HEADER
                 + "local   all         all                                peer\n"
-                // seed 001, verbatim:
+                // as Chef's "High Availability: Backend Cluster" page prints them, verbatim:
                 + "host    all         all         samehost               md5\n"
                 + "hostssl replication replicator  samehost               md5\n"
                 + "host    all         all         samenet                md5\n"

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class RewindTest {
     @Test
     void pgRewindsOwnWordsForMissingWalMeanNoRetry() {
-        // seen on this machine after a crash recovery that recycled the segment (feasibility of issue 17)
+        // seen on this machine after a crash recovery that recycled the segment (issue 17)
         assertTrue(Rewind.walGone("pg_rewind failed (exit 1): pg_rewind: error: could not open file "
                 + "\"/var/opt/chef-backend/postgresql/15/data/pg_wal/000000010000000000000002\": No such file or "
                 + "directory pg_rewind: error: could not find previous WAL record at 0/2000100"));

@@ -42,10 +42,11 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * Seed 004's manual procedures on one real 3-node cluster, in the order an unlucky operator might meet them:
- * a follower whose WAL is gone resynced with pgsql-follow --force-basebackup; a failed sync leaving
- * partially_synced and its documented resolution; promoting a previous leader (refused while no-start-pgsql
- * exists); and last, a two-node failure recovered with create-cluster --quorum-loss-recovery, two new nodes joining.
+ * The manual procedures of Chef's failure-recovery guide on one real 3-node cluster, in the order an unlucky
+ * operator might meet them: a follower whose WAL is gone resynced with pgsql-follow --force-basebackup; a failed
+ * sync leaving partially_synced and its documented resolution; promoting a previous leader (refused while
+ * no-start-pgsql exists); and last, a two-node failure recovered with create-cluster --quorum-loss-recovery, two new
+ * nodes joining.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -262,7 +263,7 @@ class RecoveryProceduresIT {
         assertEquals(2, promote.code(), promote.out() + promote.err());
         assertTrue(promote.err().contains("partially synced"), promote.err());
 
-        // seed 004: stop leaderl, run the sync by hand and read its output, remove the sentinel, start leaderl
+        // the documented resolution: stop leaderl, sync by hand, read its output, remove the sentinel, start leaderl
         assertEquals(0, follower.ctl("stop", "leaderl").code());
         TestNode.Run manual = follower.ctl(INTERNAL_OK, "pgsql-follow", leader.address, "--verbose");
         assertEquals(0, manual.code(), manual.out() + manual.err());
@@ -305,7 +306,7 @@ class RecoveryProceduresIT {
         assertTrue(refused.err().contains("no-start-pgsql is in place"), refused.err());
         assertTrue(refused.err().contains("chef-backend-ctl restart postgresql"), refused.err());
 
-        // seed 004: remove the sentinel, restart postgresql, promote
+        // "Promoting a Previous Leader": remove the sentinel, restart postgresql, promote
         Files.delete(sentinel(old, "no-start-pgsql"));
         TestNode.Run restart = old.ctl("restart", "postgresql");
         assertEquals(0, restart.code(), restart.out() + restart.err());
@@ -357,7 +358,7 @@ class RecoveryProceduresIT {
             w.close();
             acked = w.snapshot();
         }
-        // seed 004's premise: the survivor has the most up-to-date data
+        // the two-node procedure's premise: the survivor has the most up-to-date data
         assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> {
             try (Connection c = pg(survivor, secrets)) {
                 return ids(c, TABLE).containsAll(acked);

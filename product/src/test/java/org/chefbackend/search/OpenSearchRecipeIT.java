@@ -39,7 +39,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * A real OpenSearch node set up by the recipe, run as chef-backend, answering Chef Server's exact search calls
- * (chef-backend-spec.md §5.2–5.5). Needs root (it creates the user and switches to it).
+ * (index creation at reconfigure, bulk indexing, queries, purge). Needs root (it creates the user and switches to it).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class OpenSearchRecipeIT {
@@ -164,7 +164,7 @@ class OpenSearchRecipeIT {
     @Test
     @Order(4)
     void chefServersSearchCalls() throws Exception {
-        // §5.2: the index as chef-server-ctl reconfigure creates it for Elasticsearch 7 (1 shard, 0 replicas: one node).
+        // the index as chef-server-ctl reconfigure creates it for Elasticsearch 7 (1 shard, 0 replicas: one node).
         String index = """
                 {"settings":{"analysis":{"analyzer":{"default":{"type":"whitespace"}}},
                              "number_of_shards":1,"number_of_replicas":0},
@@ -180,7 +180,7 @@ class OpenSearchRecipeIT {
         assertEquals(200, created.statusCode(), created.body());
         assertEquals(200, call("GET", "/chef", null, null).statusCode());
 
-        // §5.3: typeless bulk index actions, flattened content.
+        // erchef's indexing: typeless bulk index actions, flattened content.
         String bulk = doc("a1", "chef_org1", "node", "name__=__web1 role__=__base")
                 + doc("a2", "chef_org1", "node", "name__=__web2")
                 + doc("a3", "chef_org1", "role", "name__=__web3");
@@ -189,12 +189,12 @@ class OpenSearchRecipeIT {
         assertFalse(JSON.readTree(bulked.body()).path("errors").asBoolean(), bulked.body());
         assertEquals(200, call("POST", "/_refresh", null, "application/json").statusCode());
 
-        // §5.4: GET with a body; the type filter leaves the role out.
+        // erchef's query: GET with a body; the type filter leaves the role out.
         assertEquals(List.of("a1", "a2"), search("content:name__=__web*"));
         assertEquals(List.of(), search("content:name__=__WEB*"), "whitespace analyzer: case-sensitive");
         assertEquals(List.of("a1"), search("content:role__=__base"));
 
-        // §5.3 purge: delete_by_query with Chef's query_string, then refresh.
+        // erchef's purge: delete_by_query with Chef's query_string, then refresh.
         HttpResponse<String> deleted = call("POST", "/chef/_delete_by_query",
                 "{\"query\":{\"query_string\":{\"query\":\"X_CHEF_database_CHEF_X:chef_org1 AND X_CHEF_type_CHEF_X:node\"}}}",
                 "application/json");

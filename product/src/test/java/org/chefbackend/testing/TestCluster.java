@@ -35,7 +35,7 @@ import org.chefbackend.config.SecretsFile;
 import org.chefbackend.faults.LoopbackNet;
 
 /**
- * A real cluster for integration tests, built as seed 001 says (create-cluster on the first node, join-cluster on
+ * A real cluster for integration tests, built as an operator does (create-cluster on the first node, join-cluster on
  * the others), with a poller that sweeps {@code /leader} on every node every 100 ms and remembers the most nodes that
  * answered 200 in one sweep and every node that ever did. {@link #close} ends every process by pid.
  */
