@@ -18,6 +18,7 @@ import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.SecretsFile;
 import org.chefbackend.config.Settings;
 import org.chefbackend.etcd.EtcdRecipe;
+import org.chefbackend.postgres.BaseBackup;
 import org.chefbackend.recovery.Backup;
 import org.chefbackend.recovery.Restore;
 import org.chefbackend.system.OperatorException;
@@ -121,7 +122,7 @@ final class RestoreCommand implements Callable<Integer> {
         if (stagingDir == null) {
             JoinClusterCommand.deleteTree(staging);
         } else {
-            org.chefbackend.postgres.Replication.emptyDirectory(staging);
+            BaseBackup.emptyDirectory(staging);
         }
     }
 }

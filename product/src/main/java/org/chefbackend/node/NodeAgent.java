@@ -40,6 +40,7 @@ import org.chefbackend.config.Settings;
 import org.chefbackend.etcd.EtcdRecipe;
 import org.chefbackend.leaderl.Intent;
 import org.chefbackend.postgres.PostgresRecipe;
+import org.chefbackend.postgres.StandbyConfig;
 import org.chefbackend.search.OpenSearchRecipe;
 import org.chefbackend.system.Binaries;
 import org.slf4j.Logger;
@@ -154,7 +155,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
                 .filter(cf -> org.chefbackend.cluster.ClusterFile.MEMBER.equals(cf.state())).isPresent();
         // (a node still creating or joining its cluster is not fenced: its setup decides what PostgreSQL is)
         if (member && Files.exists(data.resolve("PG_VERSION"))
-                && !Files.exists(data.resolve(org.chefbackend.postgres.Replication.STANDBY_SIGNAL))
+                && !Files.exists(data.resolve(StandbyConfig.STANDBY_SIGNAL))
                 && !NodeState.hasSentinel(ctx.paths(), NodeState.NO_START_PGSQL)) {
             Files.createDirectories(ctx.paths().leaderlDataDir());
             Files.writeString(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL),
