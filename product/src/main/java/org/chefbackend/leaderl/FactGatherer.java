@@ -116,7 +116,23 @@ final class FactGatherer {
                 .followTrouble(followTrouble())
                 .rejoinedTo(rejoin.rejoinedTo()).rejoinRetryAt(rejoin.retryAtNanos());
         f.peers(peers(ctx, members));
-        return f.build();
+        return stillForkedAfterRejoin(f.build(), rejoin, this::followTrouble);
+    }
+
+    /**
+     * A standby forked from the leader it had rejoined: that rejoin did not work, and counts as a failed attempt
+     * ({@link Rejoin#stillForked}). The facts then say so: rejoined to nobody, the retry time, and the follow trouble
+     * read again by {@code rescan} (a rewind that failed twice leaves only a base backup).
+     */
+    static Facts stillForkedAfterRejoin(Facts facts, Rejoin rejoin, Supplier<Facts.FollowTrouble> rescan) {
+        if (facts.followTrouble() != Facts.FollowTrouble.DIVERGED || facts.pgUpstream() == null
+                || !facts.pgUpstream().equals(rejoin.rejoinedTo())) {
+            return facts;
+        }
+        rejoin.stillForked("still forked from " + facts.pgUpstream() + " after rejoining it", facts.nowNanos());
+        log.warn("leaderl: {}", rejoin.lastFailure());
+        return facts.toBuilder().rejoinedTo(null).rejoinRetryAt(rejoin.retryAtNanos()).followTrouble(rescan.get())
+                .build();
     }
 
     private static boolean bootFenced(NodeContext ctx) {
@@ -129,7 +145,7 @@ final class FactGatherer {
     }
 
     /** Why this standby cannot stream, after reading what PostgreSQL logged since the last look. */
-    Facts.FollowTrouble followTrouble() {
+    private Facts.FollowTrouble followTrouble() {
         logSigns.scan(node.get().logDirectory("postgresql").resolve("current"));
         return rejoin.rewindImpossible() ? Facts.FollowTrouble.REWIND_FAILED
                 : logSigns.walGone() ? Facts.FollowTrouble.WAL_GONE
