@@ -21,9 +21,11 @@ import org.chefbackend.dcs.ClusterStore;
 import org.chefbackend.dcs.DcsException;
 import org.chefbackend.etcd.EtcdProbe;
 import org.chefbackend.etcd.EtcdRecipe;
+import org.chefbackend.postgres.BaseBackup;
 import org.chefbackend.postgres.LocalSession;
+import org.chefbackend.postgres.PgpassFile;
 import org.chefbackend.postgres.PostgresAdmin;
-import org.chefbackend.postgres.Replication;
+import org.chefbackend.postgres.ReplicationSlots;
 import org.chefbackend.search.OpenSearchRecipe;
 import org.chefbackend.search.SearchClient;
 import org.slf4j.Logger;
@@ -189,8 +191,8 @@ public final class ClusterAgent {
         NodeContext ctx = node.get();
         if (NodeState.hasSentinel(ctx.paths(), NodeState.UNSYNCED)) {
             phase = "syncing PostgreSQL from " + cf.leaderAddress();
-            Replication.writePgpass(ctx);
-            Replication.baseBackup(ctx, cf.leaderAddress(), cf.leaderPgPort(), cf.slot(), line -> progress = line);
+            PgpassFile.write(ctx);
+            BaseBackup.take(ctx, cf.leaderAddress(), cf.leaderPgPort(), cf.slot(), line -> progress = line);
             Files.deleteIfExists(NodeState.sentinel(ctx.paths(), NodeState.UNSYNCED));
             progress = "base backup complete";
         }
@@ -261,7 +263,7 @@ public final class ClusterAgent {
         return new Records.Member(ctx.nodeName(), ctx.nodeGuid(), ctx.publishAddress(),
                 ctx.settings().intValue("postgresql.port"), ctx.settings().intValue("leaderl.http_port"),
                 ctx.settings().intValue("elasticsearch.port"),
-                slot != null ? slot : Replication.slotName(ctx.nodeName()), System.currentTimeMillis());
+                slot != null ? slot : ReplicationSlots.nameFor(ctx.nodeName()), System.currentTimeMillis());
     }
 
     // ---- membership changes asked by other nodes -------------------------------------------------------------
@@ -310,9 +312,9 @@ public final class ClusterAgent {
                 forget(members.get(name));
             }
             Records.Leader leader = leader().orElseThrow(() -> new Refusal(409, "the cluster has no leader now"));
-            String slot = Replication.slotName(name);
+            String slot = ReplicationSlots.nameFor(name);
             try (Connection c = LeaderConnections.open(node.get(), leader.address(), leader.pgPort())) {
-                Replication.createSlot(c, slot);
+                ReplicationSlots.create(c, slot);
             } catch (SQLException e) {
                 throw new Refusal(503, "cannot create the replication slot on the leader " + leader.name() + ": "
                         + e.getMessage());
@@ -426,7 +428,7 @@ public final class ClusterAgent {
         Optional<Records.Leader> leader = leader();
         if (leader.isPresent() && m.slot() != null) {
             try (Connection c = LeaderConnections.open(node.get(), leader.get().address(), leader.get().pgPort())) {
-                Replication.dropSlot(c, m.slot());
+                ReplicationSlots.drop(c, m.slot());
                 done.add("dropped replication slot " + m.slot());
             } catch (SQLException e) {
                 done.add("could not drop replication slot " + m.slot() + " on the leader: " + e.getMessage());

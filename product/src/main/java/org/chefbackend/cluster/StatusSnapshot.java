@@ -7,7 +7,7 @@ import java.util.Locale;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.NodeState;
 import org.chefbackend.postgres.LocalSession;
-import org.chefbackend.postgres.Replication;
+import org.chefbackend.postgres.ReplicationStatus;
 import org.chefbackend.search.SearchClient;
 
 /** Builds the status a node publishes to {@code nodes/<name>}. */
@@ -21,9 +21,9 @@ final class StatusSnapshot {
         List<Records.Replica> replicas = new ArrayList<>();
         try {
             pg = postgres.use(c -> {
-                Replication.LocalState local = Replication.localState(c);
+                ReplicationStatus.LocalState local = ReplicationStatus.localState(c);
                 if (!local.inRecovery()) {
-                    for (Replication.ReplicaInfo r : Replication.replicas(c)) {
+                    for (ReplicationStatus.ReplicaInfo r : ReplicationStatus.replicas(c)) {
                         replicas.add(new Records.Replica(r.applicationName(), r.slot(), r.state(), r.syncState(),
                                 r.replayLagBytes()));
                     }

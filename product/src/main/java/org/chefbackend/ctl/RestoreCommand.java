@@ -19,6 +19,7 @@ import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.SecretsFile;
 import org.chefbackend.config.Settings;
 import org.chefbackend.etcd.EtcdRecipe;
+import org.chefbackend.postgres.BaseBackup;
 import org.chefbackend.recovery.Backup;
 import org.chefbackend.recovery.Restore;
 import org.chefbackend.system.FileTrees;

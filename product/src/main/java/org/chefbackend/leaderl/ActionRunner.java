@@ -20,8 +20,10 @@ import org.chefbackend.agent.Supervisor;
 import org.chefbackend.cluster.ClusterAgent;
 import org.chefbackend.dcs.ClusterStore;
 import org.chefbackend.postgres.PostgresAdmin;
-import org.chefbackend.postgres.Replication;
+import org.chefbackend.postgres.ReplicationStatus;
 import org.chefbackend.postgres.Rewind;
+import org.chefbackend.postgres.StandbyConfig;
+import org.chefbackend.postgres.SynchronousStandby;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -129,11 +131,11 @@ final class ActionRunner {
      */
     private void setSynchronousStandby(NodeContext ctx, String standby) throws IOException, SQLException {
         sync.confirmed(null);
-        if (Replication.writeSynchronousStandby(ctx, standby)) {
+        if (SynchronousStandby.write(ctx, standby)) {
             supervisor.reload("postgresql");
         }
         try (Connection c = PostgresAdmin.connect(ctx, "postgres", 2000)) {
-            if (!Replication.awaitSynchronousStandby(c, standby, System.nanoTime() + TimeUnit.SECONDS.toNanos(2))) {
+            if (!SynchronousStandby.await(c, standby, System.nanoTime() + TimeUnit.SECONDS.toNanos(2))) {
                 throw new IllegalStateException(standby == null ? "PostgreSQL did not apply synchronous_standby_names"
                         : standby + " has not yet confirmed every write as synchronous standby");
             }
@@ -158,7 +160,7 @@ final class ActionRunner {
         try (Connection c = PostgresAdmin.connect(ctx, "postgres", 5000); Statement st = c.createStatement()) {
             st.execute("select pg_promote(true, 300)");
         }
-        Replication.clearStandbyConfig(ctx);
+        StandbyConfig.clear(ctx);
         // followers need the new timeline in the control file before pg_rewind can see a divergence; the new leader
         // takes writes meanwhile (a follower that rewinds too early finds no divergence, then forks, and is caught
         // by the divergence check)
@@ -192,7 +194,7 @@ final class ActionRunner {
     private void stopWrites(NodeContext ctx) throws IOException {
         fence("INT");
         String finalPosition = controlData(ctx, "Latest checkpoint location");
-        long finalLsn = Replication.lsnToLong(finalPosition);
+        long finalLsn = ReplicationStatus.lsnToLong(finalPosition);
         ClusterStore.Versioned v = cluster.store().get("intent").orElseThrow(
                 () -> new IllegalStateException("the request to hand over is gone"));
         ObjectNode j = (ObjectNode) FactGatherer.readTree(v.value());

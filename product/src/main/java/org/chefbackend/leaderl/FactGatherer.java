@@ -28,7 +28,9 @@ import org.chefbackend.dcs.ClusterStore;
 import org.chefbackend.dcs.DcsException;
 import org.chefbackend.dcs.LeaseKeeper;
 import org.chefbackend.postgres.LocalSession;
-import org.chefbackend.postgres.Replication;
+import org.chefbackend.postgres.ReplicationStatus;
+import org.chefbackend.postgres.StandbyConfig;
+import org.chefbackend.postgres.SynchronousStandby;
 import org.chefbackend.system.Http;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -114,7 +116,23 @@ final class FactGatherer {
                 .followTrouble(followTrouble())
                 .rejoinedTo(rejoin.rejoinedTo()).rejoinRetryAt(rejoin.retryAtNanos());
         f.peers(peers(ctx, members));
-        return f.build();
+        return stillForkedAfterRejoin(f.build(), rejoin, this::followTrouble);
+    }
+
+    /**
+     * A standby forked from the leader it had rejoined: that rejoin did not work, and counts as a failed attempt
+     * ({@link Rejoin#stillForked}). The facts then say so: rejoined to nobody, the retry time, and the follow trouble
+     * read again by {@code rescan} (a rewind that failed twice leaves only a base backup).
+     */
+    static Facts stillForkedAfterRejoin(Facts facts, Rejoin rejoin, Supplier<Facts.FollowTrouble> rescan) {
+        if (facts.followTrouble() != Facts.FollowTrouble.DIVERGED || facts.pgUpstream() == null
+                || !facts.pgUpstream().equals(rejoin.rejoinedTo())) {
+            return facts;
+        }
+        rejoin.stillForked("still forked from " + facts.pgUpstream() + " after rejoining it", facts.nowNanos());
+        log.warn("leaderl: {}", rejoin.lastFailure());
+        return facts.toBuilder().rejoinedTo(null).rejoinRetryAt(rejoin.retryAtNanos()).followTrouble(rescan.get())
+                .build();
     }
 
     private static boolean bootFenced(NodeContext ctx) {
@@ -127,7 +145,7 @@ final class FactGatherer {
     }
 
     /** Why this standby cannot stream, after reading what PostgreSQL logged since the last look. */
-    Facts.FollowTrouble followTrouble() {
+    private Facts.FollowTrouble followTrouble() {
         logSigns.scan(node.get().logDirectory("postgresql").resolve("current"));
         return rejoin.rewindImpossible() ? Facts.FollowTrouble.REWIND_FAILED
                 : logSigns.walGone() ? Facts.FollowTrouble.WAL_GONE
@@ -136,7 +154,7 @@ final class FactGatherer {
 
     /** The host standby.conf's primary_conninfo names, null on a primary. */
     private static String configuredUpstream(NodeContext ctx) {
-        Path conf = ctx.path("postgresql.data_dir").resolve(Replication.STANDBY_CONF);
+        Path conf = ctx.path("postgresql.data_dir").resolve(StandbyConfig.STANDBY_CONF);
         try {
             Matcher m = Pattern.compile("host=([^\\s']+)").matcher(Files.readString(conf));
             return m.find() ? m.group(1) : null;
@@ -198,7 +216,7 @@ final class FactGatherer {
             });
         } catch (SQLException | RuntimeException e) {
             f.pgAccepting(false).pgInRecovery(true).pgLsn(lastLsn);
-            if (running && Files.exists(ctx.path("postgresql.data_dir").resolve(Replication.STANDBY_SIGNAL))) {
+            if (running && Files.exists(ctx.path("postgresql.data_dir").resolve(StandbyConfig.STANDBY_SIGNAL))) {
                 // a standby not yet consistent accepts no connections, yet it follows whom standby.conf names: what
                 // its walreceiver says (e.g. the WAL it needs is gone there, after a rewind) concerns that node
                 upstreamAt(configuredUpstream(ctx), members).ifPresent(f::pgUpstream);
@@ -213,11 +231,11 @@ final class FactGatherer {
 
     private void readPostgres(NodeContext ctx, Connection c, Facts.Builder f, Map<String, Records.Member> members)
             throws SQLException {
-        Replication.LocalState local = Replication.localState(c);
+        ReplicationStatus.LocalState local = ReplicationStatus.localState(c);
         f.pgAccepting(true).pgInRecovery(local.inRecovery()).pgTimeline(local.timeline())
                 .pgStreaming("streaming".equals(local.walReceiverStatus()));
         String lsn = local.replayLsn() != null ? local.replayLsn() : local.currentOrReceiveLsn();
-        f.pgLsn(lsn != null ? Replication.lsnToLong(lsn) : Facts.NO_POSITION);
+        f.pgLsn(lsn != null ? ReplicationStatus.lsnToLong(lsn) : Facts.NO_POSITION);
         // whom it streams from, or (between walreceiver attempts) whom it is configured to stream from
         String upstream = local.senderHost() != null ? local.senderHost() : configuredUpstream(ctx);
         if (!(local.inRecovery() && logSigns.slotMissing())) {
@@ -226,12 +244,12 @@ final class FactGatherer {
         logSigns.forgetSlotMissing(); // following again recreates the slot
         if (!local.inRecovery()) {
             // only once it confirmed holding every earlier write does the standby count as synchronous
-            String configured = Replication.synchronousStandby(c);
+            String configured = SynchronousStandby.configured(c);
             f.pgSyncStandby(configured).pgSyncConfirmed(configured != null && configured.equals(sync.confirmed()));
             Set<String> streaming = new HashSet<>();
             Map<String, Long> replyAges = new HashMap<>();
             long now = System.nanoTime();
-            for (Replication.ReplicaInfo r : Replication.replicas(c)) {
+            for (ReplicationStatus.ReplicaInfo r : ReplicationStatus.replicas(c)) {
                 if ("streaming".equals(r.state()) && r.slot() != null) {
                     streaming.add(r.applicationName());
                     replyAges.put(r.applicationName(), replies.ageMillis(r, now));

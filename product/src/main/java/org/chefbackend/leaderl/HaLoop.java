@@ -207,13 +207,6 @@ public final class HaLoop implements HaLoopControl {
         NodeContext ctx = node.get();
         HaSettings settings = HaSettings.from(ctx.settings());
         Facts facts = gatherer.gather(ctx, state, lastLsn);
-        if (facts.followTrouble() == Facts.FollowTrouble.DIVERGED && facts.pgUpstream() != null
-                && facts.pgUpstream().equals(rejoin.rejoinedTo())) {
-            rejoin.stillForked("still forked from " + facts.pgUpstream() + " after rejoining it", facts.nowNanos());
-            log.warn("leaderl: {}", rejoin.lastFailure());
-            facts = facts.toBuilder().rejoinedTo(null).rejoinRetryAt(rejoin.retryAtNanos())
-                    .followTrouble(gatherer.followTrouble()).build();
-        }
         Step step = Decision.next(facts, settings);
         if (givingUpForHealthAlone(facts, step, settings) && health.recheckFailedWithin(RECHECK_WAIT)) {
             // about to give up for a check whose count is up to an interval old: it recovered (e.g. search found

@@ -21,8 +21,10 @@ import org.chefbackend.cluster.LeaderConnections;
 import org.chefbackend.cluster.Records;
 import org.chefbackend.postgres.PostgresAdmin;
 import org.chefbackend.postgres.PostgresRecipe;
-import org.chefbackend.postgres.Replication;
+import org.chefbackend.postgres.ReplicationSlots;
+import org.chefbackend.postgres.ReplicationStatus;
 import org.chefbackend.postgres.Rewind;
+import org.chefbackend.postgres.StandbyConfig;
 
 /**
  * The operator's {@code pgsql-follow LEADER_IP} (a manual resync), beside the loop rather than in it: it takes the
@@ -83,7 +85,7 @@ final class ManualFollow {
             } catch (RuntimeException e) {
                 done.add("etcd unreachable: assuming PostgreSQL port " + port + " on " + leaderAddress);
             }
-            String slot = Replication.slotName(ctx.nodeName());
+            String slot = ReplicationSlots.nameFor(ctx.nodeName());
             try (Connection c = LeaderConnections.open(ctx, leaderAddress, port);
                     Statement st = c.createStatement();
                     ResultSet rs = st.executeQuery("select pg_is_in_recovery()")) {
@@ -92,7 +94,7 @@ final class ManualFollow {
                     throw new ApiException(409, "PostgreSQL at " + leaderAddress + ":" + port
                             + " is a standby, not a leader");
                 }
-                Replication.createSlot(c, slot);
+                ReplicationSlots.create(c, slot);
                 done.add("replication slot " + slot + " on " + leaderAddress + ":" + port);
             } catch (SQLException e) {
                 throw new ApiException(502, "cannot reach the leader's PostgreSQL at "
@@ -101,7 +103,7 @@ final class ManualFollow {
             boolean primary = false;
             if (supervisor.status("postgresql").running()) {
                 try (Connection c = PostgresAdmin.connect(ctx, "postgres", 2000)) {
-                    primary = !Replication.localState(c).inRecovery();
+                    primary = !ReplicationStatus.localState(c).inRecovery();
                 } catch (SQLException e) {
                     // not accepting connections: treated as a standby to re-point
                 }
@@ -124,7 +126,7 @@ final class ManualFollow {
                     throw new ApiException(500, e.getMessage() + (e.walGone()
                             ? " (WAL it needs is gone here: use --force-basebackup)" : ""));
                 }
-                Replication.writeStandbyConfig(ctx, leaderAddress, port, slot);
+                StandbyConfig.write(ctx, leaderAddress, port, slot);
                 rejoin.begin(nameAt(leaderAddress), System.nanoTime());
                 rejoin.succeeded(outcome == Rewind.Outcome.REWOUND ? Rejoin.Path.REWIND : Rejoin.Path.NONE);
                 logSigns.rewound();
@@ -133,7 +135,7 @@ final class ManualFollow {
                         : "no rewind needed (this node's WAL ends where the leader's timeline forked off); following "
                         + leaderAddress);
             } else {
-                Change change = Replication.writeStandbyConfig(ctx, leaderAddress, port, slot);
+                Change change = StandbyConfig.write(ctx, leaderAddress, port, slot);
                 standby.apply(change);
                 done.add("standby configuration points at " + leaderAddress + ":" + port + " (" + change + ")");
             }

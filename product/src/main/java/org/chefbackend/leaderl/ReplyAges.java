@@ -5,7 +5,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.chefbackend.postgres.Replication;
+import org.chefbackend.postgres.ReplicationStatus;
 
 /**
  * Per streaming follower, its last reply_time seen here and when it was first seen (for its reply's age). The
@@ -23,7 +23,7 @@ final class ReplyAges {
      * standby whose clock is off neither looks silent nor hides that it is. A follower seen for the first time (this
      * loop just started or it just connected) counts as just heard from. Late by at most an iteration.
      */
-    long ageMillis(Replication.ReplicaInfo r, long now) {
+    long ageMillis(ReplicationStatus.ReplicaInfo r, long now) {
         ReplySeen seen = replies.get(r.applicationName());
         if (seen == null || !Objects.equals(seen.replyTime(), r.replyTime())) {
             replies.put(r.applicationName(), new ReplySeen(r.replyTime(), now));

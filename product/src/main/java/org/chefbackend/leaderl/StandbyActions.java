@@ -13,8 +13,11 @@ import org.chefbackend.agent.Supervisor;
 import org.chefbackend.cluster.ClusterAgent;
 import org.chefbackend.cluster.LeaderConnections;
 import org.chefbackend.cluster.Records;
-import org.chefbackend.postgres.Replication;
+import org.chefbackend.postgres.BaseBackup;
+import org.chefbackend.postgres.PgpassFile;
+import org.chefbackend.postgres.ReplicationSlots;
 import org.chefbackend.postgres.Rewind;
+import org.chefbackend.postgres.StandbyConfig;
 import org.chefbackend.system.FileTrees;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,11 +54,11 @@ final class StandbyActions {
     /** Points this standby at the leader through its own slot there; PostgreSQL 15 reloads primary_conninfo. */
     void follow(NodeContext ctx, String leaderName) throws IOException, SQLException {
         Records.Member leader = member(leaderName);
-        String slot = Replication.slotName(ctx.nodeName());
+        String slot = ReplicationSlots.nameFor(ctx.nodeName());
         try (Connection c = LeaderConnections.open(ctx, leader.address(), leader.pgPort())) {
-            Replication.createSlot(c, slot);
+            ReplicationSlots.create(c, slot);
         }
-        apply(Replication.writeStandbyConfig(ctx, leader.address(), leader.pgPort(), slot));
+        apply(StandbyConfig.write(ctx, leader.address(), leader.pgPort(), slot));
     }
 
     /** Restarts or reloads PostgreSQL as a changed standby configuration needs (not if the operator stopped it). */
@@ -74,11 +77,11 @@ final class StandbyActions {
     void rewind(NodeContext ctx, String leaderName) throws IOException, SQLException {
         rejoin.begin(leaderName, System.nanoTime());
         Records.Member leader = member(leaderName);
-        String slot = Replication.slotName(ctx.nodeName());
+        String slot = ReplicationSlots.nameFor(ctx.nodeName());
         try (Connection c = LeaderConnections.open(ctx, leader.address(), leader.pgPort());
                 Statement st = c.createStatement()) {
             st.execute("checkpoint");
-            Replication.createSlot(c, slot);
+            ReplicationSlots.create(c, slot);
         }
         supervisor.hold("postgresql");
         Rewind.Outcome outcome;
@@ -98,7 +101,7 @@ final class StandbyActions {
         log.info("leaderl: {}", outcome == Rewind.Outcome.REWOUND ? "pg_rewind from " + leaderName
                 + " undid what this node wrote after the fork" : "no rewind needed: this node's WAL ends where "
                 + leaderName + "'s timeline forked off");
-        Replication.writeStandbyConfig(ctx, leader.address(), leader.pgPort(), slot);
+        StandbyConfig.write(ctx, leader.address(), leader.pgPort(), slot);
         startPostgres();
     }
 
@@ -119,16 +122,16 @@ final class StandbyActions {
 
     void baseBackup(NodeContext ctx, String address, int port, Consumer<String> progress)
             throws IOException, SQLException {
-        String slot = Replication.slotName(ctx.nodeName());
+        String slot = ReplicationSlots.nameFor(ctx.nodeName());
         try (Connection c = LeaderConnections.open(ctx, address, port)) {
-            Replication.createSlot(c, slot);
+            ReplicationSlots.create(c, slot);
         }
         supervisor.hold("postgresql");
         Files.createDirectories(ctx.paths().leaderlDataDir());
         Files.writeString(NodeState.sentinel(ctx.paths(), NodeState.UNSYNCED), "");
         FileTrees.emptyDirectory(ctx.path("postgresql.data_dir"));
-        Replication.writePgpass(ctx);
-        Replication.baseBackup(ctx, address, port, slot, progress);
+        PgpassFile.write(ctx);
+        BaseBackup.take(ctx, address, port, slot, progress);
         Files.deleteIfExists(NodeState.sentinel(ctx.paths(), NodeState.UNSYNCED));
         logSigns.resynced();
         startPostgres();
@@ -137,7 +140,7 @@ final class StandbyActions {
     /** A fenced former leader stands by with no upstream until a leader appears (see {@link Rejoin#reinstated}). */
     void reinstate(NodeContext ctx) throws IOException {
         rejoin.reinstated(System.nanoTime());
-        Replication.makeStandbyWithoutUpstream(ctx);
+        StandbyConfig.writeWithoutUpstream(ctx);
         Files.deleteIfExists(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL));
         startPostgres();
     }

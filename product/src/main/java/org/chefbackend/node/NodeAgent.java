@@ -49,7 +49,7 @@ import org.chefbackend.leaderl.HaLoop;
 import org.chefbackend.leaderl.Intent;
 import org.chefbackend.postgres.LocalSession;
 import org.chefbackend.postgres.PostgresRecipe;
-import org.chefbackend.postgres.Replication;
+import org.chefbackend.postgres.StandbyConfig;
 import org.chefbackend.search.OpenSearchRecipe;
 import org.chefbackend.system.Binaries;
 import org.slf4j.Logger;
@@ -164,7 +164,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
                 .filter(cf -> ClusterFile.MEMBER.equals(cf.state())).isPresent();
         // (a node still creating or joining its cluster is not fenced: its setup decides what PostgreSQL is)
         if (member && Files.exists(data.resolve("PG_VERSION"))
-                && !Files.exists(data.resolve(Replication.STANDBY_SIGNAL))
+                && !Files.exists(data.resolve(StandbyConfig.STANDBY_SIGNAL))
                 && !NodeState.hasSentinel(ctx.paths(), NodeState.NO_START_PGSQL)) {
             Files.createDirectories(ctx.paths().leaderlDataDir());
             Files.writeString(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL),

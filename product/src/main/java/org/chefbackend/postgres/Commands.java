@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.chefbackend.agent.ServiceSetupException;
 
@@ -69,8 +70,25 @@ final class Commands {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             // e.g. pg_rewind: it must not go on changing a data directory its caller has given up on
-            Replication.destroyWithChildren(p);
+            destroyWithChildren(p);
             throw new ServiceSetupException(what + " interrupted");
+        }
+    }
+
+    /**
+     * Kills {@code p} and every process it started, and waits (bounded) until they are gone: pg_basebackup -X stream
+     * forks a child that streams WAL into pg_wal, and it would go on writing into a directory being emptied.
+     */
+    static void destroyWithChildren(Process p) {
+        List<ProcessHandle> all = new ArrayList<>(p.descendants().toList()); // before the parent dies and they move
+        all.add(p.toHandle());
+        all.forEach(ProcessHandle::destroyForcibly);
+        for (ProcessHandle h : all) {
+            try {
+                h.onExit().orTimeout(10, TimeUnit.SECONDS).join();
+            } catch (CompletionException e) {
+                // still there after SIGKILL and 10 s: nothing more to do from here
+            }
         }
     }
 

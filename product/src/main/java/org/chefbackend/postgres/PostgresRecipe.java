@@ -30,7 +30,7 @@ import org.chefbackend.system.FileTrees;
  * PostgreSQL 15 on one node: initdb on first start, postgresql.conf and pg_hba.conf rendered completely from
  * chef-backend.rb on every prepare, TLS files, and the postmaster run in the foreground. Replication (base backup,
  * rewind, promote) is the HA loop's business, not this recipe's: a follower's settings are in standby.conf, which
- * {@link Replication} writes and postgresql.conf includes last. A base backup leaves PG_VERSION, so no initdb.
+ * {@link StandbyConfig} writes and postgresql.conf includes last. A base backup leaves PG_VERSION, so no initdb.
  */
 public final class PostgresRecipe implements ServiceRecipe {
     public static final String NAME = "postgresql";
@@ -149,10 +149,10 @@ public final class PostgresRecipe implements ServiceRecipe {
         p.put("dynamic_shared_memory_type", "posix");
         p.putAll(PostgresqlConf.parameters(s));
         // Last, so a follower's primary_conninfo, slot and feedback settings win; absent on a leader.
-        p.put("include_if_exists", Replication.STANDBY_CONF);
+        p.put("include_if_exists", StandbyConfig.STANDBY_CONF);
         return HEADER + "\n" + String.join("\n", PostgresqlConf.lines(p)) + "\n"
                 // after standby.conf; a second include_if_exists cannot be a map key
-                + "include_if_exists = '" + Replication.SYNCHRONOUS_CONF + "'\n";
+                + "include_if_exists = '" + SynchronousStandby.SYNCHRONOUS_CONF + "'\n";
     }
 
     /** What a running server needs after the files went from the old text to the new. */

@@ -61,7 +61,7 @@ public final class Rewind {
         if (!cleanlyShutDown(controlData(layout.dataDir()).get("Database cluster state"))) {
             finishCrashRecovery(node);
         }
-        Path pgpass = Replication.writePgpass(node);
+        Path pgpass = PgpassFile.write(node);
         String source = "host=" + leaderAddress + " port=" + leaderPort + " user="
                 + node.settings().string("postgresql.db_superuser") + " dbname=postgres sslmode=require connect_timeout=10"
                 + " passfile=" + pgpass;
@@ -83,7 +83,7 @@ public final class Rewind {
      */
     static void finishCrashRecovery(NodeContext node) throws IOException {
         PostgresLayout layout = PostgresLayout.of(node);
-        Files.deleteIfExists(layout.dataDir().resolve(Replication.STANDBY_SIGNAL));
+        Files.deleteIfExists(layout.dataDir().resolve(StandbyConfig.STANDBY_SIGNAL));
         Commands.run(Commands.asUser(layout.user(), List.of(Binaries.postgresBinDir().resolve("postgres").toString(),
                 "--single", "-D", layout.dataDir().toString(), "-c", "archive_mode=on", "-c", "archive_command=false",
                 "-c", "log_min_error_statement=panic", "template1")), layout.dataDir(), "", null);

@@ -21,9 +21,9 @@ import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.chefbackend.agent.NodeContext;
+import org.chefbackend.postgres.PgpassFile;
 import org.chefbackend.postgres.PostgresAdmin;
 import org.chefbackend.postgres.PostgresLayout;
-import org.chefbackend.postgres.Replication;
 import org.chefbackend.system.Binaries;
 import org.chefbackend.system.Distribution;
 import org.chefbackend.system.FileTrees;
@@ -109,7 +109,7 @@ public final class Backup {
             // as root: the copy is root's until a restore hands it to the service user
             Files.createDirectories(staging);
             Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rwx------"));
-            Path pgpass = Replication.writePgpass(ctx);
+            Path pgpass = PgpassFile.write(ctx);
             String[] lsn = new String[3];
             int[] shown = {-10};
             long c0 = System.nanoTime();

@@ -21,7 +21,7 @@ import org.chefbackend.agent.ServiceUsers;
 import org.chefbackend.etcd.EtcdProbe;
 import org.chefbackend.etcd.EtcdRecipe;
 import org.chefbackend.postgres.PostgresAdmin;
-import org.chefbackend.postgres.Replication;
+import org.chefbackend.postgres.ReplicationSlots;
 import org.chefbackend.search.OpenSearchRecipe;
 import org.chefbackend.system.Distribution;
 import org.chefbackend.system.FileTrees;
@@ -151,7 +151,7 @@ public final class QuorumLossRecovery {
                 dropped.add(rs.getString(1));
             }
             for (String slot : dropped) {
-                Replication.dropSlot(c, slot);
+                ReplicationSlots.drop(c, slot);
             }
         }
         return dropped;

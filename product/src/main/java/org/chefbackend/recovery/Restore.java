@@ -19,8 +19,9 @@ import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.SecretsFile;
 import org.chefbackend.config.Settings;
 import org.chefbackend.etcd.EtcdRecipe;
+import org.chefbackend.postgres.BaseBackup;
 import org.chefbackend.postgres.PostgresLayout;
-import org.chefbackend.postgres.Replication;
+import org.chefbackend.postgres.StandbyConfig;
 import org.chefbackend.search.OpenSearchRecipe;
 import org.chefbackend.system.FileTrees;
 
@@ -176,7 +177,7 @@ public final class Restore {
         Path data = layout.dataDir();
         FileTrees.deleteTree(data);
         Trees.move(staging.resolve("pgsql"), data);
-        for (String f : List.of(Replication.STANDBY_SIGNAL, Replication.STANDBY_CONF, "recovery.signal",
+        for (String f : List.of(StandbyConfig.STANDBY_SIGNAL, StandbyConfig.STANDBY_CONF, "recovery.signal",
                 "postmaster.pid", "postmaster.opts")) {
             Files.deleteIfExists(data.resolve(f));
         }

@@ -19,7 +19,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import org.chefbackend.postgres.Replication;
+import org.chefbackend.postgres.ReplicationSlots;
 import org.chefbackend.testing.TestCluster;
 import org.chefbackend.testing.TestNode;
 import org.junit.jupiter.api.AfterAll;
@@ -290,7 +290,7 @@ class FailoverIT {
         assertTrue(TestNode.waitUntil(Duration.ofSeconds(10), () -> !open(follower.address, 5432)));
         try (Connection c = pg(leader); Statement st = c.createStatement()) {
             st.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = '"
-                    + Replication.slotName(follower.name) + "'");
+                    + ReplicationSlots.nameFor(follower.name) + "'");
             st.execute("create table if not exists wal_fill (x text)");
             for (int i = 0; i < 6; i++) {
                 st.execute("insert into wal_fill select repeat('x', 1000) from generate_series(1, 20000)");

@@ -10,7 +10,7 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
-import org.chefbackend.postgres.Replication;
+import org.chefbackend.postgres.ReplicationStatus;
 import org.chefbackend.testing.AckedWriter;
 import org.chefbackend.testing.TestCluster;
 import org.chefbackend.testing.TestNode;
@@ -118,7 +118,7 @@ class QuorumLossPartitionIT {
         try (Connection c = cluster.pg(n); Statement st = c.createStatement();
                 ResultSet rs = st.executeQuery("select pg_last_wal_receive_lsn()::text")) {
             rs.next();
-            return Replication.lsnToLong(rs.getString(1));
+            return ReplicationStatus.lsnToLong(rs.getString(1));
         }
     }
 

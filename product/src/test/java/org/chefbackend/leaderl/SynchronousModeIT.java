@@ -14,7 +14,7 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
-import org.chefbackend.postgres.Replication;
+import org.chefbackend.postgres.ReplicationStatus;
 import org.chefbackend.testing.AckedWriter;
 import org.chefbackend.testing.TestCluster;
 import org.chefbackend.testing.TestNode;
@@ -85,7 +85,7 @@ class SynchronousModeIT {
                 String received = receivedLsn(second);
                 int before = writer.count();
                 assertTrue(TestNode.waitUntil(Duration.ofSeconds(20), () -> writer.count() > before + 30
-                        && historyLsn() > Replication.lsnToLong(received)),
+                        && historyLsn() > ReplicationStatus.lsnToLong(received)),
                         "asynchronous commits stopped, or history was not refreshed, while the follower was frozen");
                 assertEquals(received, receivedLsn(second), "the frozen follower still received WAL");
                 cluster.crash(first);
@@ -203,7 +203,7 @@ class SynchronousModeIT {
         try (Connection c = cluster.pg(n); Statement st = c.createStatement();
                 ResultSet rs = st.executeQuery("select pg_last_wal_replay_lsn()::text")) {
             rs.next();
-            return rs.getString(1) == null ? -1 : Replication.lsnToLong(rs.getString(1));
+            return rs.getString(1) == null ? -1 : ReplicationStatus.lsnToLong(rs.getString(1));
         } catch (Exception e) {
             return -1;
         }

@@ -69,7 +69,7 @@ class ReplicationIT {
         }
         leader = node(LEADER_ROOT, "127.0.0.25", "rep-leader", "");
         follower = node(FOLLOWER_ROOT, "127.0.0.26", "rep-follower.example.com", ""); // a name the slot must hash
-        slot = Replication.slotName(follower.nodeName());
+        slot = ReplicationSlots.nameFor(follower.nodeName());
         RECIPE.prepare(leader);
         leaderPostmaster = start(leader);
         awaitTrue(() -> PostgresAdmin.isAcceptingConnections(leader), 60, "the leader accepts connections", leader);
@@ -90,8 +90,8 @@ class ReplicationIT {
         try (Connection c = PostgresAdmin.connect(leader, "postgres", 5000); Statement st = c.createStatement()) {
             st.execute("create table items (id int primary key, note text)");
             st.execute("insert into items select i, 'row ' || i from generate_series(1, 1000) i");
-            Replication.createSlot(c, slot);
-            Replication.createSlot(c, slot); // idempotent
+            ReplicationSlots.create(c, slot);
+            ReplicationSlots.create(c, slot); // idempotent
             try (ResultSet rs = st.executeQuery("select slot_type, restart_lsn is not null from pg_replication_slots"
                     + " where slot_name = '" + slot + "'")) {
                 assertTrue(rs.next(), "slot " + slot + " exists");
@@ -106,23 +106,23 @@ class ReplicationIT {
     @Order(2)
     void aBaseBackupCopiesTheLeaderAndLeavesAStandbyConfiguration() throws Exception {
         PostgresLayout layout = PostgresLayout.of(follower);
-        Replication.baseBackup(follower, leader.publishAddress(), PORT, slot, progress::add);
+        BaseBackup.take(follower, leader.publishAddress(), PORT, slot, progress::add);
 
         assertTrue(progress.stream().anyMatch(l -> l.contains(" kB (")), "a -P progress line: " + progress);
         assertTrue(Files.exists(layout.versionFile()));
         assertEquals("chef_pgsql", owner(layout.dataDir()));
         assertEquals("rwx------", mode(layout.dataDir()));
         Path conf = layout.dataDir().resolve("standby.conf");
-        for (Path f : List.of(conf, layout.dataDir().resolve("standby.signal"), Replication.pgpassFile(follower))) {
+        for (Path f : List.of(conf, layout.dataDir().resolve("standby.signal"), PgpassFile.path(follower))) {
             assertEquals("chef_pgsql", owner(f), f.toString());
             assertEquals("rw-------", mode(f), f.toString());
         }
         assertTrue(Files.readString(conf).contains("primary_slot_name = '" + slot + "'"));
         assertEquals("*:*:*:replicator:" + SECRETS.replicationPassword() + "\n*:*:*:chef_pgsql:"
-                + SECRETS.dbSuperuserPassword() + "\n", Files.readString(Replication.pgpassFile(follower)));
+                + SECRETS.dbSuperuserPassword() + "\n", Files.readString(PgpassFile.path(follower)));
 
         ServiceSetupException notEmpty = assertThrows(ServiceSetupException.class,
-                () -> Replication.baseBackup(follower, leader.publishAddress(), PORT, slot, progress::add));
+                () -> BaseBackup.take(follower, leader.publishAddress(), PORT, slot, progress::add));
         assertTrue(notEmpty.getMessage().contains("not empty"), notEmpty.getMessage());
         assertTrue(Files.exists(layout.versionFile()), "a refused backup leaves the data alone");
     }
@@ -140,7 +140,7 @@ class ReplicationIT {
 
         followerPostmaster = start(follower);
         awaitTrue(() -> {
-            Replication.LocalState s = localState(follower);
+            ReplicationStatus.LocalState s = localState(follower);
             return s != null && s.inRecovery() && "streaming".equals(s.walReceiverStatus());
         }, 60, "the follower streams", follower);
         try (Connection c = PostgresAdmin.connect(follower, "postgres", 5000)) {
@@ -167,9 +167,9 @@ class ReplicationIT {
     @Order(5)
     void theLeaderListsTheFollowerStreamingThroughItsSlotOverTls() throws Exception {
         try (Connection c = PostgresAdmin.connect(leader, "postgres", 5000)) {
-            List<Replication.ReplicaInfo> replicas = Replication.replicas(c);
+            List<ReplicationStatus.ReplicaInfo> replicas = ReplicationStatus.replicas(c);
             assertEquals(1, replicas.size(), replicas.toString());
-            Replication.ReplicaInfo r = replicas.get(0);
+            ReplicationStatus.ReplicaInfo r = replicas.get(0);
             assertEquals(follower.nodeName(), r.applicationName());
             assertEquals(slot, r.slot());
             assertEquals("streaming", r.state());
@@ -196,29 +196,29 @@ class ReplicationIT {
     @Test
     @Order(7)
     void localStatesTellLeaderFromFollower() throws Exception {
-        Replication.LocalState l = localState(leader);
-        Replication.LocalState f = localState(follower);
+        ReplicationStatus.LocalState l = localState(leader);
+        ReplicationStatus.LocalState f = localState(follower);
         assertFalse(l.inRecovery());
         assertEquals(1, l.timeline());
         assertEquals(null, l.walReceiverStatus());
-        assertTrue(Replication.lsnToLong(l.replayLsn()) > 0, "a primary's replay position is its current one");
+        assertTrue(ReplicationStatus.lsnToLong(l.replayLsn()) > 0, "a primary's replay position is its current one");
         assertTrue(f.inRecovery());
         assertEquals(1, f.timeline());
         assertEquals("127.0.0.25", f.senderHost());
-        assertTrue(Replication.lsnToLong(f.replayLsn()) <= Replication.lsnToLong(l.currentOrReceiveLsn()));
-        assertTrue(Replication.lsnToLong(f.replayLsn()) > 0);
+        assertTrue(ReplicationStatus.lsnToLong(f.replayLsn()) <= ReplicationStatus.lsnToLong(l.currentOrReceiveLsn()));
+        assertTrue(ReplicationStatus.lsnToLong(f.replayLsn()) > 0);
     }
 
     @Test
     @Order(8)
     void dropSlotEndsTheStreamingFollowersUseOfIt() throws Exception {
         try (Connection c = PostgresAdmin.connect(leader, "postgres", 5000)) {
-            Replication.dropSlot(c, slot);
+            ReplicationSlots.drop(c, slot);
             try (ResultSet rs = c.createStatement().executeQuery("select count(*) from pg_replication_slots")) {
                 rs.next();
                 assertEquals(0, rs.getInt(1));
             }
-            Replication.dropSlot(c, slot); // idempotent
+            ReplicationSlots.drop(c, slot); // idempotent
         }
     }
 
@@ -228,7 +228,7 @@ class ReplicationIT {
         NodeContext other = node(FOLLOWER_ROOT, "127.0.0.26", "rep-failing", "postgresql.data_dir = '/var/opt/cb-fail/data'");
         List<String> lines = new CopyOnWriteArrayList<>();
         ServiceSetupException e = assertThrows(ServiceSetupException.class,
-                () -> Replication.baseBackup(other, leader.publishAddress(), PORT, "cb_no_such_slot", lines::add));
+                () -> BaseBackup.take(other, leader.publishAddress(), PORT, "cb_no_such_slot", lines::add));
         assertTrue(e.getMessage().contains("replication slot \"cb_no_such_slot\" does not exist"), e.getMessage() + lines);
         Path data = other.path("postgresql.data_dir");
         try (var entries = Files.list(data)) {
@@ -240,9 +240,9 @@ class ReplicationIT {
     @Order(10)
     void rewritingTheStandbyConfigurationAsksForWhatTheServerNeeds() throws Exception {
         String leaderAddress = leader.publishAddress();
-        assertEquals(Change.NONE, Replication.writeStandbyConfig(follower, leaderAddress, PORT, slot));
-        assertEquals(Change.RELOAD, Replication.writeStandbyConfig(follower, leaderAddress, PORT, "cb_other"));
-        assertEquals(Change.RELOAD, Replication.writeStandbyConfig(follower, leaderAddress, PORT, slot));
+        assertEquals(Change.NONE, StandbyConfig.write(follower, leaderAddress, PORT, slot));
+        assertEquals(Change.RELOAD, StandbyConfig.write(follower, leaderAddress, PORT, "cb_other"));
+        assertEquals(Change.RELOAD, StandbyConfig.write(follower, leaderAddress, PORT, slot));
     }
 
     @Test
@@ -254,15 +254,15 @@ class ReplicationIT {
                 rs.next();
                 assertTrue(rs.getBoolean(1), "promoted");
             }
-            Replication.LocalState s = Replication.localState(c);
+            ReplicationStatus.LocalState s = ReplicationStatus.localState(c);
             assertFalse(s.inRecovery());
             assertEquals(2, s.timeline(), "the new timeline, before any checkpoint: " + s);
             assertFalse(Files.exists(layout.dataDir().resolve("standby.signal")), "promotion removes the signal");
-            Replication.clearStandbyConfig(follower);
+            StandbyConfig.clear(follower);
             assertFalse(Files.exists(layout.dataDir().resolve("standby.conf")));
             st.execute("insert into items values (2000, 'on the new leader')");
         }
-        Replication.clearStandbyConfig(follower); // idempotent
+        StandbyConfig.clear(follower); // idempotent
     }
 
     /**
@@ -279,18 +279,18 @@ class ReplicationIT {
         PostgresLayout layout = PostgresLayout.of(leader);
         assertEquals("in production", Rewind.controlData(layout.dataDir()).get("Database cluster state"),
                 "the crash took effect: not shut down cleanly");
-        String leaderSlot = Replication.slotName(leader.nodeName());
+        String leaderSlot = ReplicationSlots.nameFor(leader.nodeName());
         try (Connection c = PostgresAdmin.connect(follower, "postgres", 5000); Statement st = c.createStatement()) {
             st.execute("checkpoint"); // the new timeline in the control file, as leaderl does after a promotion
-            Replication.createSlot(c, leaderSlot);
+            ReplicationSlots.create(c, leaderSlot);
         }
 
         assertEquals(Rewind.Outcome.REWOUND, Rewind.run(leader, follower.publishAddress(), PORT));
-        Replication.writeStandbyConfig(leader, follower.publishAddress(), PORT, leaderSlot);
+        StandbyConfig.write(leader, follower.publishAddress(), PORT, leaderSlot);
         RECIPE.prepare(leader); // pg_rewind copied the new leader's configuration; the supervisor renders it again
         leaderPostmaster = start(leader);
         awaitTrue(() -> {
-            Replication.LocalState s = localState(leader);
+            ReplicationStatus.LocalState s = localState(leader);
             return s != null && s.inRecovery() && s.timeline() == 2 && "streaming".equals(s.walReceiverStatus());
         }, 60, "the old leader streams from the new one on timeline 2", leader);
         try (Connection c = PostgresAdmin.connect(leader, "postgres", 5000); Statement st = c.createStatement()) {
@@ -334,16 +334,16 @@ class ReplicationIT {
                 assertTrue(rs.getBoolean(1), "promoted");
             }
             st.execute("checkpoint");
-            Replication.createSlot(c, slot);
+            ReplicationSlots.create(c, slot);
         }
-        Replication.clearStandbyConfig(leader);
+        StandbyConfig.clear(leader);
 
         assertEquals(Rewind.Outcome.REWOUND, Rewind.run(follower, leader.publishAddress(), PORT));
-        Replication.writeStandbyConfig(follower, leader.publishAddress(), PORT, slot);
+        StandbyConfig.write(follower, leader.publishAddress(), PORT, slot);
         RECIPE.prepare(follower);
         followerPostmaster = start(follower);
         awaitTrue(() -> {
-            Replication.LocalState s = localState(follower);
+            ReplicationStatus.LocalState s = localState(follower);
             return s != null && s.inRecovery() && s.timeline() == 3 && "streaming".equals(s.walReceiverStatus());
         }, 60, "the crashed leader streams from the new one on timeline 3", follower);
     }
@@ -355,7 +355,7 @@ class ReplicationIT {
         assertEquals(Rewind.Outcome.NOT_NEEDED, Rewind.run(follower, leader.publishAddress(), PORT));
         followerPostmaster = start(follower);
         awaitTrue(() -> {
-            Replication.LocalState s = localState(follower);
+            ReplicationStatus.LocalState s = localState(follower);
             return s != null && "streaming".equals(s.walReceiverStatus());
         }, 60, "it streams again as it was", follower);
     }
@@ -370,9 +370,9 @@ class ReplicationIT {
 
     // ---- helpers -----------------------------------------------------------------------------------------------
 
-    static Replication.LocalState localState(NodeContext node) {
+    static ReplicationStatus.LocalState localState(NodeContext node) {
         try (Connection c = PostgresAdmin.connect(node, "postgres", 5000)) {
-            return Replication.localState(c);
+            return ReplicationStatus.localState(c);
         } catch (SQLException e) {
             return null;
         }

@@ -30,7 +30,7 @@ import java.util.Set;
 import java.util.stream.Stream;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
-import org.chefbackend.postgres.Replication;
+import org.chefbackend.postgres.ReplicationSlots;
 import org.chefbackend.system.FileTrees;
 import org.chefbackend.testing.TestNode;
 import org.junit.jupiter.api.AfterAll;
@@ -188,7 +188,7 @@ class RecoveryProceduresIT {
         assertTrue(TestNode.waitUntil(Duration.ofSeconds(10), () -> !open(follower.address, 5432)));
         try (Connection c = pg(leader, secrets); Statement st = c.createStatement()) {
             st.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = '"
-                    + Replication.slotName(follower.name) + "'");
+                    + ReplicationSlots.nameFor(follower.name) + "'");
             st.execute("create table if not exists wal_fill (x text)");
             for (int i = 0; i < 6; i++) {
                 st.execute("insert into wal_fill select repeat('x', 1000) from generate_series(1, 20000)");
@@ -199,7 +199,7 @@ class RecoveryProceduresIT {
             // the slot back, reserving WAL only from now on: the follower then asks for WAL that is gone (without
             // it, the follower would only report its missing slot)
             st.execute("select pg_create_physical_replication_slot('"
-                    + Replication.slotName(follower.name) + "', true)");
+                    + ReplicationSlots.nameFor(follower.name) + "', true)");
         }
         insert(leader, 1);
         assertEquals(0, follower.ctl("start", "postgresql").code());
