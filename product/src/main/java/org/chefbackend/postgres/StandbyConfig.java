@@ -14,8 +14,8 @@ import org.chefbackend.agent.NodeContext;
  * postgresql.conf) plus {@code DATA/standby.signal}. Stateless; the HA loop decides when to call what.
  *
  * <p>Standby settings live in a file of their own, not in postgresql.auto.conf: base backups and pg_rewind copy
- * the source's auto.conf (reference/feasibility.md §2, pitfall 3), and the recipe re-renders postgresql.conf on
- * every prepare.
+ * the source's auto.conf (and with it the source's stale primary_conninfo), and the recipe re-renders
+ * postgresql.conf on every prepare.
  */
 public final class StandbyConfig {
     public static final String STANDBY_CONF = "standby.conf";
