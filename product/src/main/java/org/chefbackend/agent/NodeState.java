@@ -8,9 +8,9 @@ import org.chefbackend.config.NodePaths;
 public final class NodeState {
     /** A fenced former leader must not start PostgreSQL by itself (the failure-recovery guide's name for it). */
     public static final String NO_START_PGSQL = "no-start-pgsql";
-    /** The reason a PostgreSQL held down by {@link #NO_START_PGSQL} shows in its status. */
     /** What the agent writes into no-start-pgsql when PostgreSQL was a primary at its start. */
     public static final String BOOT_FENCE_NOTE = "PostgreSQL was a primary when the agent started; leaderl decides";
+    /** The reason a PostgreSQL held down by {@link #NO_START_PGSQL} shows in its status. */
     public static final String HELD_BY_NO_START_PGSQL = "held down by the no-start-pgsql sentinel";
     /** A follower's sync is in progress or failed; the node is not eligible for leadership. */
     public static final String UNSYNCED = "unsynced";
