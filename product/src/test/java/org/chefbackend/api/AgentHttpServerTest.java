@@ -10,14 +10,19 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class AgentHttpServerTest {
+    /** As in production (leaderl.http_acceptors' default). */
+    static final int ACCEPTORS = 10;
     AgentHttpServer server;
     int port;
 
@@ -54,7 +59,7 @@ class AgentHttpServerTest {
                 return List.of();
             }
         };
-        server = new AgentHttpServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 2, node);
+        server = new AgentHttpServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), ACCEPTORS, node);
         server.start();
         port = server.port();
     }
@@ -69,7 +74,7 @@ class AgentHttpServerTest {
     void aRequestThatAsksForCloseIsToldTheConnectionCloses() throws IOException {
         String head = exchange("GET /leader HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         assertTrue(head.startsWith("HTTP/1.1 200"), head);
-        assertTrue(head.toLowerCase(java.util.Locale.ROOT).contains("\r\nconnection: close\r\n"), head);
+        assertTrue(head.toLowerCase(Locale.ROOT).contains("\r\nconnection: close\r\n"), head);
     }
 
     /** HAProxy's checks and other keep-alive clients keep their connections. */
@@ -77,19 +82,54 @@ class AgentHttpServerTest {
     void otherRequestsKeepTheirConnection() throws IOException {
         String head = exchange("GET /leader HTTP/1.1\r\nHost: x\r\n\r\n");
         assertTrue(head.startsWith("HTTP/1.1 200"), head);
-        assertFalse(head.toLowerCase(java.util.Locale.ROOT).contains("connection: close"), head);
+        assertFalse(head.toLowerCase(Locale.ROOT).contains("connection: close"), head);
     }
 
-    /** Sends {@code request} and returns the reply's status line and headers. */
+    /**
+     * Clients that send half a request and stay (slow or hostile) must not keep HAProxy's /leader check from an
+     * answer: with every acceptor's worth of them and more connected, /leader still answers within 2 s.
+     */
+    @Test
+    void halfSentRequestsDoNotStarveLeader() throws IOException {
+        List<Socket> slow = new ArrayList<>();
+        try {
+            for (int i = 0; i < 2 * ACCEPTORS; i++) {
+                Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
+                slow.add(s);
+                s.getOutputStream().write("GET /leader HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                s.getOutputStream().flush();
+            }
+            long deadline = System.nanoTime() + 2_000_000_000L;
+            String head;
+            try {
+                head = exchange("GET /leader HTTP/1.1\r\nHost: x\r\n\r\n", deadline);
+            } catch (SocketTimeoutException e) {
+                head = "no answer";
+            }
+            assertTrue(head.startsWith("HTTP/1.1 200"), "GET /leader with " + slow.size()
+                    + " half-sent requests open: " + head + " within 2 s");
+        } finally {
+            for (Socket s : slow) {
+                s.close();
+            }
+        }
+    }
+
     private String exchange(String request) throws IOException {
-        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
-            s.setSoTimeout(5000);
+        return exchange(request, System.nanoTime() + 5_000_000_000L);
+    }
+
+    /** Sends {@code request} and returns the reply's status line and headers, read until {@code deadline}. */
+    private String exchange(String request, long deadline) throws IOException {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), remainingMillis(deadline));
             OutputStream out = s.getOutputStream();
             out.write(request.getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
             InputStream in = s.getInputStream();
             StringBuilder head = new StringBuilder();
             while (!head.toString().endsWith("\r\n\r\n")) {
+                s.setSoTimeout(remainingMillis(deadline));
                 int c = in.read();
                 if (c < 0) {
                     break;
@@ -98,5 +138,10 @@ class AgentHttpServerTest {
             }
             return head.toString();
         }
+    }
+
+    /** Milliseconds until {@code deadline} (System.nanoTime), at least 1 (0 would mean no timeout). */
+    private static int remainingMillis(long deadline) {
+        return (int) Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
     }
 }
