@@ -1,5 +1,6 @@
 package org.chefbackend.api;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -51,12 +52,15 @@ class AgentHttpServerTest {
 
             @Override
             public Map<String, Object> admin(String action, String service, JsonNode body) {
-                return Map.of();
+                if (action.equals("fail")) {
+                    throw new ApiException(422, "refused");
+                }
+                return Map.of("ran", action + " " + service + " " + body.path("a").asInt());
             }
 
             @Override
             public List<byte[]> adminKeys() {
-                return List.of();
+                return List.of(AdminAuthTest.KEY);
             }
         };
         server = new AgentHttpServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), ACCEPTORS, node);
@@ -83,6 +87,58 @@ class AgentHttpServerTest {
         String head = exchange("GET /leader HTTP/1.1\r\nHost: x\r\n\r\n");
         assertTrue(head.startsWith("HTTP/1.1 200"), head);
         assertFalse(head.toLowerCase(Locale.ROOT).contains("connection: close"), head);
+    }
+
+    /** Status, type and body of each route's replies, as the JDK's server sent them before the server choice. */
+    @Test
+    void repliesAsBefore() throws IOException {
+        assertReply("GET /leader HTTP/1.1\r\nHost: x\r\n\r\n", 200, "application/json", "{\n  \"leader\" : true\n}");
+        assertReply("HEAD /leader HTTP/1.1\r\nHost: x\r\n\r\n", 200, "application/json", "");
+        assertReply("GET /leader/x?y=1 HTTP/1.1\r\nHost: x\r\n\r\n", 200, "application/json",
+                "{\n  \"leader\" : true\n}");
+        assertReply("GET /status HTTP/1.1\r\nHost: x\r\n\r\n", 200, "application/json", "{\n  \"ok\" : true\n}");
+        assertReply("POST /status HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", 405, "application/json",
+                "{\n  \"error\" : \"method not allowed\"\n}");
+        assertReply("GET /position HTTP/1.1\r\nHost: x\r\n\r\n", 200, "application/json", "{ }");
+        assertReply("GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n", 404, "text/html",
+                "<h1>404 Not Found</h1>No context found for request");
+        assertReply(admin("/admin/start", "{}", "x"), 401, "application/json",
+                "{\n  \"error\" : \"admin call not signed with this node's admin key or the cluster secrets\"\n}");
+        assertReply(admin("/admin/services/postgresql/start", "{\"a\":1}", null), 200, "application/json",
+                "{\n  \"ran\" : \"start postgresql 1\"\n}");
+        assertReply(admin("/admin/fail", "", null), 422, "application/json", "{\n  \"error\" : \"refused\"\n}");
+        assertReply(admin("/admin/a/b/c/d", "", null), 404, "application/json",
+                "{\n  \"error\" : \"no such admin call: /admin/a/b/c/d\"\n}");
+    }
+
+    /** A signed POST (signed with {@code auth} when given, else properly). */
+    private static String admin(String path, String body, String auth) {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        String header = auth != null ? auth : AdminAuth.sign(AdminAuthTest.KEY, "POST", path, bytes,
+                System.currentTimeMillis());
+        return "POST " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + AdminAuth.HEADER + ": " + header
+                + "\r\nContent-Length: " + bytes.length + "\r\n\r\n" + body;
+    }
+
+    private void assertReply(String request, int status, String type, String body) throws IOException {
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+            s.getOutputStream().flush();
+            InputStream in = s.getInputStream();
+            String head = readHead(in);
+            String what = request.substring(0, request.indexOf('\r')) + " -> " + head;
+            assertTrue(head.startsWith("HTTP/1.1 " + status + " "), what);
+            String lower = head.toLowerCase(Locale.ROOT);
+            assertTrue(lower.contains("\r\ncontent-type: " + type + "\r\n"), what);
+            int at = lower.indexOf("\r\ncontent-length: ");
+            String got = "";
+            if (!request.startsWith("HEAD ")) {
+                int length = Integer.parseInt(lower.substring(at + 18, lower.indexOf('\r', at + 2)).trim());
+                got = new String(in.readNBytes(length), StandardCharsets.UTF_8);
+            }
+            assertEquals(body, got, what);
+        }
     }
 
     /**
@@ -126,18 +182,22 @@ class AgentHttpServerTest {
             OutputStream out = s.getOutputStream();
             out.write(request.getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
-            InputStream in = s.getInputStream();
-            StringBuilder head = new StringBuilder();
-            while (!head.toString().endsWith("\r\n\r\n")) {
-                s.setSoTimeout(remainingMillis(deadline));
-                int c = in.read();
-                if (c < 0) {
-                    break;
-                }
-                head.append((char) c);
-            }
-            return head.toString();
+            s.setSoTimeout(remainingMillis(deadline));
+            return readHead(s.getInputStream());
         }
+    }
+
+    /** The status line and headers, up to the empty line (or what came before the end of the stream). */
+    private static String readHead(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int c = in.read();
+            if (c < 0) {
+                break;
+            }
+            head.append((char) c);
+        }
+        return head.toString();
     }
 
     /** Milliseconds until {@code deadline} (System.nanoTime), at least 1 (0 would mean no timeout). */
