@@ -10,9 +10,11 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -29,43 +31,62 @@ class AgentHttpServerTest {
 
     @BeforeEach
     void start() throws IOException {
-        AgentHttpServer.Node node = new AgentHttpServer.Node() {
-            @Override
-            public Map<String, Object> status() {
-                return Map.of("ok", true);
-            }
+        serve(AgentHttpServer.READ_TIMEOUT, AgentHttpServer.HEAD_DEADLINE);
+    }
 
-            @Override
-            public boolean leader() {
-                return true;
-            }
-
-            @Override
-            public Map<String, Object> position() {
-                return Map.of();
-            }
-
-            @Override
-            public Map<String, Object> cluster() {
-                return Map.of();
-            }
-
-            @Override
-            public Map<String, Object> admin(String action, String service, JsonNode body) {
-                if (action.equals("fail")) {
-                    throw new ApiException(422, "refused");
-                }
-                return Map.of("ran", action + " " + service + " " + body.path("a").asInt());
-            }
-
-            @Override
-            public List<byte[]> adminKeys() {
-                return List.of(AdminAuthTest.KEY);
-            }
-        };
-        server = new AgentHttpServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), ACCEPTORS, node);
+    /** (Re)starts the server under test with these timeouts. */
+    private void serve(Duration readTimeout, Duration headDeadline) throws IOException {
+        if (server != null) {
+            server.stop();
+        }
+        server = new AgentHttpServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), ACCEPTORS,
+                new FakeNode(), readTimeout, headDeadline);
         server.start();
         port = server.port();
+    }
+
+    /** A leader whose admin calls echo what they ran; "fail" is refused, "slow" takes 2.5 s. */
+    private static final class FakeNode implements AgentHttpServer.Node {
+        @Override
+        public Map<String, Object> status() {
+            return Map.of("ok", true);
+        }
+
+        @Override
+        public boolean leader() {
+            return true;
+        }
+
+        @Override
+        public Map<String, Object> position() {
+            return Map.of();
+        }
+
+        @Override
+        public Map<String, Object> cluster() {
+            return Map.of();
+        }
+
+        @Override
+        public Map<String, Object> admin(String action, String service, JsonNode body) throws IOException {
+            if (action.equals("fail")) {
+                throw new ApiException(422, "refused");
+            }
+            if (action.equals("slow")) {
+                try {
+                    Thread.sleep(2500); // the work of a long admin call, not a wait for a condition
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted");
+                }
+            }
+            return Map.of("ran", action + " " + service + " " + body.path("a").asInt());
+        }
+
+        @Override
+        public List<byte[]> adminKeys() {
+            return List.of(AdminAuthTest.KEY);
+        }
     }
 
     @AfterEach
@@ -122,7 +143,7 @@ class AgentHttpServerTest {
 
     private void assertReply(String request, int status, String type, String body) throws IOException {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
-            s.setSoTimeout(5000);
+            s.setSoTimeout(10_000);
             s.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
             s.getOutputStream().flush();
             InputStream in = s.getInputStream();
@@ -139,6 +160,61 @@ class AgentHttpServerTest {
             }
             assertEquals(body, got, what);
         }
+    }
+
+    /** leaderl.http_acceptors' least value leaves one thread for requests beside the selector. */
+    @Test
+    void servesWithOneAcceptor() throws IOException {
+        server.stop();
+        server = new AgentHttpServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1, new FakeNode());
+        server.start();
+        port = server.port();
+        assertReply("GET /leader HTTP/1.1\r\nHost: x\r\n\r\n", 200, "application/json", "{\n  \"leader\" : true\n}");
+    }
+
+    /** The port is bound at construction (a clash shows at once) and given back by stop(), started or not. */
+    @Test
+    void stopGivesBackThePortOfAServerNeverStarted() throws IOException {
+        AgentHttpServer unstarted = new AgentHttpServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1,
+                new FakeNode());
+        int bound = unstarted.port();
+        unstarted.stop();
+        try (ServerSocket again = new ServerSocket(bound, 1, InetAddress.getLoopbackAddress())) {
+            assertEquals(bound, again.getLocalPort());
+        }
+    }
+
+    /** A client that trickles its request line and headers, a byte at a time, is cut off at the head deadline. */
+    @Test
+    void aTricklingRequestHeadIsCutOffAtTheDeadline() throws IOException {
+        serve(Duration.ofSeconds(2), Duration.ofSeconds(1));
+        byte[] head = "GET /leader HTTP/1.1\r\nHost: x\r\nX-Pad: ".getBytes(StandardCharsets.ISO_8859_1);
+        long t0 = System.nanoTime();
+        long deadline = t0 + 4_000_000_000L;
+        boolean closed = false;
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.setSoTimeout(200); // a byte every 200 ms: well inside the 2 s read timeout
+            for (int i = 0; !closed && System.nanoTime() < deadline; i++) {
+                s.getOutputStream().write(i < head.length ? head[i] : 'a');
+                try {
+                    closed = s.getInputStream().read() < 0;
+                } catch (SocketTimeoutException e) {
+                    // still open: send the next byte
+                }
+            }
+        } catch (IOException e) {
+            closed = true; // reset on a write after the server closed
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertTrue(closed, "a request head trickled for 4 s was not cut off");
+        assertTrue(seconds >= 0.9, "cut off after " + seconds + " s, before its deadline");
+    }
+
+    /** The read timeout ends stalled reads, not a route that runs longer than it (reconfigure takes minutes). */
+    @Test
+    void aLongAdminCallOutlastsTheReadTimeout() throws IOException {
+        serve(Duration.ofSeconds(1), Duration.ofSeconds(1));
+        assertReply(admin("/admin/slow", "", null), 200, "application/json", "{\n  \"ran\" : \"slow null 0\"\n}");
     }
 
     /**
