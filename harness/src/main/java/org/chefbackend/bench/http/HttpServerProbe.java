@@ -20,7 +20,8 @@ import org.chefbackend.ctl.AgentProcess;
  * Measures candidates for the agent's HTTP server, each in a JVM of its own with the agent's flags
  * ({@link AgentProcess#JVM_OPTIONS}): classes loaded, RSS and threads after start and after 1,000 sequential
  * {@code GET /leader} on new connections (as HAProxy checks), CPU over 30 idle seconds, whether /leader answers
- * within 2 s while 20 and 300 clients hold half-sent requests (and 6.5 s later, past the request deadlines), and
+ * within 2 s while 20 and 300 clients hold half-sent requests (and 6.5 s later, past the request deadlines) or 12
+ * admin calls stall their bodies, and
  * the jars the candidate adds to the product (found on this class path).
  * <pre>
  * mvn -B -q -DskipTests package
@@ -90,6 +91,7 @@ public final class HttpServerProbe {
             if (port > 0) {
                 f.putAll(starvation(pid, port, 20));
                 f.putAll(starvation(pid, port, 300));
+                f.putAll(halfBodies(pid, port, 12));
             }
             f.putAll(jars(candidate));
         } finally {
@@ -122,7 +124,7 @@ public final class HttpServerProbe {
     /** With {@code count} half-sent requests open: how long /leader takes (2 s at most) and the threads then. */
     static Map<String, String> starvation(long pid, int port, int count) throws IOException, InterruptedException {
         long opened = System.nanoTime();
-        List<Socket> slow = RawHttp.halfSent(port, count);
+        List<Socket> slow = RawHttp.halfSent(port, count, RawHttp.HALF);
         try {
             Map<String, String> f = new LinkedHashMap<>();
             f.put("/leader with " + count + " half-sent requests open", timedCheck(port));
@@ -131,6 +133,22 @@ public final class HttpServerProbe {
                 waitQuietly(Math.max(0, AFTER_DEADLINE_MS - (System.nanoTime() - opened) / 1_000_000));
                 f.put("/leader 6.5 s after " + count + " half-sent requests opened", timedCheck(port));
             }
+            return f;
+        } finally {
+            RawHttp.closeAll(slow);
+        }
+    }
+
+    /**
+     * With {@code count} admin POSTs open whose headers came whole but whose body stalls after a byte: how long
+     * /leader takes (the hardening's case: body reads that hold a thread).
+     */
+    static Map<String, String> halfBodies(long pid, int port, int count) throws IOException {
+        List<Socket> slow = RawHttp.halfSent(port, count, RawHttp.HALF_BODY);
+        try {
+            Map<String, String> f = new LinkedHashMap<>();
+            f.put("/leader with " + count + " admin bodies stalled", timedCheck(port));
+            f.put("threads with " + count + " admin bodies stalled", String.valueOf(status(pid, "Threads")));
             return f;
         } finally {
             RawHttp.closeAll(slow);

@@ -72,6 +72,11 @@ final class NettyCandidate implements ProbedServer {
 
     private final class Routes extends SimpleChannelInboundHandler<FullHttpRequest> {
         @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close(); // a client gone mid-request (the probe's half-sent ones): nothing to answer
+        }
+
+        @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
             FullHttpRequest kept = request.retainedDuplicate();
             workers.execute(() -> {

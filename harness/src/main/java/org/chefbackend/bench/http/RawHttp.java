@@ -15,6 +15,8 @@ import java.util.Locale;
 final class RawHttp {
     static final String CHECK = "GET /leader HTTP/1.1\r\nHost: localhost:7331\r\n\r\n";
     static final String HALF = "GET /leader HTTP/1.1\r\nHost: x\r\n";
+    /** Complete headers, then 1 byte of the 1000 announced. */
+    static final String HALF_BODY = "POST /admin/start HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{";
 
     private RawHttp() {
     }
@@ -52,13 +54,13 @@ final class RawHttp {
         }
     }
 
-    /** Opens {@code count} connections that each send half a request and stay open. */
-    static List<Socket> halfSent(int port, int count) throws IOException {
+    /** Opens {@code count} connections that each send {@code part} of a request and stay open. */
+    static List<Socket> halfSent(int port, int count, String part) throws IOException {
         List<Socket> sockets = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
             sockets.add(s);
-            s.getOutputStream().write(HALF.getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().write(part.getBytes(StandardCharsets.ISO_8859_1));
         }
         return sockets;
     }
