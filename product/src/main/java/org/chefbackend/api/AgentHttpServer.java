@@ -1,27 +1,49 @@
 package org.chefbackend.api;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import org.chefbackend.agent.ServiceSetupException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.BufferUtil;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
+import org.eclipse.jetty.util.thread.Scheduler;
 
 /**
  * The agent's HTTP API on {@code leaderl.http_address:http_port}. Reads ({@code GET /status}) are open, as health
- * checks need; {@code /admin/…} calls must carry an {@link AdminAuth} signature. The JDK's server, with
- * {@code leaderl.http_acceptors} threads, is all this needs.
+ * checks need; {@code /admin/…} calls must carry an {@link AdminAuth} signature.
+ * <p>
+ * Jetty's core server: one selector thread reads every connection without blocking, so a client that sends half a
+ * request holds no thread and HAProxy's {@code GET /leader} is not kept waiting by it (the JDK's server gave each
+ * connection a thread of {@code leaderl.http_acceptors} until its request had arrived). Up to
+ * {@code leaderl.http_acceptors} threads run the routes. A connection must complete its first request's line and
+ * headers within {@link #HEAD_DEADLINE} and may wait at most {@link #READ_TIMEOUT} for any next bytes.
  */
 public final class AgentHttpServer {
-    private static final Logger log = LoggerFactory.getLogger(AgentHttpServer.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Longest wait for the next bytes of a request, and longest idle time between requests on a connection. */
+    static final Duration READ_TIMEOUT = Duration.ofSeconds(10);
+    /** A new connection's first request line and headers must have arrived by then, however they trickle. */
+    static final Duration HEAD_DEADLINE = Duration.ofSeconds(5);
+    /** How long stop() waits for replies in flight (the shutdown call's own among them). */
+    private static final long STOP_TIMEOUT_MS = 2000;
+    private static final int SELECTORS = 1;
 
     /** What the server exposes; the agent implements it. */
     public interface Node {
@@ -40,126 +62,118 @@ public final class AgentHttpServer {
          * Runs an admin action ("start", "stop", "restart", "reconfigure", "shutdown", "cluster/join",
          * "cluster/remove") on one service, or all (null); {@code body} is the request's JSON (may be empty).
          */
-        Map<String, Object> admin(String action, String service, com.fasterxml.jackson.databind.JsonNode body)
-                throws IOException;
+        Map<String, Object> admin(String action, String service, JsonNode body) throws IOException;
 
         /** Keys that may sign admin calls. */
         List<byte[]> adminKeys();
     }
 
-    private final HttpServer server;
-    private final ExecutorService executor;
-    private final AdminAuth auth = new AdminAuth();
-    private final Node node;
+    private final Server server;
+    private final ServerConnector connector;
 
+    /** Binds {@code address} at once (port 0: a free port, see {@link #port()}); serves from {@link #start()}. */
     public AgentHttpServer(InetSocketAddress address, int threads, Node node) throws IOException {
-        this.node = node;
-        this.server = HttpServer.create(address, 64);
-        this.executor = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "http");
-            t.setDaemon(true);
-            return t;
-        });
-        server.setExecutor(executor);
-        server.createContext("/status", ex -> handle(ex, () -> {
-            requireMethod(ex, "GET");
-            return new Reply(200, node.status());
-        }));
-        server.createContext("/leader", ex -> handle(ex, () -> {
-            boolean ok = node.leader();
-            return new Reply(ok ? 200 : 503, Map.of("leader", ok));
-        }));
-        server.createContext("/position", ex -> handle(ex, () -> {
-            requireMethod(ex, "GET");
-            return new Reply(200, node.position());
-        }));
-        server.createContext("/cluster", ex -> handle(ex, () -> {
-            requireMethod(ex, "GET");
-            return new Reply(200, node.cluster());
-        }));
-        server.createContext("/admin/", this::admin);
+        this(address, threads, node, READ_TIMEOUT, HEAD_DEADLINE);
     }
 
-    public void start() {
-        server.start();
+    AgentHttpServer(InetSocketAddress address, int threads, Node node, Duration readTimeout, Duration headDeadline)
+            throws IOException {
+        QueuedThreadPool pool = new QueuedThreadPool(threads + SELECTORS, 1 + SELECTORS);
+        pool.setName("http");
+        pool.setDaemon(true);
+        pool.setReservedThreads(0); // no threads kept spinning for a burst the API never sees
+        Scheduler scheduler = new ScheduledExecutorScheduler("http-timeouts", true);
+        server = new Server(pool, scheduler, null);
+        server.setStopTimeout(STOP_TIMEOUT_MS);
+        HttpConfiguration config = new HttpConfiguration();
+        config.setSendServerVersion(false);
+        // no acceptor thread: the selector accepts too
+        connector = new ServerConnector(server, null, null, null, 0, SELECTORS, new HttpConnectionFactory(config));
+        // the address as given, never a name that could resolve to another (localhost: ::1)
+        connector.setHost(address.isUnresolved() ? address.getHostString() : address.getAddress().getHostAddress());
+        connector.setPort(address.getPort());
+        connector.setIdleTimeout(readTimeout.toMillis());
+        connector.addEventListener(new HeadDeadline(scheduler, headDeadline));
+        GracefulHandler graceful = new GracefulHandler();
+        graceful.setHandler(new Routes(new AgentApi(node)));
+        server.setHandler(graceful);
+        server.addConnector(connector);
+        connector.open();
+    }
+
+    public void start() throws IOException {
+        try {
+            server.start();
+        } catch (IOException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException("the HTTP API did not start: " + e.getMessage(), e);
+        }
     }
 
     /** The port it listens on (the configured one, or the one the system chose for port 0). */
     public int port() {
-        return server.getAddress().getPort();
+        return connector.getLocalPort();
     }
 
+    /** Stops listening, lets replies in flight finish (up to 2 s), then closes every connection. */
     public void stop() {
-        server.stop(2); // lets a reply in flight (e.g. to the shutdown call itself) finish
-        executor.shutdownNow();
-    }
-
-    /** POST /admin/{action} or /admin/services/{name}/{action}. */
-    private void admin(HttpExchange ex) throws IOException {
-        byte[] body = ex.getRequestBody().readAllBytes();
-        handle(ex, () -> {
-            requireMethod(ex, "POST");
-            String path = ex.getRequestURI().getPath();
-            if (!auth.verify(node.adminKeys(), "POST", path, body, ex.getRequestHeaders().getFirst(AdminAuth.HEADER),
-                    System.currentTimeMillis())) {
-                return new Reply(401, Map.of("error", "admin call not signed with this node's admin key or the cluster secrets"));
-            }
-            String[] parts = path.substring("/admin/".length()).split("/");
-            var json = body.length == 0 ? JSON.createObjectNode() : JSON.readTree(body);
-            if (parts.length == 1) {
-                return new Reply(200, node.admin(parts[0], null, json));
-            }
-            if (parts.length == 2 && parts[0].equals("cluster")) {
-                return new Reply(200, node.admin("cluster/" + parts[1], null, json));
-            }
-            if (parts.length == 3 && parts[0].equals("services")) {
-                return new Reply(200, node.admin(parts[2], parts[1], json));
-            }
-            return new Reply(404, Map.of("error", "no such admin call: " + path));
-        });
-    }
-
-    private record Reply(int code, Object body) {
-    }
-
-    private interface Handler {
-        Reply handle() throws IOException;
-    }
-
-    private static final class MethodNotAllowed extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-    }
-
-    private static void requireMethod(HttpExchange ex, String method) {
-        if (!ex.getRequestMethod().equals(method)) {
-            throw new MethodNotAllowed();
-        }
-    }
-
-    private static void handle(HttpExchange ex, Handler handler) throws IOException {
-        Reply reply;
         try {
-            reply = handler.handle();
-        } catch (MethodNotAllowed e) {
-            reply = new Reply(405, Map.of("error", "method not allowed"));
-        } catch (ApiException e) {
-            reply = new Reply(e.status(), Map.of("error", String.valueOf(e.getMessage())));
-        } catch (ServiceSetupException e) {
-            reply = new Reply(409, Map.of("error", e.getMessage()));
-        } catch (IOException | RuntimeException e) {
-            log.error("{} {} failed", ex.getRequestMethod(), ex.getRequestURI(), e);
-            reply = new Reply(500, Map.of("error", String.valueOf(e.getMessage())));
+            server.stop();
+        } catch (Exception e) {
+            throw new IllegalStateException("the HTTP API did not stop: " + e.getMessage(), e);
+        } finally {
+            // the port bound at construction: without acceptor threads only a started selector would close it
+            if (connector.getTransport() instanceof ServerSocketChannel channel) {
+                try {
+                    channel.close();
+                } catch (IOException e) {
+                    // closed either way
+                }
+            }
         }
-        byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(reply.body());
-        ex.getResponseHeaders().set("Content-Type", "application/json");
-        if ("close".equalsIgnoreCase(ex.getRequestHeaders().getFirst("Connection"))) {
-            // the JDK's server closes such a connection but does not say so; a client that believes it open sends
-            // its next request into the closing socket and gets a reset (RFC 9112 9.6: say close)
-            ex.getResponseHeaders().set("Connection", "close");
+    }
+
+    /** Every request goes to {@link AgentApi}; its reply goes out as it is. */
+    private static final class Routes extends Handler.Abstract {
+        private final AgentApi api;
+
+        Routes(AgentApi api) {
+            this.api = api;
         }
-        ex.sendResponseHeaders(reply.code(), bytes.length);
-        try (OutputStream out = ex.getResponseBody()) {
-            out.write(bytes);
+
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) throws Exception {
+            AgentApi.Reply reply = api.answer(request.getMethod(), Request.getPathInContext(request),
+                    request.getHeaders()::get, () -> BufferUtil.toArray(Content.Source.asByteBuffer(request)));
+            response.setStatus(reply.status());
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, reply.contentType());
+            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, reply.body().length);
+            response.write(true, ByteBuffer.wrap(reply.body()), callback);
+            return true;
+        }
+    }
+
+    /**
+     * Closes a connection whose first request line and headers are not complete by the deadline: the read timeout
+     * alone lets a client that sends a byte now and then keep a connection forever.
+     */
+    private static final class HeadDeadline implements Connection.Listener {
+        private final Scheduler scheduler;
+        private final Duration deadline;
+
+        HeadDeadline(Scheduler scheduler, Duration deadline) {
+            this.scheduler = scheduler;
+            this.deadline = deadline;
+        }
+
+        @Override
+        public void onOpened(Connection connection) {
+            scheduler.schedule(() -> {
+                if (connection.getMessagesIn() == 0) { // counts requests whose headers were complete
+                    connection.getEndPoint().close();
+                }
+            }, deadline.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 }

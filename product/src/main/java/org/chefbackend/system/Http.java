@@ -18,7 +18,7 @@ import java.util.Map;
 public final class Http {
     static {
         // Asking for "Connection: close" is not enough: HttpURLConnection keeps a connection unless the reply says
-        // close, and the JDK's HttpServer (the agent's) closes without saying so. A request sent on such a connection
+        // close, and the JDK's HttpServer (the agent's until it moved to Jetty) closes without saying so. A request sent on such a connection
         // while the server closes it is reset: a GET is silently sent again, a POST fails (CI: "stop leaderl" reset
         // right after the CLI's status GET). The JDK reads this once, when its HTTP client class loads; this class
         // comes first in every process of ours, and the JVMs that run the tests get the flag on their command line.
