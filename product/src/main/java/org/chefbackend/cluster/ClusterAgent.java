@@ -1,5 +1,7 @@
 package org.chefbackend.cluster;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.sql.Connection;
@@ -11,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -44,6 +47,10 @@ public final class ClusterAgent {
     static final String PREFIX = "/chef-backend/";
     static final String LEADER = "leader";
     static final String JOIN_LOCK = "locks/join";
+    /** How the last operator request ended (leaderl writes it as it clears the request): the asking command reads it. */
+    public static final String INTENT_OUTCOME = "intent_outcome";
+    private static final TypeReference<Map<String, Object>> JSON_OBJECT = new TypeReference<>() {
+    };
     /** A join's etcd member must start within this; the lock expires by itself if the joiner dies. */
     static final long JOIN_LOCK_TTL_SECONDS = 600;
 
@@ -456,6 +463,7 @@ public final class ClusterAgent {
         ClusterStore s = requireStore();
         String leaderName = leader().map(Records.Leader::name).orElse(null);
         Map<String, Object> intent = new LinkedHashMap<>();
+        intent.put("id", UUID.randomUUID().toString()); // the asking command finds its request's outcome by it
         intent.put("kind", kind);
         intent.put("target", target);
         intent.put("leader_when_asked", leaderName);
@@ -466,6 +474,17 @@ public final class ClusterAgent {
                     + s.get("intent").map(ClusterStore.Versioned::value).orElse("?"));
         }
         return intent;
+    }
+
+    /** How the last operator request ended, as leaderl recorded it; empty when none was, or it is unreadable. */
+    public Optional<Map<String, Object>> lastIntentOutcome() {
+        return requireStore().get(INTENT_OUTCOME).flatMap(v -> {
+            try {
+                return Optional.ofNullable(Records.JSON.readValue(v.value(), JSON_OBJECT));
+            } catch (JsonProcessingException e) {
+                return Optional.empty(); // anyone with etcd access may write there: an unreadable one says nothing
+            }
+        });
     }
 
     /** Failover switches: "settings/failover" for the cluster, "failover/<name>" per node; absent means on. */

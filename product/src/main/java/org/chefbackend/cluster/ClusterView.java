@@ -15,8 +15,10 @@ import java.util.Optional;
  *  "nodes": [{"name", "ip", "guid", "role", "pgsql": {"role", "following", "partially_synced", "bytes_behind", "lsn",
  *                                                          "rejoin_path", "rejoin_seconds"},
  *             "elasticsearch": {"role", "healthy", "status", "nodes"}, "eligible_for_leader", "blocked",
- *             "failover_enabled", "reason", "last_update", "status_age_seconds"}]}
+ *             "failover_enabled", "reason", "last_update", "status_age_seconds"}],
+ *  "intent_outcome": {"id", "kind", "target", "asked_at", "outcome", "reason", "at"}|null}
  * </pre>
+ * ({@code intent_outcome}, how the last promote, demote or force-leader ended, is added by the agent from etcd.)
  * {@code reason} says why a node is ineligible or blocked ("search unhealthy (elasticsearch check 5/5 failures: no
  * elected cluster manager)", "no status for 31 s"); null when it is eligible and not blocked.
  */

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.NodeIdentity;
 import org.chefbackend.agent.NodeState;
@@ -86,7 +87,7 @@ final class CreateClusterCommand implements Callable<Integer> {
         ClusterFile.creating().write(paths);
         ServiceCommands.ensureAgent(paths, client);
         options.step(out, "Started the node agent");
-        JsonNode status = waitForLeader(client, out, options);
+        JsonNode status = waitForLeader(client, AgentWatch.of(paths, settings, "create-cluster"), out, options);
         options.step(out, "etcd: a one-member cluster on " + address);
         options.step(out, "PostgreSQL: initialized as the leader");
         options.step(out, "Elasticsearch: " + status.path("elasticsearch").path("status").asText("starting")
@@ -126,7 +127,7 @@ final class CreateClusterCommand implements Callable<Integer> {
         list.step("Started the node agent; leaderl elects this node (promoting PostgreSQL if it was a follower)", () -> {
             ClusterFile.creating().write(paths);
             ServiceCommands.ensureAgent(paths, client);
-            waitForLeader(client, out, options);
+            waitForLeader(client, AgentWatch.of(paths, settings, "create-cluster"), out, options);
         });
         List<String> slots = list.step("Dropped the lost members' replication slots",
                 () -> QuorumLossRecovery.dropStaleSlots(ctx));
@@ -137,30 +138,26 @@ final class CreateClusterCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Waits until the local agent leads a cluster it is a member of, with search reachable. */
-    static JsonNode waitForLeader(AgentClient client, PrintWriter out, ClusterOptions options) {
-        long deadline = System.nanoTime() + READY_WAIT.toNanos();
-        String lastPhase = "";
-        while (System.nanoTime() < deadline) {
+    /** Waits until the local agent leads a cluster it is a member of, with search reachable; watches the agent. */
+    static JsonNode waitForLeader(AgentClient client, AgentWatch agent, PrintWriter out, ClusterOptions options) {
+        AtomicReference<String> lastPhase = new AtomicReference<>("");
+        return agent.poll(READY_WAIT, Duration.ofMillis(500), () -> {
             Optional<JsonNode> status = client.status();
-            if (status.isPresent()) {
-                JsonNode c = status.get().path("cluster");
-                String phase = c.path("phase").asText();
-                if (!phase.equals(lastPhase)) {
-                    options.detail(out, phase);
-                    lastPhase = phase;
-                }
-                if (!c.path("error").isNull() && !c.path("error").asText().isEmpty()) {
-                    throw OperatorException.failure("creating the cluster failed: " + c.path("error").asText());
-                }
-                if (c.path("leader").asBoolean() && c.path("state").asText().equals(ClusterFile.MEMBER)
-                        && status.get().path("elasticsearch").path("healthy").asBoolean()) {
-                    return status.get();
-                }
+            if (status.isEmpty()) {
+                return Optional.<JsonNode>empty();
             }
-            ServiceCommands.sleep(500);
-        }
-        throw OperatorException.failure("the cluster was not ready within " + READY_WAIT.toMinutes()
-                + " minutes; see chef-backend-ctl tail leaderl");
+            JsonNode c = status.get().path("cluster");
+            String phase = c.path("phase").asText();
+            if (!phase.equals(lastPhase.getAndSet(phase))) {
+                options.detail(out, phase);
+            }
+            if (!c.path("error").isNull() && !c.path("error").asText().isEmpty()) {
+                throw OperatorException.failure("creating the cluster failed: " + c.path("error").asText());
+            }
+            boolean ready = c.path("leader").asBoolean() && c.path("state").asText().equals(ClusterFile.MEMBER)
+                    && status.get().path("elasticsearch").path("healthy").asBoolean();
+            return ready ? status : Optional.<JsonNode>empty();
+        }).orElseThrow(() -> OperatorException.failure("the cluster was not ready within " + READY_WAIT.toMinutes()
+                + " minutes; see chef-backend-ctl tail leaderl"));
     }
 }

@@ -8,7 +8,6 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.chefbackend.config.Settings;
 import org.chefbackend.system.OperatorException;
-import org.chefbackend.system.Poll;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -25,12 +24,18 @@ final class IntentCommands {
 
     /** The cluster view from the local agent; an error on a node that is not a member. */
     static JsonNode view(AgentClient client) {
-        AgentClient.Response r = client.get("/cluster").orElseThrow(() -> OperatorException.failure(
+        return answeredView(client).orElseThrow(() -> OperatorException.failure(
                 "the node agent is not running; this node is not an active cluster member"));
-        if (r.status() != 200) {
-            throw OperatorException.failure(r.body().path("error").asText("this node is not part of a cluster"));
-        }
-        return r.body();
+    }
+
+    /** The cluster view, empty when the agent does not answer; an error when it answers that it is no member. */
+    static Optional<JsonNode> answeredView(AgentClient client) {
+        return client.get("/cluster").map(r -> {
+            if (r.status() != 200) {
+                throw OperatorException.failure(r.body().path("error").asText("this node is not part of a cluster"));
+            }
+            return r.body();
+        });
     }
 
     static JsonNode member(JsonNode view, String nameOrIp) {
@@ -86,21 +91,38 @@ final class IntentCommands {
         if (r.status() != 200) {
             throw OperatorException.failure(r.body().path("error").asText("HTTP " + r.status()));
         }
+        String id = r.body().path("intent").path("id").asText("");
+        String request = kind.replace('_', '-') + " of " + target;
+        AgentWatch agent = AgentWatch.of(node.paths(), settings, kind.replace('_', '-'));
         out.println("ok: asked leaderl to " + kind.replace('_', '-') + " " + target + "; waiting for the outcome");
         out.flush();
-        long timeout = settings.integer("leaderl.control_worker_timeout_seconds") + 30;
-        Optional<String> outcome = Poll.forValue(Duration.ofSeconds(timeout), Duration.ofMillis(500), () -> {
-            String leader = leader(view(client));
-            boolean done = kind.equals("demote") ? leader != null && !leader.equals(target) : target.equals(leader);
-            return done ? Optional.of(leader) : Optional.empty();
+        long leaderlTimeout = settings.integer("leaderl.control_worker_timeout_seconds");
+        long timeout = leaderlTimeout + 30;
+        Optional<String> leader = agent.poll(Duration.ofSeconds(timeout), Duration.ofMillis(500), () -> {
+            Optional<JsonNode> answer = answeredView(client);
+            if (answer.isEmpty()) {
+                return Optional.empty(); // busy, or gone: the watch tells which
+            }
+            JsonNode now = answer.get();
+            String current = leader(now);
+            boolean done = kind.equals("demote") ? current != null && !current.equals(target) : target.equals(current);
+            if (done) {
+                return Optional.of(current);
+            }
+            // leaderl records a refusal the moment it decides it: report it then, with its reason
+            Optional<IntentOutcome> outcome = IntentOutcome.of(now, id);
+            if (outcome.isPresent() && !outcome.get().done()) {
+                throw OperatorException.failure(outcome.get().failure(request, leaderlTimeout));
+            }
+            return outcome.map(o -> current != null ? current : target);
         });
-        if (outcome.isPresent()) {
-            out.println("ok: " + outcome.get() + " is the leader");
+        if (leader.isPresent()) {
+            out.println("ok: " + leader.get() + " is the leader");
             out.flush();
             return 0;
         }
-        throw OperatorException.failure(kind.replace('_', '-') + " of " + target + " did not complete within " + timeout
-                + " s (refused or timed out; see chef-backend-ctl tail leaderl on the leader)");
+        throw OperatorException.failure(request + " did not complete within " + timeout
+                + " s (see chef-backend-ctl tail leaderl on the leader)");
     }
 
     @Command(name = "promote", mixinStandardHelpOptions = true,

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.NodeIdentity;
 import org.chefbackend.agent.NodeState;
@@ -29,7 +30,6 @@ import org.chefbackend.search.OpenSearchRecipe;
 import org.chefbackend.search.SearchClient;
 import org.chefbackend.system.FileTrees;
 import org.chefbackend.system.OperatorException;
-import org.chefbackend.system.Poll;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -133,11 +133,12 @@ final class JoinClusterCommand implements Callable<Integer> {
         options.step(out, "Wrote this node's cluster configuration (etcd members, search seed hosts)");
         AgentClient local = ServiceCommands.client(node, settings);
         ServiceCommands.ensureAgent(paths, local);
+        AgentWatch agent = AgentWatch.of(paths, settings, "join-cluster");
         options.step(out, "Started the node agent; syncing PostgreSQL from the leader "
                 + grant.path("leaderName").asText() + " through slot " + grant.path("slot").asText());
-        waitUntilMember(local, out);
+        waitUntilMember(local, agent, out);
         options.step(out, "PostgreSQL: streaming from the leader");
-        waitUntilInSearchCluster(ctx);
+        waitUntilInSearchCluster(ctx, agent);
         options.step(out, "Elasticsearch: a member of the search cluster (and of its voting configuration)");
         options.step(out, id.name() + " joined the cluster");
         return 0;
@@ -214,40 +215,39 @@ final class JoinClusterCommand implements Callable<Integer> {
     }
 
     /** Follows the agent's progress (the base backup's percentage) until the node streams as a member. */
-    private void waitUntilMember(AgentClient local, PrintWriter out) {
-        long deadline = System.nanoTime() + SYNC_WAIT.toNanos();
-        String shown = "";
-        while (System.nanoTime() < deadline) {
+    private void waitUntilMember(AgentClient local, AgentWatch agent, PrintWriter out) {
+        AtomicReference<String> shown = new AtomicReference<>("");
+        Optional<Boolean> member = agent.poll(SYNC_WAIT, Duration.ofMillis(500), () -> {
             Optional<JsonNode> status = local.status();
-            if (status.isPresent()) {
-                JsonNode c = status.get().path("cluster");
-                String error = c.path("error").isNull() ? "" : c.path("error").asText("");
-                if (!error.isEmpty()) {
-                    throw OperatorException.failure("joining failed: " + error + " (the node keeps its unsynced "
-                            + "sentinel: partially_synced; resync it with pgsql-follow)");
-                }
-                String line = c.path("phase").asText() + " " + c.path("progress").asText();
-                if (!line.equals(shown) && !options.quiet) {
-                    out.println("  " + line.trim());
-                    out.flush();
-                    shown = line;
-                }
-                if (c.path("state").asText().equals(ClusterFile.MEMBER)) {
-                    return;
-                }
+            if (status.isEmpty()) {
+                return Optional.empty();
             }
-            ServiceCommands.sleep(500);
+            JsonNode c = status.get().path("cluster");
+            String error = c.path("error").isNull() ? "" : c.path("error").asText("");
+            if (!error.isEmpty()) {
+                throw OperatorException.failure("joining failed: " + error + " (the node keeps its unsynced "
+                        + "sentinel: partially_synced; resync it with pgsql-follow)");
+            }
+            String line = c.path("phase").asText() + " " + c.path("progress").asText();
+            if (!line.equals(shown.getAndSet(line)) && !options.quiet) {
+                out.println("  " + line.trim());
+                out.flush();
+            }
+            return c.path("state").asText().equals(ClusterFile.MEMBER) ? Optional.of(true) : Optional.empty();
+        });
+        if (member.isEmpty()) {
+            throw OperatorException.failure("the node did not finish syncing within " + SYNC_WAIT.toMinutes()
+                    + " minutes");
         }
-        throw OperatorException.failure("the node did not finish syncing within " + SYNC_WAIT.toMinutes() + " minutes");
     }
 
     /**
      * A join is done only when search counts the new node too: returning earlier let an operator take the creator
      * down while the search cluster's voting configuration was still the creator alone, and search lost its quorum.
      */
-    private void waitUntilInSearchCluster(NodeContext ctx) {
+    private void waitUntilInSearchCluster(NodeContext ctx, AgentWatch agent) {
         SearchClient search = new SearchClient();
-        if (!Poll.until(SEARCH_JOIN_WAIT, Duration.ofMillis(500), () -> search.joined(ctx))) {
+        if (!agent.until(SEARCH_JOIN_WAIT, Duration.ofMillis(500), () -> search.joined(ctx))) {
             SearchClient.Health h = search.health(ctx);
             throw OperatorException.failure("PostgreSQL streams, but this node's search engine did not join the "
                     + "search cluster within " + SEARCH_JOIN_WAIT.toSeconds() + " s ("

@@ -109,7 +109,7 @@ final class RestoreCommand implements Callable<Integer> {
             AgentClient local = ServiceCommands.client(node, restored[0]);
             list.step("Starting up Chef Backend", () -> {
                 ServiceCommands.ensureAgent(paths, local);
-                CreateClusterCommand.waitForLeader(local, out, options);
+                CreateClusterCommand.waitForLeader(local, AgentWatch.of(paths, restored[0], "restore"), out, options);
             });
         } finally {
             list.step("Cleaning Up Temporary Files", () -> deleteStaging(staging));

@@ -79,7 +79,10 @@ public sealed interface Action {
     record RecordSynchronousStandby(String standby) implements Action {
     }
 
-    /** Delete the pending intent of this kind (null: an unreadable one). */
-    record ClearIntent(Intent.Kind kind) implements Action {
+    /**
+     * Delete the pending intent of this kind (null: an unreadable one), recording its {@code outcome} for the
+     * operator's command that waits on it.
+     */
+    record ClearIntent(Intent.Kind kind, Intent.Outcome outcome) implements Action {
     }
 }

@@ -92,8 +92,8 @@ final class ActionRunner {
             Files.deleteIfExists(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL));
         } else if (action instanceof Action.RecordHistory a) {
             recordHistory(ctx, a.lsn(), a.timeline());
-        } else if (action instanceof Action.ClearIntent) {
-            cluster.store().delete("intent");
+        } else if (action instanceof Action.ClearIntent a) {
+            clearIntent(a.outcome());
         } else if (action instanceof Action.SetSynchronousStandby a) {
             setSynchronousStandby(ctx, a.standby());
         } else if (action instanceof Action.RecordSynchronousStandby a) {
@@ -203,6 +203,14 @@ final class ActionRunner {
             throw new IllegalStateException("the request to hand over changed meanwhile");
         }
         log.info("leaderl: writes stopped at {}", finalPosition);
+    }
+
+    /** The outcome goes to etcd first: the operator's command waiting on the request finds it there once it is gone. */
+    private void clearIntent(Intent.Outcome outcome) {
+        ClusterStore store = cluster.store();
+        store.get("intent").ifPresent(v -> store.put(ClusterAgent.INTENT_OUTCOME, outcome.record(v.value(),
+                System.currentTimeMillis())));
+        store.delete("intent");
     }
 
     /** A field of pg_controldata's report on the (stopped) data directory. */

@@ -32,6 +32,7 @@ import org.chefbackend.leaderl.Action.StartPostgres;
 import org.chefbackend.leaderl.Action.StopAcceptingWrites;
 import org.chefbackend.leaderl.Facts.FollowTrouble;
 import org.chefbackend.leaderl.Facts.Peer;
+import org.chefbackend.leaderl.Intent.Outcome;
 
 /**
  * leaderl's brain: one pure, deterministic step from what a loop iteration observed to what to do. No I/O, no
@@ -68,7 +69,8 @@ import org.chefbackend.leaderl.Facts.Peer;
  * far. {@code demote} is the same switchover to the best eligible follower (chosen over "fence and let them race",
  * which would lose the writes the followers had not yet received); the demoted leader rejoins as a follower.
  * {@code force-leader} only applies when there is no leader. All are refused (cleared, with the reason in the
- * step) while failover is off for the cluster or for the node concerned.
+ * step and in the {@link Intent.Outcome} recorded for the operator) while failover is off for the cluster or for the
+ * node concerned.
  * <li>Synchronous mode: only the standby recorded in etcd {@code sync} may be elected automatically. The leader
  * keeps that record a subset of what PostgreSQL waits for: it names a standby in synchronous_standby_names first
  * and records it only once it streams and has confirmed every earlier write; before it stops waiting for a standby
@@ -305,20 +307,20 @@ public final class Decision {
         switch (in.kind()) {
             case FORCE_LEADER -> {
                 if (in.names(f.self())) {
-                    p.then(new ClearIntent(in.kind())).note("force-leader: already the leader");
+                    p.then(new ClearIntent(in.kind(), Outcome.done())).note("force-leader: already the leader");
                 }
                 return null; // any other node named refuses it itself: there is a leader
             }
             case DEMOTE -> {
                 if (!in.names(f.self())) {
-                    p.then(new ClearIntent(in.kind())).note("demote of " + in.target() + " done");
+                    p.then(new ClearIntent(in.kind(), Outcome.done())).note("demote of " + in.target() + " done");
                     return null;
                 }
                 to = bestEligiblePeer(f);
             }
             case PROMOTE -> {
                 if (in.names(f.self())) {
-                    p.then(new ClearIntent(in.kind())).note("promote done");
+                    p.then(new ClearIntent(in.kind(), Outcome.done())).note("promote done");
                     return null;
                 }
                 to = in.target();
@@ -330,7 +332,8 @@ public final class Decision {
             // Refusals are judged before writes stop; once they have, only the intent's timeout ends the wait.
             String refusal = handoverRefusal(f, in, to);
             if (refusal != null) {
-                p.then(new ClearIntent(in.kind())).note(in.kind().jsonName() + " refused: " + refusal);
+                p.then(new ClearIntent(in.kind(), Outcome.refused(refusal)))
+                        .note(in.kind().jsonName() + " refused: " + refusal);
                 return null;
             }
             return p.then(STOP_WRITES).step(LEADER, false, "handing over to " + to + ": stopping writes");
@@ -384,7 +387,8 @@ public final class Decision {
             Plan p = new Plan();
             if (in != null && in.names(f.self()) && in.kind() == Intent.Kind.FORCE_LEADER) {
                 // Rule 9: force-leader only when no leader exists
-                p.then(new ClearIntent(in.kind())).note("force-leader refused: " + leader + " leads");
+                p.then(new ClearIntent(in.kind(), Outcome.refused(leader + " leads")))
+                        .note("force-leader refused: " + leader + " leads");
             } else if (in != null && in.names(f.self()) && in.kind() == Intent.Kind.PROMOTE) {
                 p.note("promote requested: waiting for " + leader + " to hand over");
             }
@@ -473,7 +477,7 @@ public final class Decision {
     private static Step takeOnRequest(Facts f, HaSettings s, Intent in, State waiting) {
         String unfit = whyUnfit(f, s);
         if (unfit != null) {
-            return new Step(waiting, List.of(new ClearIntent(in.kind())), false,
+            return new Step(waiting, List.of(new ClearIntent(in.kind(), Outcome.refused(unfit))), false,
                     in.kind().jsonName() + " refused: " + unfit);
         }
         if (in.kind() == Intent.Kind.PROMOTE && in.leaderWhenAsked() != null
@@ -641,12 +645,13 @@ public final class Decision {
      */
     private static Intent pending(Facts f, Plan p) {
         if (p != null && f.unreadableIntentTimedOut()) {
-            p.then(new ClearIntent(null)).note("an unreadable intent timed out: cleared");
+            p.then(new ClearIntent(null, Outcome.timedOut())).note("an unreadable intent timed out: cleared");
         }
         Intent in = f.intent();
         if (in != null && in.timedOut()) {
             if (p != null) {
-                p.then(new ClearIntent(in.kind())).note(in.kind().jsonName() + " of " + in.target() + " timed out");
+                p.then(new ClearIntent(in.kind(), Outcome.timedOut()))
+                        .note(in.kind().jsonName() + " of " + in.target() + " timed out");
             }
             return null;
         }

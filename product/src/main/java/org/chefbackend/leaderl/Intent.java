@@ -2,7 +2,9 @@ package org.chefbackend.leaderl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import org.chefbackend.cluster.ClusterAgent;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -28,6 +30,55 @@ public record Intent(Kind kind, String target, String leaderWhenAsked, long drai
 
         public String jsonName() {
             return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /**
+     * How a request ended, decided by leaderl as it clears the request: carried out, refused (with the reason, as
+     * soon as it is decided) or timed out. Recorded in etcd ({@link ClusterAgent#INTENT_OUTCOME}), so the command that asked (polling
+     * {@code GET /cluster}) reports a refusal at once instead of waiting for its deadline.
+     */
+    public record Outcome(Result result, String reason) {
+        public enum Result {
+            DONE, REFUSED, TIMED_OUT;
+
+            public String jsonName() {
+                return name().toLowerCase(Locale.ROOT);
+            }
+        }
+
+        public Outcome {
+            Objects.requireNonNull(result, "result");
+        }
+
+        public static Outcome done() {
+            return new Outcome(Result.DONE, null);
+        }
+
+        public static Outcome refused(String reason) {
+            return new Outcome(Result.REFUSED, Objects.requireNonNull(reason, "reason"));
+        }
+
+        public static Outcome timedOut() {
+            return new Outcome(Result.TIMED_OUT, null);
+        }
+
+        /**
+         * The record of how the stored request {@code value} ended: its id, kind, target and asked_at as it said
+         * them (none when it is unreadable), the outcome, its reason and when it was decided.
+         */
+        public String record(String value, long nowMillis) {
+            ObjectNode r = JSON.createObjectNode();
+            JsonNode asked = readObject(value);
+            for (String field : new String[] {"id", "kind", "target", "asked_at"}) {
+                if (asked != null && asked.has(field)) {
+                    r.set(field, asked.get(field));
+                }
+            }
+            r.put("outcome", result.jsonName());
+            r.put("reason", reason);
+            r.put("at", nowMillis);
+            return r.toString();
         }
     }
 

@@ -297,8 +297,10 @@ public final class NodeAgent implements AgentHttpServer.Node {
         }
         NodeContext ctx = node.get();
         long stale = 3 * ctx.settings().integer("leaderl.status_post_update_interval_seconds") * 1000L + 5000;
-        return ClusterView.of(cluster.members(), cluster.statuses(), cluster.leader(),
+        Map<String, Object> view = ClusterView.of(cluster.members(), cluster.statuses(), cluster.leader(),
                 cluster.failoverSwitches(), System.currentTimeMillis(), stale, ctx.settings().integer("leaderl.health_check.max_bytes_behind_leader"));
+        view.put("intent_outcome", cluster.lastIntentOutcome().orElse(null));
+        return view;
     }
 
     @Override

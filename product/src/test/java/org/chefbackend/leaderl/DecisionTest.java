@@ -65,6 +65,19 @@ class DecisionTest {
     /** A reply age past the synchronous standby's limit at the default TTL (15 s). */
     static final long STALE = SYNC.syncReplyTimeoutMillis() + 1;
 
+    /** Clearing a request that was refused, and why: the reason is what the operator's command reports. */
+    static ClearIntent refused(Kind kind, String reason) {
+        return new ClearIntent(kind, Intent.Outcome.refused(reason));
+    }
+
+    static ClearIntent done(Kind kind) {
+        return new ClearIntent(kind, Intent.Outcome.done());
+    }
+
+    static ClearIntent timedOut(Kind kind) {
+        return new ClearIntent(kind, Intent.Outcome.timedOut());
+    }
+
     static long seconds(long s) {
         return TimeUnit.SECONDS.toNanos(s);
     }
@@ -192,28 +205,31 @@ class DecisionTest {
                         candidate().intent(Intent.promote("be3", null)), WAITING_FOR_LEADER, false),
                 row("promote refused: failover disabled for the cluster",
                         candidate().clusterFailover(false).intent(Intent.promote("be1", null)),
-                        WAITING_FOR_LEADER, false, new ClearIntent(Kind.PROMOTE)).because("refused"),
+                        WAITING_FOR_LEADER, false, refused(Kind.PROMOTE, "failover is disabled for the cluster"))
+                        .because("refused"),
                 row("promote refused: failover disabled for the node",
                         candidate().nodeFailover(false).intent(Intent.promote("be1", null)),
-                        WAITING_FOR_LEADER, false, new ClearIntent(Kind.PROMOTE)).because("refused"),
+                        WAITING_FOR_LEADER, false, refused(Kind.PROMOTE, "failover is disabled for this node"))
+                        .because("refused"),
                 row("force-leader with no leader: taken regardless of rank",
                         candidate().pgLsn(8_500_000).intent(Intent.forceLeader("be1")),
                         WAITING_FOR_LEADER, false, ACQUIRE),
                 row("leader: an unreadable intent that timed out is cleared",
-                        leader().unreadableIntentTimedOut(true), LEADER, true, REFRESH, new ClearIntent(null))
+                        leader().unreadableIntentTimedOut(true), LEADER, true, REFRESH, timedOut(null))
                         .because("unreadable intent"),
                 row("follower: an unreadable intent is left to the leader to clear",
                         follower().unreadableIntentTimedOut(true), FOLLOWER, false),
                 row("force-leader refused while a leader exists",
                         follower().intent(Intent.forceLeader("be2")), FOLLOWER, false,
-                        new ClearIntent(Kind.FORCE_LEADER)).because("refused"),
+                        refused(Kind.FORCE_LEADER, "be1 leads")).because("refused"),
                 row("deposed leader never promotes itself, even as the most up-to-date",
                         candidate().state(DEPOSED_LEADER).noStartPgsql(true).pgRunning(false).pgAccepting(false)
                                 .pgInRecovery(false).pgLsn(10_500_000), DEPOSED_LEADER, false),
                 row("deposed leader with its sentinel: promote refused until the operator removes it",
                         candidate().state(DEPOSED_LEADER).noStartPgsql(true).pgRunning(false).pgAccepting(false)
                                 .pgInRecovery(false).intent(Intent.promote("be1", null)),
-                        DEPOSED_LEADER, false, new ClearIntent(Kind.PROMOTE)).because("no-start-pgsql"),
+                        DEPOSED_LEADER, false, refused(Kind.PROMOTE, "fenced (no-start-pgsql; to reinstate this node"
+                                + " remove it and restart postgresql first)")).because("no-start-pgsql"),
                 row("promoting a previous leader: sentinel removed, PG restarted, it takes the key on promote",
                         candidate().state(DEPOSED_LEADER).pgInRecovery(false).intent(Intent.promote("be1", null)),
                         WAITING_FOR_LEADER, false, ACQUIRE),
@@ -307,16 +323,18 @@ class DecisionTest {
                         WAITING_FOR_LEADER, false),
                 row("promote refused by the leader: target not eligible",
                         leader().peer("be2", false, 19_900_000).intent(Intent.promote("be2", "be1")),
-                        LEADER, true, REFRESH, new ClearIntent(Kind.PROMOTE)).because("not eligible"),
+                        LEADER, true, REFRESH, refused(Kind.PROMOTE, "be2 is not eligible for leadership"))
+                        .because("not eligible"),
                 row("promote refused by the leader: failover disabled for the cluster",
                         leader().clusterFailover(false).intent(Intent.promote("be2", "be1")),
-                        LEADER, true, REFRESH, new ClearIntent(Kind.PROMOTE)).because("refused"),
+                        LEADER, true, REFRESH, refused(Kind.PROMOTE, "failover is disabled for the cluster"))
+                        .because("refused"),
                 row("promote naming the leader itself is simply cleared",
                         leader().intent(Intent.promote("be1", "be1")), LEADER, true, REFRESH,
-                        new ClearIntent(Kind.PROMOTE)),
+                        done(Kind.PROMOTE)),
                 row("handover timed out: clear it and resume writes",
                         drainedLeader(Intent.promote("be2", "be1").expired()), LEADER, false,
-                        REFRESH, new ClearIntent(Kind.PROMOTE), CLEAR_NO_START, START).because("timed out"),
+                        REFRESH, timedOut(Kind.PROMOTE), CLEAR_NO_START, START).because("timed out"),
 
                 // ---- rule 9: demote = switchover to the best eligible follower ----
                 row("demote: hand over to the best eligible follower",
@@ -324,10 +342,12 @@ class DecisionTest {
                         .because("be2"),
                 row("demote refused: no eligible follower",
                         leader().peer("be2", false, 1).peer("be3", false, 1).intent(Intent.demote("be1")),
-                        LEADER, true, REFRESH, new ClearIntent(Kind.DEMOTE)).because("no eligible follower"),
+                        LEADER, true, REFRESH, refused(Kind.DEMOTE, "no eligible follower to hand over to"))
+                        .because("no eligible follower"),
                 row("demote refused: failover disabled for this node",
                         leader().nodeFailover(false).intent(Intent.demote("be1")),
-                        LEADER, true, REFRESH, new ClearIntent(Kind.DEMOTE)).because("refused"),
+                        LEADER, true, REFRESH, refused(Kind.DEMOTE, "failover is disabled for this node"))
+                        .because("refused"),
                 row("demote: best follower at the final position -> release",
                         drainedLeader(Intent.demote("be1")).peer("be2", true, DRAINED), DEPOSED_LEADER, false,
                         new RecordHistory(DRAINED, 3), RELEASE),
@@ -336,7 +356,7 @@ class DecisionTest {
                         WAITING_FOR_LEADER, false, ACQUIRE).settings(SYNC),
                 row("a new leader clears the demote it completed",
                         leader().intent(Intent.demote("be0").drainedAt(DRAINED)), LEADER, true, REFRESH,
-                        new ClearIntent(Kind.DEMOTE)),
+                        done(Kind.DEMOTE)),
 
                 // ---- rule 8: following and rejoining ----
                 row("follower streaming from the leader: nothing to do",
@@ -580,7 +600,7 @@ class DecisionTest {
         assertEquals(LEADER, s5.next());
         assertTrue(s5.leaderEndpoint200());
         Step s6 = Decision.next(promoted.toBuilder().state(LEADER).build(), DEF);
-        assertEquals(List.of(REFRESH, new ClearIntent(Kind.PROMOTE)), s6.actions(), "the new leader clears it");
+        assertEquals(List.of(REFRESH, done(Kind.PROMOTE)), s6.actions(), "the new leader clears it");
         Facts oldLeader = Facts.builder("be1").now(NOW).state(s2.next()).leader("be2").noStartPgsql(true)
                 .pgRunning(false).pgAccepting(false).pgInRecovery(false).pgLsn(DRAINED).build();
         assertEquals(List.of(new RewindFrom("be2")), Decision.next(oldLeader, DEF).actions());

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
 /** Reading an operator's request back from etcd: what anybody wrote there, a plain etcd write included. */
@@ -67,5 +69,29 @@ class IntentTest {
         assertEquals(NOW - 5, Intent.askedAt("{\"kind\":\"explode\",\"asked_at\":" + (NOW - 5) + "}"));
         assertEquals(0, Intent.askedAt("[]"));
         assertEquals(0, Intent.askedAt("{\"kind\":\"explode\",\"asked_at\":\"yesterday\"}"));
+    }
+
+    @Test
+    void anOutcomeIsRecordedWithTheRequestItEnds() throws Exception {
+        String asked = "{\"id\":\"r-1\",\"kind\":\"demote\",\"target\":\"be1\",\"leader_when_asked\":\"be1\","
+                + "\"drained_at_lsn\":-1,\"asked_at\":" + (NOW - 200) + "}";
+        JsonNode r = new ObjectMapper().readTree(Intent.Outcome.refused("no eligible follower to hand over to")
+                .record(asked, NOW));
+        assertEquals("r-1", r.path("id").asText());
+        assertEquals("demote", r.path("kind").asText());
+        assertEquals("be1", r.path("target").asText());
+        assertEquals(NOW - 200, r.path("asked_at").asLong());
+        assertEquals("refused", r.path("outcome").asText());
+        assertEquals("no eligible follower to hand over to", r.path("reason").asText());
+        assertEquals(NOW, r.path("at").asLong());
+        assertFalse(r.has("leader_when_asked"), "only what tells the request apart: " + r);
+    }
+
+    @Test
+    void anUnreadableRequestStillGetsItsOutcomeRecorded() throws Exception {
+        JsonNode r = new ObjectMapper().readTree(Intent.Outcome.timedOut().record("not json {", NOW));
+        assertEquals("timed_out", r.path("outcome").asText());
+        assertTrue(r.path("reason").isNull());
+        assertFalse(r.has("id"));
     }
 }

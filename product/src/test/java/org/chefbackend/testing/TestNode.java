@@ -18,6 +18,9 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
+import org.chefbackend.agent.NodeState;
+import org.chefbackend.agent.ProcessIdentity;
+import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
 import org.chefbackend.faults.LoopbackNet;
@@ -144,6 +147,68 @@ public final class TestNode {
         } finally {
             Files.deleteIfExists(out);
             Files.deleteIfExists(err);
+        }
+    }
+
+    /** A chef-backend-ctl run in the background, for a test that acts while the command waits. */
+    public final class Background implements AutoCloseable {
+        private final Process process;
+        private final Path out;
+        private final Path err;
+
+        private Background(Process process, Path out, Path err) {
+            this.process = process;
+            this.out = out;
+            this.err = err;
+        }
+
+        /** What it printed on stdout so far. */
+        public String out() {
+            try {
+                return Files.readString(out);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        /** Its end, when it came within {@code limit}; empty while it still runs. */
+        public Optional<Run> awaitExit(Duration limit) throws IOException, InterruptedException {
+            if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+                return Optional.empty();
+            }
+            return Optional.of(new Run(process.exitValue(), Files.readString(out), Files.readString(err)));
+        }
+
+        /** Ends the command if it still runs (it is ours, by its handle), and removes its output files. */
+        @Override
+        public void close() throws IOException {
+            if (process.isAlive()) {
+                process.destroyForcibly();
+            }
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+
+    /** Starts chef-backend-ctl without waiting for it. */
+    public Background ctlInBackground(String... args) throws IOException {
+        List<String> ctl = new ArrayList<>(List.of(REPO.resolve("bin/chef-backend-ctl").toString()));
+        ctl.addAll(List.of(args));
+        Path out = Files.createTempFile("ctl", ".out");
+        Path err = Files.createTempFile("ctl", ".err");
+        ProcessBuilder pb = new ProcessBuilder(LoopbackNet.inCgroup(hostCgroup, ctl)).redirectOutput(out.toFile())
+                .redirectError(err.toFile());
+        pb.environment().put("CHEF_BACKEND_ROOT", root.toString());
+        return new Background(pb.start(), out, err);
+    }
+
+    /** The pid of this node's running agent, from its pid file; 0 when none runs. */
+    public long agentPid() {
+        try {
+            return ProcessIdentity.parse(Files.readString(NodeState.agentPidFile(new NodePaths(root))))
+                    .filter(ProcessIdentity::isAlive).map(ProcessIdentity::pid).orElse(0L);
+        } catch (IOException e) {
+            return 0;
         }
     }
 
