@@ -80,6 +80,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
     private AgentHttpServer http;
     /** Where the HTTP API listens: set at boot; a changed leaderl.http_address takes effect at the next boot. */
     private InetSocketAddress httpBind;
+    private final Object reconfiguring = new Object();
     private byte[] localAdminKey;
 
     NodeAgent(NodePaths paths) {
@@ -374,7 +375,11 @@ public final class NodeAgent implements AgentHttpServer.Node {
                     supervisor.restart(s);
                 }
             }
-            case "reconfigure" -> result.put("reconfigure", reconfigure());
+            case "reconfigure" -> {
+                synchronized (reconfiguring) { // two at once would check against a state the other is changing
+                    result.put("reconfigure", reconfigure());
+                }
+            }
             case "shutdown" -> {
                 // answer first, then stop: the caller waits for the agent's process to end
                 Thread t = new Thread(this::shutdown, "agent-stop");
