@@ -58,6 +58,14 @@ public final class NodeState {
         return agentDir(paths).resolve("agent.pid");
     }
 
+    /**
+     * Where the running agent's HTTP API listens ("http://ADDRESS:PORT"), written at its start: until the agent
+     * restarts this holds even when chef-backend.rb names another leaderl.http_address.
+     */
+    public static Path agentEndpointFile(NodePaths paths) {
+        return agentDir(paths).resolve("agent.http");
+    }
+
     /** Held (flock) by the running agent for its whole life: one agent per node root. */
     public static Path agentLockFile(NodePaths paths) {
         return agentDir(paths).resolve("agent.lock");

@@ -23,6 +23,15 @@ public interface ServiceRecipe {
      */
     Change prepare(NodeContext node) throws IOException;
 
+    /**
+     * Checks, without writing anything, what in the node's settings the service would refuse to start with, so a
+     * reconfigure can be refused before anything changes.
+     *
+     * @throws ServiceSetupException with a one-line message naming the setting
+     */
+    default void check(NodeContext node) {
+    }
+
     /** The process to run. Called after {@link #prepare}. */
     Launch launch(NodeContext node);
 

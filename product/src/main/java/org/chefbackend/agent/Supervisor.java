@@ -226,28 +226,73 @@ public final class Supervisor {
         }
     }
 
-    /**
-     * Re-renders every child's configuration from the (re-read) settings and applies it: reload where the service
-     * can re-read it, restart where it must. Returns what was done per service.
-     */
-    public Map<String, String> reconfigure() throws IOException {
-        Map<String, String> done = new LinkedHashMap<>();
-        NodeContext ctx = node.get();
-        for (Map.Entry<String, ServiceRecipe> e : recipes.entrySet()) {
-            String name = e.getKey();
-            ChildService child = (ChildService) services.get(name);
-            if (!enabled(name)) {
-                if (child.status().running()) {
-                    child.shutdown();
-                    done.put(name, "stopped (disabled)");
-                } else {
-                    done.put(name, "disabled");
+    /** What the enabled children would refuse to start with in {@code ctx}'s settings, one line each; writes nothing. */
+    public List<String> refusals(NodeContext ctx) {
+        List<String> refusals = new ArrayList<>();
+        for (ServiceRecipe recipe : recipes.values()) {
+            if (ctx.settings().bool(recipe.name() + ".enable")) {
+                try {
+                    recipe.check(ctx);
+                } catch (ServiceSetupException e) {
+                    refusals.add(e.getMessage());
                 }
-                continue;
             }
-            Change change = e.getValue().prepare(ctx);
+        }
+        return refusals;
+    }
+
+    /** Where each child enabled in {@code ctx}'s settings would listen. */
+    public Map<String, List<InetSocketAddress>> endpoints(NodeContext ctx) {
+        Map<String, List<InetSocketAddress>> out = new LinkedHashMap<>();
+        recipes.forEach((name, recipe) -> {
+            if (ctx.settings().bool(name + ".enable")) {
+                out.put(name, recipe.listenAddresses(ctx));
+            }
+        });
+        return out;
+    }
+
+    /** Where each running child listens now. */
+    public Map<String, List<InetSocketAddress>> heldEndpoints() {
+        Map<String, List<InetSocketAddress>> out = new LinkedHashMap<>();
+        recipes.forEach((name, recipe) -> {
+            if (enabled(name) && services.get(name).status().running()) {
+                out.put(name, recipe.listenAddresses(node.get()));
+            }
+        });
+        return out;
+    }
+
+    /**
+     * Renders the configuration of every child enabled in {@code ctx}'s settings (their files change; no process
+     * does). Returns what each running child would need to pick the change up, for {@link #apply}.
+     */
+    public Map<String, Change> render(NodeContext ctx) throws IOException {
+        Map<String, Change> changes = new LinkedHashMap<>();
+        for (Map.Entry<String, ServiceRecipe> e : recipes.entrySet()) {
+            if (ctx.settings().bool(e.getKey() + ".enable")) {
+                changes.put(e.getKey(), e.getValue().prepare(ctx));
+            }
+        }
+        return changes;
+    }
+
+    /**
+     * Applies what {@link #render} found, with the settings now in force: reload where the service can re-read its
+     * configuration, restart where it must, stop what is no longer enabled. Returns what was done per service.
+     */
+    public Map<String, String> apply(Map<String, Change> changes) {
+        Map<String, String> done = new LinkedHashMap<>();
+        for (String name : recipes.keySet()) {
+            ChildService child = (ChildService) services.get(name);
+            Change change = changes.get(name);
             boolean running = child.status().running();
-            if (change == Change.NONE || !running) {
+            if (change == null) {
+                if (running) {
+                    child.shutdown();
+                }
+                done.put(name, running ? "stopped (disabled)" : "disabled");
+            } else if (change == Change.NONE || !running) {
                 done.put(name, change == Change.NONE ? "unchanged" : "configured (not running)");
             } else if (change == Change.RELOAD && child.reload()) {
                 done.put(name, "reloaded");

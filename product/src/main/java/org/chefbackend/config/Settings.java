@@ -47,6 +47,7 @@ public final class Settings {
         for (Assignment a : assignments) {
             SettingDefinition def = schema.find(a.key()).orElseThrow(() -> unknown(a, schema));
             try {
+                ControlCharacters.reject(a.value()); // first: a type's message would quote the character as is
                 values.put(def.key(), def.type().coerce(a.value()));
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(a.valuePosition(), a.key() + ": " + e.getMessage());
@@ -159,6 +160,7 @@ public final class Settings {
     public Settings with(String key, Object literal) {
         SettingDefinition def = SettingsSchema.get().find(key).orElseThrow();
         Map<String, Object> copy = new LinkedHashMap<>(values);
+        ControlCharacters.reject(literal);
         copy.put(def.key(), def.type().coerce(literal));
         return new Settings(copy, setAt);
     }

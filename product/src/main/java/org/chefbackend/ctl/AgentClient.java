@@ -26,12 +26,30 @@ final class AgentClient {
     private final URI base;
     private final NodePaths paths;
 
+    /** This node's agent: where the running one listens, else where chef-backend.rb says it will. */
     AgentClient(NodePaths paths, Settings settings) {
         this.paths = paths;
-        String address = settings.optionalString("leaderl.http_address")
-                .or(() -> settings.optionalString("publish_address"))
-                .orElseThrow(() -> OperatorException.usage("publish_address is not set in chef-backend.rb"));
-        this.base = URI.create(Http.base(address, settings.intValue("leaderl.http_port")));
+        this.base = URI.create(runningAgentBase(paths).orElseGet(() -> {
+            String address = settings.optionalString("leaderl.http_address")
+                    .or(() -> settings.optionalString("publish_address"))
+                    .orElseThrow(() -> OperatorException.usage("publish_address is not set in chef-backend.rb"));
+            return Http.base(address, settings.intValue("leaderl.http_port"));
+        }));
+    }
+
+    /**
+     * The running agent's own record of its HTTP API: an edited chef-backend.rb (a new leaderl.http_address or
+     * publish_address, not yet applied) must not make the CLI look for the agent where it is not.
+     */
+    private static Optional<String> runningAgentBase(NodePaths paths) {
+        if (AgentProcess.running(paths).isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Files.readString(NodeState.agentEndpointFile(paths)).strip()).filter(b -> !b.isEmpty());
+        } catch (IOException e) {
+            return Optional.empty(); // an agent from before the file existed
+        }
     }
 
     /** The agent's /status, or empty when no agent answers. */

@@ -119,6 +119,7 @@ final class JoinClusterCommand implements Callable<Integer> {
         if (view.status() != 200) {
             throw OperatorException.failure(peer + " is not part of a cluster: " + view.body().path("error").asText());
         }
+        verifySecrets(peerAgent, secrets); // before anything of this node stops: a refusal leaves it as it was
         if (!options.confirm(out, "Join the cluster of " + peer + "? This node's PostgreSQL, etcd and search data "
                 + "are replaced by the cluster's.")) {
             throw OperatorException.usage("not confirmed; nothing was changed (use -y to confirm)");
@@ -148,6 +149,20 @@ final class JoinClusterCommand implements Callable<Integer> {
         ServiceCommands.stopAgent(paths, ServiceCommands.client(node, settings));
     }
 
+    /** The peer checks that the secrets sign admin calls it accepts; it changes nothing. */
+    private void verifySecrets(AgentClient peerAgent, Secrets secrets) {
+        AgentClient.Response r = peerAgent.post("/admin/cluster/verify-secrets", JSON.createObjectNode(),
+                secrets.adminKey(), Duration.ofSeconds(30));
+        if (r.status() == 401) {
+            throw OperatorException.usage("the secrets in " + (secretsFile != null ? secretsFile : "this node's secrets"
+                    + " file") + " do not match the cluster at " + peer + "; nothing was changed");
+        }
+        if (r.status() != 200) {
+            throw OperatorException.failure(peer + " could not check the secrets: "
+                    + r.body().path("error").asText("HTTP " + r.status()) + "; nothing was changed");
+        }
+    }
+
     /** Asks the peer to admit this node; waits while another node is joining (joins are serialized). */
     private JsonNode admit(AgentClient peerAgent, NodeContext ctx, Secrets secrets, PrintWriter out) {
         ObjectNode body = JSON.createObjectNode()
@@ -163,9 +178,10 @@ final class JoinClusterCommand implements Callable<Integer> {
             switch (r.status()) {
                 case 200:
                     return r.body().path("grant");
-                case 401:
-                    throw OperatorException.usage("the secrets in " + (secretsFile != null ? secretsFile : "this node's "
-                            + "secrets file") + " do not match the cluster at " + peer + "; nothing was changed");
+                case 401: // checked before, so the cluster's secrets changed meanwhile
+                    throw OperatorException.usage("the cluster at " + peer + " no longer accepts the secrets in "
+                            + (secretsFile != null ? secretsFile : "this node's secrets file") + "; this node's agent"
+                            + " was stopped: start it with chef-backend-ctl start");
                 case 423:
                     if (System.nanoTime() > deadline) {
                         throw OperatorException.failure(r.body().path("error").asText() + "; gave up after "

@@ -68,6 +68,12 @@ public final class EtcdRecipe implements ServiceRecipe {
         return writeIfChanged(node.paths().resolve(LAUNCH_FILE), describe(launch(node)));
     }
 
+    /** The command line is rendered as for a start (binaries aside): the flags etcd would refuse show up here. */
+    @Override
+    public void check(NodeContext node) {
+        render(node, initialCluster(node), Path.of("ionice"), Path.of("etcd"));
+    }
+
     @Override
     public Launch launch(NodeContext node) {
         return render(node, initialCluster(node),

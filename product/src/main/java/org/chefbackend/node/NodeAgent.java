@@ -23,7 +23,10 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.chefbackend.agent.AgentLogging;
+import org.chefbackend.agent.Change;
+import org.chefbackend.agent.ConfigChangeCheck;
 import org.chefbackend.agent.HealthMonitor;
+import org.chefbackend.agent.MachineProbe;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.NodeIdentity;
 import org.chefbackend.agent.NodeState;
@@ -52,6 +55,7 @@ import org.chefbackend.postgres.PostgresRecipe;
 import org.chefbackend.postgres.StandbyConfig;
 import org.chefbackend.search.OpenSearchRecipe;
 import org.chefbackend.system.Binaries;
+import org.chefbackend.system.Http;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,6 +78,9 @@ public final class NodeAgent implements AgentHttpServer.Node {
     private Watchdog watchdog;
     private Supervisor supervisor;
     private AgentHttpServer http;
+    /** Where the HTTP API listens: set at boot; a changed leaderl.http_address takes effect at the next boot. */
+    private InetSocketAddress httpBind;
+    private final Object reconfiguring = new Object();
     private byte[] localAdminKey;
 
     NodeAgent(NodePaths paths) {
@@ -135,10 +142,12 @@ public final class NodeAgent implements AgentHttpServer.Node {
         cluster.leaderl(loop::holdsLeaderKey, () -> loop.state().jsonName(), loop::ineligibleReason);
         supervisor.cleanOrphans();
         supervisor.preflight();
-        String httpAddress = ctx.settings().optionalString("leaderl.http_address").orElse(ctx.publishAddress());
-        InetSocketAddress httpBind = new InetSocketAddress(httpAddress, ctx.settings().intValue("leaderl.http_port"));
+        httpBind = httpEndpoint(ctx);
         Supervisor.requireFree("leaderl", httpBind);
         http = new AgentHttpServer(httpBind, ctx.settings().intValue("leaderl.http_acceptors"), this);
+        // before the pid file: whoever finds this agent running finds where it listens, whatever chef-backend.rb says
+        Files.writeString(NodeState.agentEndpointFile(paths),
+                Http.base(httpBind.getHostString(), httpBind.getPort()) + "\n");
         Files.writeString(NodeState.agentPidFile(paths),
                 ProcessIdentity.of(ProcessHandle.current().pid()).orElseThrow().serialize() + "\n");
         Runtime.getRuntime().addShutdownHook(new Thread(this::shutdown, "agent-shutdown"));
@@ -149,7 +158,12 @@ public final class NodeAgent implements AgentHttpServer.Node {
         supervisor.begin();
         cluster.start();
         http.start();
-        log.info("agent ready; HTTP API on {}:{}", httpAddress, httpBind.getPort());
+        log.info("agent ready; HTTP API on {}:{}", httpBind.getHostString(), httpBind.getPort());
+    }
+
+    private static InetSocketAddress httpEndpoint(NodeContext ctx) {
+        String address = ctx.settings().optionalString("leaderl.http_address").orElse(ctx.publishAddress());
+        return new InetSocketAddress(address, ctx.settings().intValue("leaderl.http_port"));
     }
 
     /**
@@ -243,6 +257,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
             quietly("pid file", () -> {
                 try {
                     Files.deleteIfExists(NodeState.agentPidFile(paths));
+                    Files.deleteIfExists(NodeState.agentEndpointFile(paths));
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
@@ -311,6 +326,10 @@ public final class NodeAgent implements AgentHttpServer.Node {
                     body.path("address").asText(), body.path("peer_port").asInt(2380), body.path("recovery").asBoolean());
             return Map.of("grant", grant);
         }
+        if (action.equals("cluster/verify-secrets")) {
+            // the HTTP API checked the signature before this: a joiner learns its secrets fit, and nothing changes
+            return Map.of("verified", true);
+        }
         if (action.equals("cluster/intent")) {
             Intent.Request r;
             try {
@@ -359,9 +378,9 @@ public final class NodeAgent implements AgentHttpServer.Node {
                 }
             }
             case "reconfigure" -> {
-                NodeContext fresh = loadContext(); // a broken file throws here and changes nothing
-                node.set(fresh);
-                result.put("reconfigure", supervisor.reconfigure());
+                synchronized (reconfiguring) { // two at once would check against a state the other is changing
+                    result.put("reconfigure", reconfigure());
+                }
             }
             case "shutdown" -> {
                 // answer first, then stop: the caller waits for the agent's process to end
@@ -378,6 +397,62 @@ public final class NodeAgent implements AgentHttpServer.Node {
         }
         result.put("services", statuses);
         return result;
+    }
+
+    /**
+     * All or nothing: the new chef-backend.rb is checked against this machine first (addresses, ports, what the
+     * services would refuse) and a refusal leaves everything as it was; then every file is rendered (a failure puts
+     * the previous ones back), and only then do the settings change and the services reload or restart.
+     */
+    private Map<String, String> reconfigure() throws IOException {
+        NodeContext before = node.get();
+        NodeContext after;
+        try {
+            after = loadContext();
+        } catch (ConfigException | SecretsException e) {
+            throw new ServiceSetupException(e.getMessage() + "; nothing was changed");
+        }
+        List<String> problems = new ArrayList<>(ConfigChangeCheck.problems(before, after,
+                NodeState.inCluster(paths), held(), endpoints(after), new MachineProbe()));
+        if (problems.isEmpty()) { // the services' own checks only once addresses and ports are sound
+            problems.addAll(supervisor.refusals(after));
+        }
+        if (!problems.isEmpty()) {
+            log.warn("reconfigure refused: {}", String.join("; ", problems));
+            throw new ServiceSetupException(String.join("; ", problems) + "; nothing was changed");
+        }
+        Map<String, Change> changes;
+        try {
+            changes = supervisor.render(after);
+        } catch (IOException | RuntimeException e) {
+            try {
+                supervisor.render(before);
+            } catch (IOException | RuntimeException again) {
+                log.error("reconfigure: could not put the previous configuration files back: {}", again.toString());
+            }
+            throw e;
+        }
+        node.set(after);
+        Map<String, String> done = new LinkedHashMap<>(supervisor.apply(changes));
+        if (!httpEndpoint(after).equals(httpBind)) {
+            done.put("leaderl", "the HTTP API stays on " + httpBind.getHostString() + ":" + httpBind.getPort()
+                    + " until the agent restarts (chef-backend-ctl stop, then start)");
+        }
+        return done;
+    }
+
+    /** Where the running services and the HTTP API listen now. */
+    private Map<String, List<InetSocketAddress>> held() {
+        Map<String, List<InetSocketAddress>> held = new LinkedHashMap<>(supervisor.heldEndpoints());
+        held.put("leaderl", List.of(httpBind));
+        return held;
+    }
+
+    /** Where the services and the HTTP API would listen with {@code ctx}'s settings. */
+    private Map<String, List<InetSocketAddress>> endpoints(NodeContext ctx) {
+        Map<String, List<InetSocketAddress>> wanted = new LinkedHashMap<>(supervisor.endpoints(ctx));
+        wanted.put("leaderl", List.of(httpEndpoint(ctx)));
+        return wanted;
     }
 
     @Override

@@ -87,6 +87,11 @@ public final class PostgresRecipe implements ServiceRecipe {
     }
 
     @Override
+    public void check(NodeContext node) {
+        PostgresLayout.of(node).requireShortSocketPath();
+    }
+
+    @Override
     public Launch launch(NodeContext node) {
         PostgresLayout layout = PostgresLayout.of(node);
         Map<String, String> env = new LinkedHashMap<>(node.settings().map("postgresql.environment"));

@@ -116,6 +116,11 @@ public final class OpenSearchRecipe implements ServiceRecipe {
         return change;
     }
 
+    @Override
+    public void check(NodeContext node) {
+        extraJvmFlags(node.settings());
+    }
+
     /**
      * Makes {@code hosts} (the members' transport addresses, from the live member list) this node's seed hosts: the
      * persistent list and the file OpenSearch re-reads while it runs. This node is always one of them. True when the
