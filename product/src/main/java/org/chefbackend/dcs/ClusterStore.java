@@ -155,7 +155,7 @@ public final class ClusterStore implements AutoCloseable {
             call("revoke lease " + Long.toHexString(leaseId), "/v3/lease/revoke",
                     EtcdJson.object().put("ID", leaseId));
         } catch (DcsException e) {
-            if (EtcdGateway.refusalCode(e) != EtcdGateway.NOT_FOUND) {
+            if (EtcdRefusal.code(e) != EtcdRefusal.NOT_FOUND) {
                 throw e;
             }
         }
@@ -254,7 +254,7 @@ public final class ClusterStore implements AutoCloseable {
             call("promote etcd member " + Long.toHexString(id), "/v3/cluster/member/promote", EtcdJson.memberId(id));
             return true;
         } catch (DcsException e) {
-            String refused = String.valueOf(EtcdGateway.refusalMessage(e));
+            String refused = String.valueOf(EtcdRefusal.message(e));
             if (refused.equals("etcdserver: can only promote a learner member")) {
                 return true; // a voter already
             }
@@ -282,7 +282,7 @@ public final class ClusterStore implements AutoCloseable {
         try {
             call("remove etcd member " + Long.toHexString(id), "/v3/cluster/member/remove", EtcdJson.memberId(id));
         } catch (DcsException e) {
-            if (EtcdGateway.refusalCode(e) != EtcdGateway.NOT_FOUND) {
+            if (EtcdRefusal.code(e) != EtcdRefusal.NOT_FOUND) {
                 throw e;
             }
         }

@@ -32,25 +32,6 @@ import javax.net.ssl.SSLContext;
  */
 final class EtcdGateway {
     static final ObjectMapper JSON = new ObjectMapper();
-    /** gRPC status codes etcd answers with. */
-    static final int DEADLINE_EXCEEDED = 4;
-    static final int NOT_FOUND = 5;
-    static final int UNAUTHENTICATED = 16;
-    private static final String INVALID_TOKEN = "etcdserver: invalid auth token";
-    private static final String OLD_AUTH_REVISION = "etcdserver: revision of auth store is old";
-    private static final String NO_USER = "etcdserver: user name is empty";
-
-    /** etcd refused a request: its gRPC status code and its own one-line message. */
-    static final class Refusal extends Exception {
-        private static final long serialVersionUID = 1L;
-        final int code;
-
-        Refusal(int code, String message) {
-            super(message, null, false, false);
-            this.code = code;
-        }
-    }
-
     private final List<String> endpoints;
     private final EtcdCredentials credentials; // null: etcd without auth
     private final SSLContext tls; // null: the JDK's default for https endpoints
@@ -65,8 +46,8 @@ final class EtcdGateway {
 
     /**
      * One request, answered within {@code budget}; etcd's JSON answer. Fails with a DcsException naming
-     * {@code what}: "etcd did not answer within N ms", a connection error, or etcd's own message (a {@link Refusal}
-     * as its cause).
+     * {@code what}: "etcd did not answer within N ms", a connection error, or etcd's own message (with an
+     * {@link EtcdRefusal} as its cause).
      */
     JsonNode post(String what, String path, ObjectNode body, Duration budget) {
         long deadline = System.nanoTime() + budget.toNanos();
@@ -74,7 +55,7 @@ final class EtcdGateway {
         try {
             return send(what, path, body, usedToken, deadline, budget);
         } catch (DcsException e) {
-            if (credentials == null || !isStaleToken(refusalMessage(e))) {
+            if (credentials == null || !EtcdRefusal.isStaleToken(EtcdRefusal.message(e))) {
                 throw e;
             }
             // etcd rejected the token before executing anything, so sending the request again is safe even for a
@@ -99,7 +80,7 @@ final class EtcdGateway {
             int status = c.getResponseCode();
             if (status == HttpURLConnection.HTTP_UNAUTHORIZED) {
                 tokenRejected(usedToken);
-                throw invalidToken(what);
+                throw EtcdRefusal.invalidToken(what);
             }
             if (status / 100 != 2) {
                 throw failure(what, status, parse(what, readAll(c.getErrorStream())));
@@ -135,19 +116,6 @@ final class EtcdGateway {
         }
     }
 
-    static boolean isStaleToken(String etcdMessage) {
-        return INVALID_TOKEN.equals(etcdMessage) || OLD_AUTH_REVISION.equals(etcdMessage);
-    }
-
-    /** etcd's message when it refused, else null. */
-    static String refusalMessage(DcsException e) {
-        return e.getCause() instanceof Refusal r ? r.getMessage() : null;
-    }
-
-    static int refusalCode(DcsException e) {
-        return e.getCause() instanceof Refusal r ? r.code : -1;
-    }
-
     // ---- plumbing
 
     private String tokenOrAuthenticate(String what, long deadline, Duration budget) {
@@ -160,7 +128,7 @@ final class EtcdGateway {
         try {
             current = send(what, "/v3/auth/authenticate", login, null, deadline, budget).path("token").asText("");
         } catch (DcsException e) {
-            String refused = refusalMessage(e);
+            String refused = EtcdRefusal.message(e);
             throw refused == null ? e : new DcsException(what + ": etcd refused user " + credentials.user() + ": "
                     + refused, e.getCause());
         }
@@ -176,7 +144,7 @@ final class EtcdGateway {
             write(c, request);
             int status = c.getResponseCode();
             if (status == HttpURLConnection.HTTP_UNAUTHORIZED) {
-                throw invalidToken(what);
+                throw EtcdRefusal.invalidToken(what);
             }
             JsonNode root = parse(what, readAll(status >= 400 ? c.getErrorStream() : c.getInputStream()));
             if (status / 100 != 2 || root.has("error")) {
@@ -188,7 +156,7 @@ final class EtcdGateway {
         } catch (IOException e) {
             throw new DcsException(what + ": " + describe(e), e);
         } catch (DcsException e) {
-            if (refusalCode(e) == DEADLINE_EXCEEDED) { // etcd's deadline (above) fired first
+            if (EtcdRefusal.code(e) == EtcdRefusal.DEADLINE_EXCEEDED) { // etcd's deadline (above) fired first
                 throw new DcsException(what + ": " + noAnswer(budget), e.getCause());
             }
             throw e;
@@ -255,23 +223,7 @@ final class EtcdGateway {
     }
 
     private DcsException failure(String what, int status, JsonNode root) {
-        JsonNode error = root.path("error");
-        // unary answers: {"error": "...", "code": N}; streamed ones: {"error": {"grpc_code": N, "message": "..."}}
-        String message = error.isObject() ? error.path("message").asText("") : error.asText("");
-        int code = error.isObject() ? error.path("grpc_code").asInt(-1) : root.path("code").asInt(-1);
-        if (message.isEmpty()) {
-            message = "HTTP " + status + " from etcd";
-        }
-        String hint = NO_USER.equals(message) && credentials == null ? " (etcd requires credentials; none given)" : "";
-        return new DcsException(what + ": " + message + hint, new Refusal(code, message));
-    }
-
-    /**
-     * A 401: gRPC's Unauthenticated, which etcd 3.4 answers only for an invalid token. Its body is not read: the
-     * JDK drops a 401's body when the request was streamed.
-     */
-    private static DcsException invalidToken(String what) {
-        return new DcsException(what + ": " + INVALID_TOKEN, new Refusal(UNAUTHENTICATED, INVALID_TOKEN));
+        return EtcdRefusal.of(what, status, root, credentials != null);
     }
 
     private static JsonNode parse(String what, byte[] answer) {

@@ -140,7 +140,7 @@ final class EtcdWatch implements ClusterStore.Subscription {
             return null;
         }
         String reason = result.path("cancel_reason").asText("canceled by etcd");
-        if (reason.contains("invalid auth token") || reason.contains("revision of auth store is old")) {
+        if (EtcdRefusal.isStaleToken(reason)) {
             gateway.tokenRejected(null); // authenticate again before subscribing again
         }
         return "etcd canceled it: " + reason;

@@ -437,7 +437,7 @@ class ClusterStoreIT {
         DcsException noQuorum = assertThrows(DcsException.class, () -> store.put("quorum/key", "v"));
         assertTrue(noQuorum.getMessage().endsWith("etcd did not answer within 2000 ms"), noQuorum.getMessage());
         // the deadline went along (Grpc-Timeout): etcd itself gave up on the proposal, just before the client did
-        assertEquals(EtcdGateway.DEADLINE_EXCEEDED, EtcdGateway.refusalCode(noQuorum), noQuorum.getMessage());
+        assertEquals(EtcdRefusal.DEADLINE_EXCEEDED, EtcdRefusal.code(noQuorum), noQuorum.getMessage());
 
         Process t2 = start("t2", ROOT.resolve("data-t2"), "127.0.0.25", "existing",
                 "t1=" + PEER + ",t2=" + PEER2);

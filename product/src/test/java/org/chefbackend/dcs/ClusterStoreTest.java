@@ -35,21 +35,22 @@ class ClusterStoreTest {
         DcsException streamed = assertThrows(DcsException.class, () -> gateway.streamResult("keep lease 1 alive",
                 "{\"error\":{\"grpc_code\":14,\"http_code\":503,\"message\":\"etcdserver: no leader\"}}"));
         assertEquals("keep lease 1 alive: etcdserver: no leader", streamed.getMessage());
-        assertEquals(14, EtcdGateway.refusalCode(streamed));
-        assertEquals("etcdserver: no leader", EtcdGateway.refusalMessage(streamed));
+        assertEquals(14, EtcdRefusal.code(streamed));
+        assertEquals("etcdserver: no leader", EtcdRefusal.message(streamed));
         DcsException notJson = assertThrows(DcsException.class, () -> gateway.streamResult("watch k", "<html>"));
         assertTrue(notJson.getMessage().startsWith("watch k: etcd's answer is not JSON"), notJson.getMessage());
-        assertEquals(-1, EtcdGateway.refusalCode(notJson));
+        assertEquals(-1, EtcdRefusal.code(notJson));
         assertEquals("{\"created\":true}",
                 gateway.streamResult("watch k", "{\"result\":{\"created\":true}}").toString());
     }
 
     @Test
     void onlyARejectedTokenIsWorthAnotherTry() {
-        assertTrue(EtcdGateway.isStaleToken("etcdserver: invalid auth token"));
-        assertTrue(EtcdGateway.isStaleToken("etcdserver: revision of auth store is old"));
-        assertFalse(EtcdGateway.isStaleToken("etcdserver: permission denied"));
-        assertFalse(EtcdGateway.isStaleToken(null));
+        assertTrue(EtcdRefusal.isStaleToken("etcdserver: invalid auth token"));
+        assertTrue(EtcdRefusal.isStaleToken("etcdserver: revision of auth store is old"));
+        assertTrue(EtcdRefusal.isStaleToken("rpc error: code = Unauthenticated desc = etcdserver: invalid auth token"));
+        assertFalse(EtcdRefusal.isStaleToken("etcdserver: permission denied"));
+        assertFalse(EtcdRefusal.isStaleToken(null));
     }
 
     @Test
