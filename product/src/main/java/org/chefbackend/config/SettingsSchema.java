@@ -249,7 +249,8 @@ public final class SettingsSchema {
                 "Accepted so old files load; there is no Erlang and no epmd here.");
         legacy("leaderl.etcd_pool.ibrowse_options", string(), "{inactivity_timeout, infinity}",
                 "Options of the Erlang HTTP client used for etcd.",
-                "Accepted so old files load; the etcd client here is jetcd.");
+                "Accepted so old files load; the agent talks to etcd through etcd's JSON gateway with the JDK's"
+                        + " HTTP client.");
         add("leaderl.etcd_pool.cull_interval_seconds", integer(1, MAX_INT), 60L,
                 "How often idle etcd connections are culled.");
         add("leaderl.etcd_pool.http_timeout_ms", integer(1, MAX_INT), 5000L, "Time limit of one etcd request in ms.");

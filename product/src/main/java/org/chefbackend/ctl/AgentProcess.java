@@ -17,16 +17,14 @@ public final class AgentProcess {
     /**
      * Heap and collector for a small, long-running supervisor; keeps its footprint low on shared machines: one C1
      * compiler thread compiling only code that stays hot (the agent mostly waits; its compiled code had grown to
-     * 13-20 MiB), a heap that gives back what it does not use, metaspace and glibc's heap trimmed as they empty,
-     * and Netty (under jetcd) without its pooled arenas.
+     * 13-20 MiB), a heap that gives back what it does not use, metaspace and glibc's heap trimmed as they empty.
      */
     public static final List<String> JVM_OPTIONS = List.of("-Xms16m", "-Xmx128m", "-XX:+UseSerialGC", "-Xss512k",
             "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:Tier3InvocationThreshold=2000",
             "-XX:Tier3MinInvocationThreshold=1000", "-XX:Tier3CompileThreshold=20000",
             "-XX:Tier3BackEdgeThreshold=600000", "-XX:MaxMetaspaceSize=96m", "-XX:ReservedCodeCacheSize=24m",
             "-XX:MaxDirectMemorySize=32m", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30",
-            "-XX:MetaspaceReclaimPolicy=aggressive", "-XX:TrimNativeHeapInterval=10000",
-            "-Dio.netty.allocator.type=unpooled");
+            "-XX:MetaspaceReclaimPolicy=aggressive", "-XX:TrimNativeHeapInterval=10000");
 
     private AgentProcess() {
     }

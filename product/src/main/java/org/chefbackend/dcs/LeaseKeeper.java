@@ -2,6 +2,7 @@ package org.chefbackend.dcs;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
@@ -9,9 +10,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps one lease alive from a daemon thread: one keep-alive request every TTL/3, retried on errors until the
- * lease's deadline. Not jetcd's streaming keep-alive: its observer gives up on the lease when its stream breaks
- * (as it does while etcd elects a new leader: etcd 3.4 with 500/5000 ms stalled renewals for 10–11 s), while a
- * lease survives an etcd leader election if someone keeps asking.
+ * lease's deadline. Not a long-lived keep-alive stream: a client that gives up on the lease when its stream breaks
+ * (jetcd's did, and the stream breaks while etcd elects a new leader: etcd 3.4 with 500/5000 ms stalled renewals for
+ * 10–11 s) loses a lease that survives an etcd leader election if someone keeps asking.
  *
  * <p>The deadline is the last successful refresh plus the TTL, measured from the moment that request was sent
  * (etcd extended the lease no earlier), on {@link System#nanoTime()} so wall-clock steps cannot move it. After it the
@@ -34,7 +35,7 @@ public final class LeaseKeeper implements AutoCloseable {
     private final long leaseId;
     private final long ttlNanos;
     private final Consumer<String> onLost;
-    private final java.util.function.BooleanSupplier ownerAlive;
+    private final BooleanSupplier ownerAlive;
     private final Thread thread;
     private final Object lock = new Object();
 
@@ -49,7 +50,7 @@ public final class LeaseKeeper implements AutoCloseable {
     }
 
     LeaseKeeper(Refresher refresher, LongConsumer revoker, long leaseId, long ttlNanos, long grantedAtNanos,
-            Consumer<String> onLost, java.util.function.BooleanSupplier ownerAlive) {
+            Consumer<String> onLost, BooleanSupplier ownerAlive) {
         this.ownerAlive = ownerAlive;
         this.refresher = refresher;
         this.revoker = revoker;
@@ -74,7 +75,7 @@ public final class LeaseKeeper implements AutoCloseable {
      * owner still works: a holder whose own loop hung must lose the lease, not keep it alive from this thread.
      */
     public static LeaseKeeper start(ClusterStore store, long ttlSeconds, Consumer<String> onLost,
-            java.util.function.BooleanSupplier ownerAlive) {
+            BooleanSupplier ownerAlive) {
         long sent = System.nanoTime(); // the lease cannot have started before its grant was sent
         long leaseId = store.grantLease(ttlSeconds);
         LeaseKeeper keeper = new LeaseKeeper(store::keepAliveOnce, store::revokeLease, leaseId,

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import ch.qos.logback.classic.Level;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -38,10 +37,9 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.slf4j.LoggerFactory;
 
 /**
- * ClusterStore, LeaseKeeper and DistributedLock against a real one-member etcd 3.4 on 127.0.0.24 (election timeout
+ * ClusterStore and LeaseKeeper against a real one-member etcd 3.4 on 127.0.0.24 (election timeout
  * 1 s). The tests that freeze etcd or break its quorum run last.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -58,9 +56,6 @@ class ClusterStoreIT {
 
     @BeforeAll
     static void startEtcd() throws Exception {
-        for (String noisy : List.of("io.netty", "io.grpc", "io.vertx", "io.etcd")) { // default logback level is DEBUG
-            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(noisy)).setLevel(Level.WARN);
-        }
         wipe(ROOT);
         Files.createDirectories(ROOT);
         etcd = startT1();
@@ -307,43 +302,59 @@ class ClusterStoreIT {
         assertNull(changes.poll(500, TimeUnit.MILLISECONDS), "no callbacks after close");
     }
 
-    // ---- distributed lock
-
     @Test
-    @Order(30)
-    void aLockHasOneHolderAtATime() {
-        DistributedLock a = DistributedLock.tryAcquire(store, "locks/join", "be1", 5).orElseThrow();
-        assertTrue(a.held());
-        assertEquals(Optional.empty(), DistributedLock.tryAcquire(other, "locks/join", "be2", 5));
-
-        long t0 = System.nanoTime();
-        DcsException busy = assertThrows(DcsException.class,
-                () -> DistributedLock.acquire(other, "locks/join", "be2", 5, Duration.ofSeconds(1)));
-        assertEquals("lock locks/join is held by be1", busy.getMessage());
-        assertTrue(System.nanoTime() - t0 < seconds(3), "acquire gives up after its wait");
-
-        a.release();
-        assertFalse(a.held());
-        a.release(); // twice is harmless
-        try (DistributedLock b = DistributedLock.tryAcquire(other, "locks/join", "be2", 5).orElseThrow()) {
-            assertTrue(b.held());
-            assertEquals("be2", DistributedLock.holderOf(store.get("locks/join").orElseThrow().value()));
+    @Order(21)
+    void aWatchSubscribesAgainAfterEtcdRestartsAndMissesNothing() throws Exception {
+        BlockingQueue<Optional<Versioned>> changes = new LinkedBlockingQueue<>();
+        ClusterStore.Subscription watch = other.watch("rewatch/key", changes::add);
+        try {
+            store.put("rewatch/key", "before");
+            assertEquals("before", changes.poll(2, TimeUnit.SECONDS).orElseThrow().value());
+            stop(etcd);
+            etcd = startT1(); // same data: the revisions go on
+            store.put("rewatch/key", "after"); // possibly before the watch is back: it resumes from its revision
+            Optional<Versioned> after = changes.poll(15, TimeUnit.SECONDS);
+            assertTrue(after != null && after.isPresent(), "seen after the restart: " + after);
+            assertEquals("after", after.get().value());
+            store.delete("rewatch/key");
+            assertEquals(Optional.empty(), changes.poll(2, TimeUnit.SECONDS));
+        } finally {
+            watch.close();
         }
-        assertEquals(Optional.empty(), store.get("locks/join"));
     }
 
     @Test
-    @Order(31)
-    void aDeadHoldersLockFreesItselfWhenItsLeaseExpires() {
-        // a holder that took the lock and died: its lease is never refreshed
-        long deadLease = other.grantLease(2);
-        long sent = System.nanoTime();
-        assertTrue(other.putIfAbsentWithLease("locks/dead", DistributedLock.encode("crashed"), deadLease));
-        assertEquals(Optional.empty(), DistributedLock.tryAcquire(store, "locks/dead", "be1", 5));
-        try (DistributedLock lock = DistributedLock.acquire(store, "locks/dead", "be1", 5, Duration.ofSeconds(6))) {
-            assertTrue(System.nanoTime() - sent >= seconds(2) - TimeUnit.MILLISECONDS.toNanos(100));
-            assertTrue(lock.held());
-            assertEquals("be1", DistributedLock.holderOf(store.get("locks/dead").orElseThrow().value()));
+    @Order(22)
+    void aWatchWhoseRevisionWasCompactedAwayDeliversTheCurrentValue() throws Exception {
+        store.put("compact/key", "v1");
+        long old = store.get("compact/key").orElseThrow().modRevision();
+        store.put("compact/key", "v2");
+        store.put("compact/other", "moves the revision on");
+        long now = store.get("compact/other").orElseThrow().modRevision();
+        assertTrue(etcdctl("compact", Long.toString(now)).contains("compacted revision " + now));
+        BlockingQueue<Optional<Versioned>> changes = new LinkedBlockingQueue<>();
+        // as if the watch had been away since v1: etcd no longer has the changes after it
+        EtcdWatch watch = new EtcdWatch(new EtcdGateway(List.of(CLIENT), null, null), "compact/key",
+                EtcdJson.b64("/cbt-dcs/compact/key"), old + 1, TIMEOUT, EtcdWatch.IDLE, changes::add).start();
+        try {
+            assertEquals("v2", changes.poll(5, TimeUnit.SECONDS).orElseThrow().value(), "the value now");
+            store.put("compact/key", "v3");
+            assertEquals("v3", changes.poll(5, TimeUnit.SECONDS).orElseThrow().value(), "and changes after it");
+            assertNull(changes.poll(300, TimeUnit.MILLISECONDS), "each change once");
+        } finally {
+            watch.close();
+        }
+    }
+
+    @Test
+    @Order(23)
+    void anEndpointThatRefusesIsSkipped() {
+        try (ClusterStore twoEndpoints = ClusterStore.connect(List.of("http://127.0.0.26:2379", CLIENT), "/cbt-dcs/",
+                TIMEOUT)) {
+            long t0 = System.nanoTime();
+            twoEndpoints.put("failover/key", "v");
+            assertEquals("v", twoEndpoints.get("failover/key").orElseThrow().value());
+            assertTrue(System.nanoTime() - t0 < TIMEOUT.toNanos(), "the refusal costs no timeout");
         }
     }
 
@@ -423,7 +434,10 @@ class ClusterStoreIT {
         long t0 = System.nanoTime();
         assertThrows(DcsException.class, () -> store.removeEtcdMember(added.id()));
         assertTrue(System.nanoTime() - t0 <= TIMEOUT.toNanos() + seconds(1), "fails, does not hang");
-        assertThrows(DcsException.class, () -> store.put("quorum/key", "v"));
+        DcsException noQuorum = assertThrows(DcsException.class, () -> store.put("quorum/key", "v"));
+        assertTrue(noQuorum.getMessage().endsWith("etcd did not answer within 2000 ms"), noQuorum.getMessage());
+        // the deadline went along (Grpc-Timeout): etcd itself gave up on the proposal, just before the client did
+        assertEquals(EtcdRefusal.DEADLINE_EXCEEDED, EtcdRefusal.code(noQuorum), noQuorum.getMessage());
 
         Process t2 = start("t2", ROOT.resolve("data-t2"), "127.0.0.25", "existing",
                 "t1=" + PEER + ",t2=" + PEER2);
@@ -475,6 +489,31 @@ class ClusterStoreIT {
         assertEquals(List.of("t1"), one.stream().map(EtcdMember::name).toList());
         assertEquals("survives", store.get("recovery/kept").orElseThrow().value());
         store.put("recovery/new", "writable");
+    }
+
+    /**
+     * A learner does not count towards quorum, so the cluster stays writable until it starts; it is promoted once
+     * it has caught up, and promoting it again (a promote whose answer was lost) counts as done.
+     */
+    @Test
+    @Order(103)
+    void aLearnerIsPromotedOnceItHasCaughtUp() throws Exception {
+        EtcdMember learner = store.addEtcdLearner(PEER2);
+        assertEquals(List.of(PEER2), learner.peerUrls());
+        assertFalse(store.promoteEtcdMember(learner.id()), "not started, so not in sync");
+        store.put("learner/key", "writable without it");
+        Process t2 = start("t2", ROOT.resolve("data-learner"), "127.0.0.25", "existing",
+                "t1=" + PEER + ",t2=" + PEER2);
+        try {
+            assertTrue(waitFor(() -> store.promoteEtcdMember(learner.id()), System.nanoTime() + seconds(20)),
+                    "promoted once it caught up");
+            assertTrue(store.promoteEtcdMember(learner.id()), "a voter already");
+            DcsException unknown = assertThrows(DcsException.class, () -> store.promoteEtcdMember(12345));
+            assertTrue(unknown.getMessage().endsWith("etcdserver: member not found"), unknown.getMessage());
+            assertEquals(2, store.etcdMembers().stream().filter(m -> !m.name().isEmpty()).count());
+        } finally {
+            stop(t2);
+        }
     }
 
     // ---- harness

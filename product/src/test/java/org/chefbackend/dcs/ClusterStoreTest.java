@@ -1,13 +1,12 @@
 package org.chefbackend.dcs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.grpc.Status;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.Test;
 
 class ClusterStoreTest {
@@ -22,12 +21,42 @@ class ClusterStoreTest {
     }
 
     @Test
+    void connectRejectsEndpointsThatAreNotHttp() {
+        assertThrows(IllegalArgumentException.class,
+                () -> ClusterStore.connect(List.of("127.0.0.24:2379"), "/cb/", SECOND));
+        assertThrows(IllegalArgumentException.class,
+                () -> ClusterStore.connect(List.of("unix:///run/etcd.sock"), "/cb/", SECOND));
+    }
+
+    @Test
     void errorsAreDescribedByEtcdsOwnShortMessage() {
-        Throwable grpc = Status.UNAVAILABLE.withDescription("etcdserver: no leader").asRuntimeException();
-        assertEquals("etcdserver: no leader",
-                ClusterStore.describe(new ExecutionException(new CompletionException(grpc))));
-        assertEquals("UNAVAILABLE", ClusterStore.describe(Status.UNAVAILABLE.asException()));
-        assertEquals("client is closed", ClusterStore.describe(new IllegalStateException("client is closed")));
+        EtcdGateway gateway = new EtcdGateway(NOWHERE, null, null);
+        // a streamed answer's error, as grpc-gateway writes it
+        DcsException streamed = assertThrows(DcsException.class, () -> gateway.streamResult("keep lease 1 alive",
+                "{\"error\":{\"grpc_code\":14,\"http_code\":503,\"message\":\"etcdserver: no leader\"}}"));
+        assertEquals("keep lease 1 alive: etcdserver: no leader", streamed.getMessage());
+        assertEquals(14, EtcdRefusal.code(streamed));
+        assertEquals("etcdserver: no leader", EtcdRefusal.message(streamed));
+        DcsException notJson = assertThrows(DcsException.class, () -> gateway.streamResult("watch k", "<html>"));
+        assertTrue(notJson.getMessage().startsWith("watch k: etcd's answer is not JSON"), notJson.getMessage());
+        assertEquals(-1, EtcdRefusal.code(notJson));
+        assertEquals("{\"created\":true}",
+                gateway.streamResult("watch k", "{\"result\":{\"created\":true}}").toString());
+    }
+
+    @Test
+    void onlyARejectedTokenIsWorthAnotherTry() {
+        assertTrue(EtcdRefusal.isStaleToken("etcdserver: invalid auth token"));
+        assertTrue(EtcdRefusal.isStaleToken("etcdserver: revision of auth store is old"));
+        assertTrue(EtcdRefusal.isStaleToken("rpc error: code = Unauthenticated desc = etcdserver: invalid auth token"));
+        assertFalse(EtcdRefusal.isStaleToken("etcdserver: permission denied"));
+        assertFalse(EtcdRefusal.isStaleToken(null));
+    }
+
+    @Test
+    void credentialsNeverShowThePassword() {
+        assertEquals("EtcdCredentials[user=root]", new EtcdCredentials("root", "s3cret").toString());
+        assertThrows(IllegalArgumentException.class, () -> new EtcdCredentials("", "pw"));
     }
 
     @Test

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,7 +27,6 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.slf4j.LoggerFactory;
 
 /**
  * The HA loop cannot wedge (issue 17): with a failed key write, a malformed intent or an unparseable history
@@ -49,9 +46,6 @@ class WedgeIT {
 
     @BeforeAll
     void build() throws Exception {
-        for (String noisy : List.of("io.netty", "io.grpc", "io.vertx", "io.etcd")) { // default logback level is DEBUG
-            ((Logger) LoggerFactory.getLogger(noisy)).setLevel(Level.WARN);
-        }
         List<String> addresses = List.of("127.0.0.64", "127.0.0.65", "127.0.0.66");
         cluster = TestCluster.create(addresses, Path.of("/tmp/cbit/wedge"), null, FailoverIT.FAST);
         nodes = cluster.nodes;
