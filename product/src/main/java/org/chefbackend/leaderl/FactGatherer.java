@@ -7,14 +7,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -31,7 +29,6 @@ import org.chefbackend.postgres.LocalSession;
 import org.chefbackend.postgres.ReplicationStatus;
 import org.chefbackend.postgres.StandbyConfig;
 import org.chefbackend.postgres.SynchronousStandby;
-import org.chefbackend.system.Http;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -115,7 +112,7 @@ final class FactGatherer {
                 .unsynced(NodeState.hasSentinel(ctx.paths(), NodeState.UNSYNCED))
                 .followTrouble(followTrouble())
                 .rejoinedTo(rejoin.rejoinedTo()).rejoinRetryAt(rejoin.retryAtNanos());
-        f.peers(peers(ctx, members));
+        f.peers(PeerPositions.ask(ctx.nodeName(), members));
         return stillForkedAfterRejoin(f.build(), rejoin, this::followTrouble);
     }
 
@@ -259,37 +256,6 @@ final class FactGatherer {
             f.streamingFollowers(streaming).followerReplyAgeMillis(replyAges);
         } else {
             replies.clear(); // a standby: what it saw as a primary says nothing about its next walsenders
-        }
-    }
-
-    /** Every other member's position, asked directly and in parallel; a member that does not answer is left out. */
-    private Map<String, Facts.Peer> peers(NodeContext ctx, Map<String, Records.Member> members) {
-        Map<String, CompletableFuture<Optional<Facts.Peer>>> asks = new LinkedHashMap<>();
-        for (Records.Member m : members.values()) {
-            if (!m.name().equals(ctx.nodeName())) {
-                asks.put(m.name(), CompletableFuture.supplyAsync(() -> ask(m)));
-            }
-        }
-        Map<String, Facts.Peer> peers = new LinkedHashMap<>();
-        asks.forEach((name, ask) -> ask.join().ifPresent(p -> peers.put(name, p)));
-        return peers;
-    }
-
-    private Optional<Facts.Peer> ask(Records.Member m) {
-        try {
-            Http.Response r = Http.get(
-                    Http.base(m.address(), m.httpPort()) + "/position", Duration.ofMillis(500),
-                    Duration.ofMillis(800));
-            if (r.status() != 200) {
-                return Optional.empty();
-            }
-            JsonNode j = JSON.readTree(r.body());
-            boolean eligible = j.path("eligible").asBoolean();
-            // an agent that does not say (an older version) counts as healthy when eligible, as it used to
-            return Optional.of(new Facts.Peer(eligible, j.path("lsn").asLong(Facts.NO_POSITION),
-                    j.path("healthy_now").asBoolean(eligible)));
-        } catch (IOException e) {
-            return Optional.empty();
         }
     }
 
