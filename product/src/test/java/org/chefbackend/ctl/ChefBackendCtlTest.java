@@ -146,13 +146,14 @@ class ChefBackendCtlTest {
     void genServerConfigUsesConfigAndSecrets() throws IOException {
         Path root = tmp.resolve("node");
         Files.createDirectories(root.resolve("etc/chef-backend"));
-        Files.writeString(root.resolve("etc/chef-backend/chef-backend.rb"), "publish_address '127.0.0.2'\n");
+        // an address no test or demo runs an agent on: with one there, the members would be its cluster's
+        Files.writeString(root.resolve("etc/chef-backend/chef-backend.rb"), "publish_address '127.0.0.250'\n");
         Secrets secrets = Secrets.generate(new SecureRandom());
         SecretsFile.write(root.resolve("etc/chef-backend/chef-backend-secrets.json"), secrets);
 
         Result r = run("gen-server-config", "fe1.example.com", "--root", root.toString());
         assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("chef_backend_members [\"127.0.0.2\"]\n"), r.out());
+        assertTrue(r.out().contains("chef_backend_members [\"127.0.0.250\"]\n"), r.out());
         assertTrue(r.out().contains("postgresql['db_superuser_password'] = '" + secrets.dbSuperuserPassword() + "'"));
 
         Path file = tmp.resolve("chef-server.rb.FE1");
