@@ -31,7 +31,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * Whatever an operator, a broken editor or an attacker puts into chef-backend.rb, loading it (parser, then settings)
  * either gives settings or throws one {@link ConfigException} whose message is a single line naming
  * file:line:column; no other exception escapes, and every input is decided quickly. Each property pins its seed and
- * number of tries, so every build replays the same inputs (about 20,000 in all, a few seconds).
+ * number of tries, so every build replays the same inputs (16,000 in all, a few seconds).
  */
 class ChefBackendRbFuzzTest {
     private static final String FILE = "chef-backend.rb";
@@ -94,7 +94,7 @@ class ChefBackendRbFuzzTest {
     // ---- properties -------------------------------------------------------------------------------------------
 
     /** Random bytes as the file: invalid UTF-8 included, read as the CLI and the agent read it. */
-    @Property(tries = 2000, seed = "20261206")
+    @Property(tries = 1000, seed = "20261206")
     void randomBytes(@ForAll("bytes") byte[] content) throws IOException {
         Path file = dir.resolve(FILE);
         Files.write(file, content);
@@ -120,7 +120,7 @@ class ChefBackendRbFuzzTest {
     }
 
     /** Real setting names with literals of every kind: what exercises the settings layer's coercion and messages. */
-    @Property(tries = 5000, seed = "3")
+    @Property(tries = 3000, seed = "3")
     void settingLines(@ForAll("settingFiles") String text) {
         check(text);
     }
