@@ -27,7 +27,7 @@ import org.chefbackend.system.FileTrees;
  */
 public final class Bench {
     static final List<String> BENCHES = List.of("coldstart", "status", "resources", "throughput", "switchover",
-            "failover", "join", "throughput_sync");
+            "failover", "join", "attack", "throughput_sync");
     static final String USAGE = """
             usage: bin/bench COMMAND[,COMMAND...] [--ttl S] [--runs N] [options]
               all          every benchmark below, in one run (the documented full run)
@@ -42,10 +42,13 @@ public final class Bench {
               resources    RSS and CPU over an idle window of the HA agent (JVM + watchdog) and of Patroni
               status       chef-backend-ctl status latency next to patronictl list (median of --status-runs)
               join         join-cluster time for --join-scale pgbench data (68 ≈ 1 GiB) relative to a bare pg_basebackup
+              attack       the leader's HA agent under 200 idle connections, 50 half-sent requests and 3 unsigned
+                           120 MiB bodies for --attack-seconds; GET /leader every 100 ms (max/p99/median, failures),
+                           then OutOfMemoryError in the agent's log, its process and heap (Patroni: REST API :8008)
               report       regenerate docs/RESULTS.md's benchmark section from docs/results/bench.json
             options: --ttl 10 (leader TTL of both) --heartbeat 100 --election 1000 (etcd ms, both) --runs 5
                      --status-runs 10 --idle-seconds 60 --pgbench-seconds 20 --pgbench-rounds 2 --pgbench-scale 10
-                     --join-scale 68 --json docs/results/bench.json --report docs/RESULTS.md
+                     --join-scale 68 --attack-seconds 30 --json docs/results/bench.json --report docs/RESULTS.md
             addresses: chef-backend 127.0.0.71-73 (HAProxy .70), Patroni 127.0.0.81-83 (HAProxy .80),
                        direct PostgreSQL 127.0.0.90; roots under /tmp/cbit-i8""";
 
@@ -53,6 +56,7 @@ public final class Bench {
             Map.entry("heartbeat", "100"), Map.entry("election", "1000"), Map.entry("runs", "5"),
             Map.entry("status-runs", "10"), Map.entry("idle-seconds", "60"), Map.entry("pgbench-seconds", "20"),
             Map.entry("pgbench-rounds", "2"), Map.entry("pgbench-scale", "10"), Map.entry("join-scale", "68"),
+            Map.entry("attack-seconds", "30"),
             Map.entry("json", "docs/results/bench.json"), Map.entry("report", "docs/RESULTS.md"),
             Map.entry("root", "/tmp/cbit-i8")));
     final Path repo;
@@ -89,7 +93,7 @@ public final class Bench {
             b.opt.put(a.substring(2), args[++i]);
         }
         for (String k : List.of("ttl", "heartbeat", "election", "runs", "status-runs", "idle-seconds", "pgbench-seconds",
-                "pgbench-rounds", "pgbench-scale", "join-scale")) {
+                "pgbench-rounds", "pgbench-scale", "join-scale", "attack-seconds")) {
             if (!b.opt.get(k).matches("[1-9][0-9]{0,6}")) {
                 System.err.println("bench: --" + k + " must be a positive integer, not '" + b.opt.get(k) + "'");
                 System.exit(2);
@@ -149,6 +153,7 @@ public final class Bench {
                         case "switchover" -> switchover();
                         case "failover" -> failover();
                         case "join" -> join();
+                        case "attack" -> attack();
                         case "throughput_sync" -> throughput(true);
                         default -> throw new IllegalStateException(bench);
                     };
@@ -785,6 +790,18 @@ public final class Bench {
         t.data.put("chef_backend_gap_s", c.stream().map(Gap::gap).toList().toString())
                 .put("patroni_gap_s", p.stream().map(Gap::gap).toList().toString());
         return t;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+
+    BenchTable attack() throws Exception {
+        Attack.Plan plan = Attack.Plan.issue(Duration.ofSeconds(n("attack-seconds")));
+        if (!cb.waitHealthy(Duration.ofSeconds(600)) || !patroni.waitHealthy(Duration.ofSeconds(600))) {
+            throw new IllegalStateException("the clusters are not healthy before the attack");
+        }
+        AttackBench.Side c = AttackBench.run(cb, AttackBench.target((ChefBackendCluster) cb), plan);
+        AttackBench.Side p = AttackBench.run(patroni, AttackBench.target(patroni), plan);
+        return AttackBench.table(c, p, plan);
     }
 
     // ---------------------------------------------------------------------------------------------------------------

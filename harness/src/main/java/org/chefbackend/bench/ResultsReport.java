@@ -20,7 +20,7 @@ public final class ResultsReport {
     public static final String END = "<!-- BENCHMARKS:END -->";
     /** The order benchmarks appear in the report. */
     static final List<String> ORDER = List.of("coldstart", "failover", "switchover", "throughput", "throughput_sync",
-            "resources", "status", "join");
+            "resources", "status", "join", "attack");
 
     private ResultsReport() {
     }

@@ -98,9 +98,9 @@ public final class ChefBackendRbParser {
             valueStart = peek();
             value = value("a value after '='");
         } else if (endsWithBracket) { // Ruby has no method-call form for a[...]
-            throw error(t, "expected '=' after '" + key + "' but found " + describe(t));
+            throw error(t, "expected '=' after " + Excerpt.quoted(key) + " but found " + describe(t));
         } else if (t.kind == Kind.NEWLINE || t.kind == Kind.EOF) {
-            throw error(first, "expected a value for '" + key + "'");
+            throw error(first, "expected a value for " + Excerpt.quoted(key));
         } else if (t.is("(")) {
             next();
             skipNewlines();
@@ -109,10 +109,10 @@ public final class ChefBackendRbParser {
             skipNewlines();
             close(t, ")", "')'");
         } else if (t.is("{")) { // Ruby reads `name { ... }` as a block, not a hash
-            throw error(t, "unsupported Ruby: blocks are not allowed (for a hash write '" + key + " = { ... }')");
+            throw error(t, "unsupported Ruby: blocks are not allowed (for a hash write '" + Excerpt.of(key) + " = { ... }')");
         } else {
             valueStart = peek();
-            value = value("a value for '" + key + "'");
+            value = value("a value for " + Excerpt.quoted(key));
         }
         return new Assignment(List.copyOf(path), value, position(first), position(valueStart));
     }
@@ -129,7 +129,7 @@ public final class ChefBackendRbParser {
 
     private String name(Token t) {
         if (t.kind != Kind.WORD) throw error(t, "expected a name after '.' but found " + describe(t));
-        if (isConstant(t)) throw error(t, "unsupported Ruby: constant '" + t.text + "'");
+        if (isConstant(t)) throw error(t, "unsupported Ruby: constant " + Excerpt.quoted(t.text));
         return t.text;
     }
 
@@ -144,7 +144,7 @@ public final class ChefBackendRbParser {
         if (t.kind == Kind.NEWLINE || t.kind == Kind.EOF) return;
         if (t.kind == Kind.WORD && KEYWORDS.containsKey(t.text)) throw keyword(t); // `x 1 if y`, `x 1 do`
         if (t.is(".")) throw error(t, "unsupported Ruby: method calls on values are not allowed");
-        throw error(t, "expected end of line after the value of '" + key + "' but found " + describe(t));
+        throw error(t, "expected end of line after the value of " + Excerpt.quoted(key) + " but found " + describe(t));
     }
 
     /** Parses one literal; {@code expected} completes "expected ... but found X" when there is none. */
@@ -177,7 +177,7 @@ public final class ChefBackendRbParser {
     /** Names the call or variable the operator wrote, e.g. {@code node.foo(...)}. */
     private ConfigException notLiteral(Token first) {
         if (KEYWORDS.containsKey(first.text)) return keyword(first);
-        if (isConstant(first)) return error(first, "unsupported Ruby: constant '" + first.text + "'");
+        if (isConstant(first)) return error(first, "unsupported Ruby: constant " + Excerpt.quoted(first.text));
         StringBuilder call = new StringBuilder(first.text);
         try {
             while (peek().is(".")) {
@@ -191,9 +191,9 @@ public final class ChefBackendRbParser {
         }
         String name = call.toString();
         if (name.equals(first.text)) {
-            return error(first, "unsupported Ruby: variable or method call '" + name + "' (values must be literals)");
+            return error(first, "unsupported Ruby: variable or method call " + Excerpt.quoted(name) + " (values must be literals)");
         }
-        return error(first, "unsupported Ruby: method call '" + name + "'");
+        return error(first, "unsupported Ruby: method call " + Excerpt.quoted(name));
     }
 
     private List<Object> array(Token open) {
@@ -219,9 +219,9 @@ public final class ChefBackendRbParser {
         while (!peek().is("}") && peek().kind != Kind.EOF) {
             Token keyToken = peek();
             String key = hashKey(next());
-            if (map.containsKey(key)) throw error(keyToken, "duplicate hash key '" + key + "'");
+            if (map.containsKey(key)) throw error(keyToken, "duplicate hash key " + Excerpt.quoted(key));
             skipNewlines();
-            map.put(key, value("a value for key '" + key + "'"));
+            map.put(key, value("a value for key " + Excerpt.quoted(key)));
             skipNewlines();
             if (!peek().is(",")) break;
             next();
@@ -250,7 +250,7 @@ public final class ChefBackendRbParser {
         }
         Token arrow = next();
         if (!arrow.is("=>")) {
-            throw error(arrow, "expected '=>' after hash key '" + key + "' but found " + describe(arrow));
+            throw error(arrow, "expected '=>' after hash key " + Excerpt.quoted(key) + " but found " + describe(arrow));
         }
         return key;
     }
@@ -290,7 +290,7 @@ public final class ChefBackendRbParser {
     private static String describe(Token t) {
         if (t.kind == Kind.EOF) return "end of file";
         if (t.kind == Kind.NEWLINE && !t.text.equals(";")) return "end of line";
-        String text = t.text.length() > 30 ? t.text.substring(0, 27) + "..." : t.text;
+        String text = Excerpt.of(t.text, 30);
         return t.kind == Kind.LITERAL && t.value instanceof String ? "string " + text : "'" + text + "'";
     }
 

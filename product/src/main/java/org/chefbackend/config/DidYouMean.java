@@ -9,17 +9,21 @@ final class DidYouMean {
     }
 
     static Optional<String> closest(String wrong, Collection<String> known) {
+        // a suggestion further away than a third of the word is noise, not help
+        int limit = Math.max(2, wrong.length() / 3);
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         for (String candidate : known) {
+            // the distance is at least the difference in length: skip what cannot be near (a huge key costs nothing)
+            if (Math.abs(candidate.length() - wrong.length()) > limit) {
+                continue;
+            }
             int d = distance(wrong, candidate);
             if (d < bestDistance) {
                 best = candidate;
                 bestDistance = d;
             }
         }
-        // a suggestion further away than a third of the word is noise, not help
-        int limit = Math.max(2, wrong.length() / 3);
         return bestDistance <= limit ? Optional.of(best) : Optional.empty();
     }
 

@@ -51,7 +51,7 @@ public abstract class SettingType {
             public Object coerce(Object literal) {
                 String s = requireString(literal, this);
                 if (!pattern.matcher(s).matches()) {
-                    throw new IllegalArgumentException("expected " + what + ", got " + Ruby.literal(s));
+                    throw new IllegalArgumentException("expected " + what + ", got " + Ruby.shown(s));
                 }
                 return s;
             }
@@ -65,7 +65,7 @@ public abstract class SettingType {
             public Object coerce(Object literal) {
                 String s = requireString(literal, this);
                 if (!s.startsWith("/")) {
-                    throw new IllegalArgumentException("expected an absolute path, got " + Ruby.literal(s));
+                    throw new IllegalArgumentException("expected an absolute path, got " + Ruby.shown(s));
                 }
                 return s;
             }
@@ -80,7 +80,7 @@ public abstract class SettingType {
                 String s = requireString(literal, this);
                 if (!allowed.contains(s)) {
                     throw new IllegalArgumentException(
-                            "expected one of " + String.join(", ", allowed) + ", got " + Ruby.literal(s));
+                            "expected one of " + String.join(", ", allowed) + ", got " + Ruby.shown(s));
                 }
                 return s;
             }
@@ -211,7 +211,7 @@ public abstract class SettingType {
                 for (String item : items) {
                     if (!element.matcher(item).matches()) {
                         throw new IllegalArgumentException("expected an array of " + what + ", but "
-                                + Ruby.literal(item) + " is not one");
+                                + Ruby.shown(item) + " is not one");
                     }
                 }
                 return items;
@@ -231,14 +231,14 @@ public abstract class SettingType {
                 for (Map.Entry<?, ?> e : map.entrySet()) {
                     String name = String.valueOf(e.getKey());
                     if (!ENV_NAME.matcher(name).matches()) {
-                        throw new IllegalArgumentException("invalid environment variable name " + Ruby.literal(name));
+                        throw new IllegalArgumentException("invalid environment variable name " + Ruby.shown(name));
                     }
                     Object v = e.getValue();
                     if (v instanceof String || v instanceof Long || v instanceof Double || v instanceof Boolean) {
                         out.put(name, String.valueOf(v));
                     } else {
                         throw new IllegalArgumentException(
-                                "environment variable " + name + " must be a string, got " + Ruby.describe(v));
+                                "environment variable " + Excerpt.of(name) + " must be a string, got " + Ruby.describe(v));
                     }
                 }
                 return Collections.unmodifiableMap(out);

@@ -66,7 +66,7 @@ public final class Settings {
                     "'" + key + "' is a group of settings, not a setting; set its members one by one, e.g. " + example);
         }
         String hint = DidYouMean.closest(key, schema.keys()).map(k -> "; did you mean '" + k + "'?").orElse("");
-        return new ConfigException(a.position(), "unknown setting '" + key + "'" + hint);
+        return new ConfigException(a.position(), "unknown setting " + Excerpt.quoted(key) + hint);
     }
 
     private static String read(Path file) {
