@@ -197,16 +197,21 @@ class ChefBackendRbFuzzTest {
 
     // ---- what the properties found (each failed before its fix) -----------------------------------------------
 
-    /** A decoded escape ("\\n") in a value came out raw in the type error: a message of two lines. */
+    /**
+     * A decoded escape ("\\n") in a value came out raw in the type error: a message of two lines. Control characters
+     * are now refused before any type check, and named escaped.
+     */
     @Example
     void aValueWithALineBreakIsQuotedOnOneLine() {
         assertMessage("fqdn \"be1\\nexample.com\"",
-                "1:6: fqdn: expected a lower-case host name, got \"be1\\nexample.com\"");
+                "1:6: fqdn: holds the control character \\n; PostgreSQL, OpenSearch and etcd take each setting as one "
+                        + "line of text, so no newline, NUL or other control character");
         assertMessage("postgresql.md5_auth_cidr_addresses = ['samehost', \"a\\u2028b\"]",
                 "1:38: postgresql.md5_auth_cidr_addresses: expected an array of pg_hba.conf addresses (samehost, samenet, "
                         + "all, a host name or a CIDR), but \"a\\u{2028}b\" is not one");
         assertMessage("elasticsearch.environment = { \"A\\e[2J\" => 'b' }",
-                "1:29: elasticsearch.environment: invalid environment variable name \"A\\e[2J\"");
+                "1:29: elasticsearch.environment: holds the control character \\e; PostgreSQL, OpenSearch and etcd take "
+                        + "each setting as one line of text, so no newline, NUL or other control character");
     }
 
     /** Decoded key segments and hash keys came out raw in the parser's and the settings' messages. */
