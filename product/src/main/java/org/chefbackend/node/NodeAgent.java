@@ -370,7 +370,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
                 result.put("shutdown", true);
                 return result;
             }
-            default -> throw new ServiceSetupException("unknown admin action '" + action + "'");
+            default -> throw new ApiException(404, "no such admin call: " + action);
         }
         List<Object> statuses = new ArrayList<>();
         for (String s : targets) {
