@@ -267,6 +267,19 @@ class HostileInputTest {
         }
     }
 
+    /** Blank lines before a request begin none: sent slowly, they keep a connection no longer than a head may take. */
+    @Test
+    void blankLinesBetweenRequestsAreCutOffAtTheDeadline() throws IOException {
+        serve(Duration.ofSeconds(2), Duration.ofSeconds(1));
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            s.getOutputStream().write(RawClient.LEADER.getBytes(StandardCharsets.ISO_8859_1));
+            assertEquals(200, RawClient.read(s, System.nanoTime() + 2_000_000_000L).status());
+            double seconds = trickleUntilClosed(s, "\r\n".repeat(100));
+            assertTrue(seconds >= 0.9 && seconds < 4, "blank lines sent slowly after a request were cut off after "
+                    + seconds + " s (deadline 1 s, idle timeout 2 s)");
+        }
+    }
+
     /** A connection idle between requests is the idle timeout's, not the request deadline's. */
     @Test
     void anIdleKeptConnectionLastsUntilTheIdleTimeout() throws Exception {
