@@ -1,28 +1,29 @@
 package org.chefbackend.config;
 
 /**
- * What an error message quotes from an operator's file: always one line, however hostile the file (control and
- * line-separator characters written as Ruby escapes), and short however long the text (cut, with "...").
+ * What an error message quotes from untrusted text (an operator's file, a request's path): always one line, however
+ * hostile the text (control and line-separator characters written as Ruby escapes), and short however long it is
+ * (cut, with "...").
  */
-final class Excerpt {
+public final class Excerpt {
     /** Most characters a message quotes from one name or value. */
-    static final int MAX = 60;
+    public static final int MAX = 60;
 
     private Excerpt() {
     }
 
-    static String of(String text) {
+    public static String of(String text) {
         return of(text, MAX);
     }
 
     /** {@code text} escaped; when that is longer than {@code max}, as much of it as fits before "...". */
-    static String of(String text, int max) {
+    public static String of(String text, int max) {
         String whole = prefix(text, max);
         return whole.length() == escapedLength(text, max + 1) ? whole : prefix(text, max - 3) + "...";
     }
 
     /** {@code 'text'} as an excerpt. */
-    static String quoted(String text) {
+    public static String quoted(String text) {
         return "'" + of(text) + "'";
     }
 

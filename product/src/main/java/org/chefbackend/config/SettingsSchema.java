@@ -220,8 +220,9 @@ public final class SettingsSchema {
                 "Rate limit of leaderl's log messages.");
         add("leaderl.db_timeout", integer(1, MAX_INT), 2000L, "Socket timeout of PostgreSQL connections in ms.");
         add("leaderl.http_acceptors", integer(1, 1000), 10L,
-                "Threads that run the HTTP API's requests (HAProxy's /leader, /status, admin calls) at once. Reading"
-                        + " requests takes none: one selector thread reads every connection, so slow clients hold none.");
+                "Threads that run the HTTP API's slower requests (/status, /position, /cluster, admin calls) at once."
+                        + " HAProxy's /leader and reading requests take none: one selector thread reads every connection"
+                        + " and answers /leader, so slow clients hold no thread and cannot delay it.");
         add("leaderl.http_address", nullable(matching("an IP address", IP_ADDRESS)), null,
                 "Address leaderl's HTTP API listens on. nil means publish_address (the original default"
                         + " 0.0.0.0 would clash when several nodes share a machine). Never 127.0.0.1.");

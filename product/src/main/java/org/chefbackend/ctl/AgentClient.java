@@ -3,7 +3,9 @@ package org.chefbackend.ctl;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,17 +26,26 @@ final class AgentClient {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
     private final URI base;
+    private final String host;
+    private final int port;
     private final NodePaths paths;
 
     /** This node's agent: where the running one listens, else where chef-backend.rb says it will. */
     AgentClient(NodePaths paths, Settings settings) {
-        this.paths = paths;
-        this.base = URI.create(runningAgentBase(paths).orElseGet(() -> {
-            String address = settings.optionalString("leaderl.http_address")
+        this(localEndpoint(paths, settings), paths);
+    }
+
+    private AgentClient(URI endpoint, NodePaths paths) {
+        this(endpoint.getHost(), endpoint.getPort(), paths);
+    }
+
+    private static URI localEndpoint(NodePaths paths, Settings settings) {
+        return runningAgentBase(paths).map(URI::create).orElseGet(() -> {
+            String address = settings.optionalString("leaderl.http_address").filter(a -> !wildcard(a))
                     .or(() -> settings.optionalString("publish_address"))
                     .orElseThrow(() -> OperatorException.usage("publish_address is not set in chef-backend.rb"));
-            return Http.base(address, settings.intValue("leaderl.http_port"));
-        }));
+            return URI.create(Http.base(address, settings.intValue("leaderl.http_port")));
+        });
     }
 
     /**
@@ -60,7 +71,27 @@ final class AgentClient {
     /** A remote agent (another member), whose admin calls are signed with the cluster secrets' key. */
     AgentClient(String address, int port, NodePaths paths) {
         this.paths = paths;
+        this.host = address;
+        this.port = port;
         this.base = URI.create(Http.base(address, port));
+    }
+
+    /** An agent listening on every address (0.0.0.0, ::) is called at its publish_address, the one it signs for. */
+    private static boolean wildcard(String address) {
+        try {
+            return InetAddress.getByName(address).isAnyLocalAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    /** The agent as admin calls are signed for it: a call signed for one agent is refused by every other. */
+    private String target() {
+        try {
+            return AdminAuth.target(InetAddress.getByName(host), port);
+        } catch (UnknownHostException e) {
+            throw OperatorException.failure("cannot resolve the node agent's address " + host + ": " + e.getMessage());
+        }
     }
 
     URI base() {
@@ -95,7 +126,8 @@ final class AgentClient {
         }
         try {
             Http.Response r = Http.send("POST", base.resolve(path).toString(), Map.of("Content-Type", "application/json",
-                    AdminAuth.HEADER, AdminAuth.sign(key, "POST", path, body, System.currentTimeMillis())), body,
+                    AdminAuth.HEADER, AdminAuth.sign(key, target(), "POST", path, body,
+                            System.currentTimeMillis())), body,
                     CONNECT_TIMEOUT, timeout);
             return new Response(r.status(), JSON.readTree(r.body()));
         } catch (IOException e) {
@@ -106,7 +138,8 @@ final class AgentClient {
     JsonNode admin(String path, byte[] body, byte[] key, Duration timeout) {
         try {
             Http.Response r = Http.send("POST", base.resolve(path).toString(), Map.of("Content-Type", "application/json",
-                    AdminAuth.HEADER, AdminAuth.sign(key, "POST", path, body, System.currentTimeMillis())), body,
+                    AdminAuth.HEADER, AdminAuth.sign(key, target(), "POST", path, body,
+                            System.currentTimeMillis())), body,
                     CONNECT_TIMEOUT, timeout);
             JsonNode json = JSON.readTree(r.body());
             if (r.status() != 200) {

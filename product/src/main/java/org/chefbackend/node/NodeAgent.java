@@ -146,8 +146,10 @@ public final class NodeAgent implements AgentHttpServer.Node {
         Supervisor.requireFree("leaderl", httpBind);
         http = new AgentHttpServer(httpBind, ctx.settings().intValue("leaderl.http_acceptors"), this);
         // before the pid file: whoever finds this agent running finds where it listens, whatever chef-backend.rb says
-        Files.writeString(NodeState.agentEndpointFile(paths),
-                Http.base(httpBind.getHostString(), httpBind.getPort()) + "\n");
+        // an API on every address (0.0.0.0) is called, and its admin calls signed, at the publish_address
+        String callAt = httpBind.getAddress() != null && httpBind.getAddress().isAnyLocalAddress()
+                ? ctx.publishAddress() : httpBind.getHostString();
+        Files.writeString(NodeState.agentEndpointFile(paths), Http.base(callAt, httpBind.getPort()) + "\n");
         Files.writeString(NodeState.agentPidFile(paths),
                 ProcessIdentity.of(ProcessHandle.current().pid()).orElseThrow().serialize() + "\n");
         Runtime.getRuntime().addShutdownHook(new Thread(this::shutdown, "agent-shutdown"));
@@ -389,7 +391,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
                 result.put("shutdown", true);
                 return result;
             }
-            default -> throw new ServiceSetupException("unknown admin action '" + action + "'");
+            default -> throw new ApiException(404, "no such admin call: " + action);
         }
         List<Object> statuses = new ArrayList<>();
         for (String s : targets) {

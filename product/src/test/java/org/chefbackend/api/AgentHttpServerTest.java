@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -31,7 +30,7 @@ class AgentHttpServerTest {
 
     @BeforeEach
     void start() throws IOException {
-        serve(AgentHttpServer.READ_TIMEOUT, AgentHttpServer.HEAD_DEADLINE);
+        serve(AgentHttpServer.READ_TIMEOUT, AgentHttpServer.REQUEST_DEADLINE);
     }
 
     /** (Re)starts the server under test with these timeouts. */
@@ -43,50 +42,6 @@ class AgentHttpServerTest {
                 new FakeNode(), readTimeout, headDeadline);
         server.start();
         port = server.port();
-    }
-
-    /** A leader whose admin calls echo what they ran; "fail" is refused, "slow" takes 2.5 s. */
-    private static final class FakeNode implements AgentHttpServer.Node {
-        @Override
-        public Map<String, Object> status() {
-            return Map.of("ok", true);
-        }
-
-        @Override
-        public boolean leader() {
-            return true;
-        }
-
-        @Override
-        public Map<String, Object> position() {
-            return Map.of();
-        }
-
-        @Override
-        public Map<String, Object> cluster() {
-            return Map.of();
-        }
-
-        @Override
-        public Map<String, Object> admin(String action, String service, JsonNode body) throws IOException {
-            if (action.equals("fail")) {
-                throw new ApiException(422, "refused");
-            }
-            if (action.equals("slow")) {
-                try {
-                    Thread.sleep(2500); // the work of a long admin call, not a wait for a condition
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted");
-                }
-            }
-            return Map.of("ran", action + " " + service + " " + body.path("a").asInt());
-        }
-
-        @Override
-        public List<byte[]> adminKeys() {
-            return List.of(AdminAuthTest.KEY);
-        }
     }
 
     @AfterEach
@@ -110,33 +65,33 @@ class AgentHttpServerTest {
         assertFalse(head.toLowerCase(Locale.ROOT).contains("connection: close"), head);
     }
 
-    /** Status, type and body of each route's replies, as the JDK's server sent them before the server choice. */
+    /** Status, type and body of each route's replies (as the JDK's server sent them, but for the refusals). */
     @Test
-    void repliesAsBefore() throws IOException {
+    void repliesOfEachRoute() throws IOException {
         assertReply("GET /leader HTTP/1.1\r\nHost: x\r\n\r\n", 200, "application/json", "{\n  \"leader\" : true\n}");
         assertReply("HEAD /leader HTTP/1.1\r\nHost: x\r\n\r\n", 200, "application/json", "");
-        assertReply("GET /leader/x?y=1 HTTP/1.1\r\nHost: x\r\n\r\n", 200, "application/json",
+        assertReply("GET /leader?y=1 HTTP/1.1\r\nHost: x\r\n\r\n", 200, "application/json",
                 "{\n  \"leader\" : true\n}");
         assertReply("GET /status HTTP/1.1\r\nHost: x\r\n\r\n", 200, "application/json", "{\n  \"ok\" : true\n}");
         assertReply("POST /status HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", 405, "application/json",
-                "{\n  \"error\" : \"method not allowed\"\n}");
+                "{\n  \"error\" : \"method not allowed (allowed: GET, HEAD)\"\n}");
         assertReply("GET /position HTTP/1.1\r\nHost: x\r\n\r\n", 200, "application/json", "{ }");
-        assertReply("GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n", 404, "text/html",
-                "<h1>404 Not Found</h1>No context found for request");
+        assertReply("GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n", 404, "application/json",
+                "{\n  \"error\" : \"no such path: /nowhere\"\n}");
         assertReply(admin("/admin/start", "{}", "x"), 401, "application/json",
-                "{\n  \"error\" : \"admin call not signed with this node's admin key or the cluster secrets\"\n}");
+                "{\n  \"error\" : \"malformed X-Chef-Backend-Auth header\"\n}");
         assertReply(admin("/admin/services/postgresql/start", "{\"a\":1}", null), 200, "application/json",
                 "{\n  \"ran\" : \"start postgresql 1\"\n}");
         assertReply(admin("/admin/fail", "", null), 422, "application/json", "{\n  \"error\" : \"refused\"\n}");
         assertReply(admin("/admin/a/b/c/d", "", null), 404, "application/json",
-                "{\n  \"error\" : \"no such admin call: /admin/a/b/c/d\"\n}");
+                "{\n  \"error\" : \"no such path: /admin/a/b/c/d\"\n}");
     }
 
     /** A signed POST (signed with {@code auth} when given, else properly). */
-    private static String admin(String path, String body, String auth) {
+    private String admin(String path, String body, String auth) {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        String header = auth != null ? auth : AdminAuth.sign(AdminAuthTest.KEY, "POST", path, bytes,
-                System.currentTimeMillis());
+        String header = auth != null ? auth : AdminAuth.sign(AdminAuthTest.KEY,
+                AdminAuth.target(InetAddress.getLoopbackAddress(), port), "POST", path, bytes, System.currentTimeMillis());
         return "POST " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + AdminAuth.HEADER + ": " + header
                 + "\r\nContent-Length: " + bytes.length + "\r\n\r\n" + body;
     }

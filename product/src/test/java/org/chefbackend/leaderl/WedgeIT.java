@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -274,7 +277,8 @@ class WedgeIT {
     Http.Response adminPost(TestNode n, String path, String body) throws Exception {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         return Http.send("POST", Http.base(n.address, 7331) + path, Map.of("Content-Type", "application/json",
-                AdminAuth.HEADER, AdminAuth.sign(cluster.secrets().adminKey(), "POST", path, bytes,
+                AdminAuth.HEADER, AdminAuth.sign(cluster.secrets().adminKey(),
+                        AdminAuth.target(InetAddress.getByName(n.address), 7331), "POST", path, bytes,
                         System.currentTimeMillis())), bytes, Duration.ofSeconds(2), Duration.ofSeconds(10));
     }
 }

@@ -4,6 +4,9 @@ import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,6 +16,9 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.chefbackend.ctl.AgentProcess;
 
@@ -21,8 +27,9 @@ import org.chefbackend.ctl.AgentProcess;
  * ({@link AgentProcess#JVM_OPTIONS}): classes loaded, RSS and threads after start and after 1,000 sequential
  * {@code GET /leader} on new connections (as HAProxy checks), CPU over 30 idle seconds, whether /leader answers
  * within 2 s while 20 and 300 clients hold half-sent requests (and 6.5 s later, past the request deadlines) or 12
- * admin calls stall their bodies, and
- * the jars the candidate adds to the product (found on this class path).
+ * admin calls stall their bodies, how /leader fares and the heap holds when all of the hostile-input issue's
+ * attacks come at once ({@link #onslaught}), and the jars the candidate adds to the product (found on this class
+ * path).
  * <pre>
  * mvn -B -q -DskipTests package
  * java -cp 'harness/target/lib/*' org.chefbackend.bench.http.HttpServerProbe [none jdk-today jdk-growing jetty netty]
@@ -42,6 +49,11 @@ public final class HttpServerProbe {
     /** Past the request deadlines of the candidates that have one (5 s): half-sent requests are gone by then. */
     static final long AFTER_DEADLINE_MS = 6500;
     static final long TICK_MS = 10; // USER_HZ 100
+    static final int IDLE = 200;
+    static final int HALF_SENT = 50;
+    static final int STALLED = 12;
+    static final int HUGE_BODIES = 3;
+    static final long ONSLAUGHT_MS = 6500;
 
     private HttpServerProbe() {
     }
@@ -92,6 +104,8 @@ public final class HttpServerProbe {
                 f.putAll(starvation(pid, port, 20));
                 f.putAll(starvation(pid, port, 300));
                 f.putAll(halfBodies(pid, port, 12));
+                Writer in = new OutputStreamWriter(child.getOutputStream(), StandardCharsets.UTF_8);
+                f.putAll(onslaught(pid, port, () -> heapPeak(in, out)));
             }
             f.putAll(jars(candidate));
         } finally {
@@ -153,6 +167,81 @@ public final class HttpServerProbe {
         } finally {
             RawHttp.closeAll(slow);
         }
+    }
+
+    /**
+     * The hardening's target, all at once: {@link #IDLE} idle connections, {@link #HALF_SENT} half-sent requests,
+     * {@link #STALLED} admin bodies stalled after a byte and {@link #HUGE_BODIES} clients streaming 120 MB bodies
+     * (as fast as loopback takes them). Meanwhile /leader is checked every 100 ms for {@link #ONSLAUGHT_MS} (past
+     * the request deadlines): its slowest answer, how many took over 1 s or none came (2 s); then what the server
+     * took of each 120 MB body, the heap's peak (of -Xmx128m) and the threads.
+     */
+    static Map<String, String> onslaught(long pid, int port, HeapPeak heap) throws Exception {
+        heap.read(); // the peak from here on
+        List<Socket> held = new ArrayList<>();
+        List<Socket> streaming = new ArrayList<>();
+        ExecutorService streams = Executors.newFixedThreadPool(HUGE_BODIES);
+        Map<String, String> f = new LinkedHashMap<>();
+        String what = IDLE + " idle + " + HALF_SENT + " half-sent + " + STALLED + " stalled bodies + " + HUGE_BODIES
+                + " x 120 MB bodies";
+        try {
+            held.addAll(RawHttp.halfSent(port, IDLE, ""));
+            held.addAll(RawHttp.halfSent(port, HALF_SENT, RawHttp.HALF));
+            held.addAll(RawHttp.halfSent(port, STALLED, RawHttp.HALF_BODY));
+            List<Future<Long>> taken = new ArrayList<>();
+            for (int i = 0; i < HUGE_BODIES; i++) {
+                Socket s = new Socket(InetAddress.getLoopbackAddress(), port);
+                streaming.add(s);
+                taken.add(streams.submit(() -> RawHttp.stream(s, RawHttp.HUGE_HEAD, RawHttp.HUGE)));
+            }
+            long end = System.nanoTime() + ONSLAUGHT_MS * 1_000_000L;
+            double slowest = 0;
+            int checks = 0;
+            int late = 0;
+            int none = 0;
+            while (System.nanoTime() < end && checks < 1000) {
+                long t0 = System.nanoTime();
+                int status = RawHttp.check(port, 2000);
+                double ms = (System.nanoTime() - t0) / 1e6;
+                checks++;
+                slowest = Math.max(slowest, ms);
+                none += status == 200 ? 0 : 1;
+                late += status == 200 && ms > 1000 ? 1 : 0;
+                waitQuietly(Math.max(0, 100 - (long) ms)); // HAProxy-like spacing of the checks
+            }
+            f.put("/leader every 100 ms for " + ONSLAUGHT_MS / 1000.0 + " s under " + what
+                    + ": slowest (ms), over 1 s, none in 2 s", String.format("%.0f, %d, %d of %d", slowest, late,
+                    none, checks));
+            f.put("threads under " + what, String.valueOf(status(pid, "Threads")));
+            RawHttp.closeAll(streaming); // a server that still reads has had its time
+            List<String> mib = new ArrayList<>();
+            for (Future<Long> t : taken) {
+                mib.add(String.format("%.1f", t.get(30, TimeUnit.SECONDS) / 1048576.0));
+            }
+            f.put("MiB of each 120 MB body sent before the server refused it", String.join(" / ", mib));
+            f.put("heap peak under " + what + " (MiB of 128)", String.format("%.1f", heap.read() / 1048576.0));
+        } finally {
+            RawHttp.closeAll(streaming);
+            RawHttp.closeAll(held);
+            streams.shutdownNow();
+        }
+        return f;
+    }
+
+    /** The child's heap peak since last asked, in bytes. */
+    @FunctionalInterface
+    interface HeapPeak {
+        long read() throws IOException;
+    }
+
+    static long heapPeak(Writer in, BufferedReader out) throws IOException {
+        in.write("heap\n");
+        in.flush();
+        String line = out.readLine();
+        if (line == null || !line.startsWith("heap ")) {
+            throw new IOException("the measured JVM answered " + line + " for its heap");
+        }
+        return Long.parseLong(line.substring(5).trim());
     }
 
     /** One check: its time, or that none came within 2 s. */

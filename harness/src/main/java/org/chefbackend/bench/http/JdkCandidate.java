@@ -11,6 +11,7 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import org.chefbackend.api.AdminAuth;
 import org.chefbackend.api.AgentApi;
 import org.chefbackend.api.AgentHttpServer;
 
@@ -36,7 +37,8 @@ final class JdkCandidate implements ProbedServer {
                 : Executors.newFixedThreadPool(threads, daemons);
         server.setExecutor(executor);
         server.createContext("/", ex -> send(ex, api.answer(ex.getRequestMethod(), ex.getRequestURI().getPath(),
-                ex.getRequestHeaders()::getFirst, () -> ex.getRequestBody().readAllBytes())));
+                ex.getRequestHeaders()::getFirst, () -> ex.getRequestBody().readAllBytes(),
+                AdminAuth.target(ex.getLocalAddress()))));
     }
 
     @Override

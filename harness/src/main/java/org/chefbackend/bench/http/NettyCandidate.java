@@ -29,6 +29,7 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import org.chefbackend.api.AdminAuth;
 import org.chefbackend.api.AgentApi;
 import org.chefbackend.api.AgentHttpServer;
 
@@ -82,7 +83,8 @@ final class NettyCandidate implements ProbedServer {
             workers.execute(() -> {
                 try {
                     AgentApi.Reply reply = api.answer(kept.method().name(), new QueryStringDecoder(kept.uri()).path(),
-                            kept.headers()::get, () -> ByteBufUtil.getBytes(kept.content()));
+                            kept.headers()::get, () -> ByteBufUtil.getBytes(kept.content()),
+                            AdminAuth.target((InetSocketAddress) ctx.channel().localAddress()));
                     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                             HttpResponseStatus.valueOf(reply.status()), Unpooled.wrappedBuffer(reply.body()));
                     response.headers().set(HttpHeaderNames.CONTENT_TYPE, reply.contentType());

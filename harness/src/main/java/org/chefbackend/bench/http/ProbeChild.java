@@ -3,9 +3,15 @@ package org.chefbackend.bench.http;
 import ch.qos.logback.classic.Level;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +20,8 @@ import org.chefbackend.api.AgentHttpServer;
 
 /**
  * The measured JVM: logging as the agent sets it up, one candidate server on 127.0.0.1 with a free port (or none,
- * the baseline), "port N" on stdout, then it serves until its stdin closes.
+ * the baseline), "port N" on stdout, then it serves until its stdin closes (and answers "heap" with its heap's
+ * peak).
  */
 public final class ProbeChild {
     /** leaderl.http_acceptors' default. */
@@ -39,12 +46,29 @@ public final class ProbeChild {
         int port = server == null ? 0 : server.start();
         System.out.println("port " + port);
         System.out.flush();
-        while (System.in.read() >= 0) {
-            // serves until the probe closes our stdin
+        BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        for (String line = commands.readLine(); line != null; line = commands.readLine()) {
+            // serves until the probe closes our stdin; "heap" asks for the heap's peak since the last ask
+            if (line.equals("heap")) {
+                System.out.println("heap " + heapPeakSinceLastAsked());
+                System.out.flush();
+            }
         }
         if (server != null) {
             server.stop();
         }
+    }
+
+    /** The most the heap held since the last call (bytes, young and old generations summed), and a new start. */
+    static long heapPeakSinceLastAsked() {
+        long peak = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                peak += pool.getPeakUsage().getUsed();
+                pool.resetPeakUsage();
+            }
+        }
+        return peak;
     }
 
     /** A leader that answers from memory, as the agent's /leader does. */

@@ -2,6 +2,7 @@ package org.chefbackend.bench.http;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -18,7 +19,31 @@ public final class RawHttp {
     /** Complete headers, then 1 byte of the 1000 announced. */
     static final String HALF_BODY = "POST /admin/start HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{";
 
+    /** 120 MB, as the hostile-input issue's POSTs. */
+    static final long HUGE = 120L << 20;
+    static final String HUGE_HEAD = "POST /admin/start HTTP/1.1\r\nHost: x\r\nContent-Length: " + HUGE + "\r\n\r\n";
+
     private RawHttp() {
+    }
+
+    /**
+     * Sends {@code head}, then body bytes on {@code s} until {@code size} are sent, the server closes the
+     * connection or its reply arrives (or another thread closes {@code s}); returns how many were sent.
+     */
+    static long stream(Socket s, String head, long size) {
+        long sent = 0;
+        try {
+            OutputStream out = s.getOutputStream();
+            out.write(head.getBytes(StandardCharsets.ISO_8859_1));
+            byte[] block = new byte[64 * 1024];
+            while (sent < size && s.getInputStream().available() == 0) {
+                out.write(block);
+                sent += block.length;
+            }
+        } catch (IOException e) {
+            // closed: by the server, which took no more, or by the probe, whose time was up
+        }
+        return sent;
     }
 
     /**
