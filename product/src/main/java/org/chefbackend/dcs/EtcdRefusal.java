@@ -12,6 +12,8 @@ final class EtcdRefusal extends Exception {
     private static final String INVALID_TOKEN = "etcdserver: invalid auth token";
     private static final String OLD_AUTH_REVISION = "etcdserver: revision of auth store is old";
     private static final String NO_USER = "etcdserver: user name is empty";
+    /** What etcd's gateway says when the deadline sent with a request passed, with code 4 or, at times, 2 (Unknown). */
+    private static final String DEADLINE_MESSAGE = "context deadline exceeded";
 
     final int code;
 
@@ -28,6 +30,10 @@ final class EtcdRefusal extends Exception {
         int code = error.isObject() ? error.path("grpc_code").asInt(-1) : root.path("code").asInt(-1);
         if (message.isEmpty()) {
             message = "HTTP " + status + " from etcd";
+        }
+        if (DEADLINE_MESSAGE.equals(message)) {
+            // the same deadline whichever layer noticed it (CI saw code 2): a timeout, never an operator's refusal
+            code = DEADLINE_EXCEEDED;
         }
         String hint = NO_USER.equals(message) && !credentialsGiven ? " (etcd requires credentials; none given)" : "";
         return new DcsException(what + ": " + message + hint, new EtcdRefusal(code, message));
