@@ -181,6 +181,11 @@ class WedgeIT {
                 .orElseThrow();
         assertTrue(TestNode.waitUntil(Duration.ofSeconds(60), () -> cluster.synced(leader) == 1),
                 "no synced follower to start from");
+        // a former leader streams before its fence is lifted (once its PostgreSQL check passes again); until then it
+        // is still "deposed" and would wait as one, whatever the history says
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(60), () -> state(survivor).equals("follower")),
+                survivor.name + " is not a plain follower: " + state(survivor) + ", " + reason(survivor) + "; checks "
+                        + survivor.status().map(s -> s.path("health").toString()).orElse("(no answer)"));
         crash(leader);
         // written while the crashed leader's key still stands: nobody has run an election on a readable history
         store.put(HaLoop.HISTORY, "{not json");
@@ -268,6 +273,10 @@ class WedgeIT {
                 .map(n -> n.name + ": " + reason(n)).toList());
         System.out.printf("wedge: %s took over %.1f s later%n", winner.get().name, (System.nanoTime() - t0) / 1e9);
         return winner.get();
+    }
+
+    static String state(TestNode n) {
+        return n.status().map(s -> s.path("leaderl").path("state").asText()).orElse("(no answer)");
     }
 
     static String reason(TestNode n) {
