@@ -20,12 +20,19 @@ public record Secrets(
         String dbSuperuserPassword,
         String replicationPassword,
         String etcdInitialClusterToken,
-        String elasticsearchClusterName) {
+        String elasticsearchClusterName,
+        ClusterCa ca) {
 
     /** Label the admin key is derived for; bump the version to rotate every derived key at once. */
     static final String ADMIN_KEY_LABEL = "chef-backend admin api v1";
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The documents' four secrets, without a cluster CA (a cluster made before the CA existed). */
+    public Secrets(String dbSuperuserPassword, String replicationPassword, String etcdInitialClusterToken,
+            String elasticsearchClusterName) {
+        this(dbSuperuserPassword, replicationPassword, etcdInitialClusterToken, elasticsearchClusterName, null);
+    }
 
     public Secrets {
         requireNonEmpty(dbSuperuserPassword, "dbSuperuserPassword");
@@ -44,13 +51,23 @@ public record Secrets(
                 "chef-backend-" + randomHex(random, 8));
     }
 
+    /** The same secrets with {@code ca} as the cluster CA. */
+    public Secrets withCa(ClusterCa ca) {
+        return new Secrets(dbSuperuserPassword, replicationPassword, etcdInitialClusterToken, elasticsearchClusterName,
+                ca);
+    }
+
     /** The file contents: pretty-printed, keys always in the same order, trailing newline. */
     public String toJson() {
         DefaultPrettyPrinter printer = new DefaultPrettyPrinter()
                 .withSeparators(Separators.createDefaultInstance()
                         .withObjectFieldValueSpacing(Separators.Spacing.AFTER));
         try {
-            return JSON.writer(printer).writeValueAsString(tree()) + "\n";
+            ObjectNode file = tree();
+            if (ca != null) {
+                file.putObject("ca").put("certificate", ca.certificatePem()).put("key", ca.keyPem());
+            }
+            return JSON.writer(printer).writeValueAsString(file) + "\n";
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialise secrets", e); // cannot happen for a tree of strings
         }
@@ -62,13 +79,27 @@ public record Secrets(
      * canonical JSON (fixed key order, so equal secrets always give equal bytes).
      */
     public byte[] adminKey() {
+        return derive(ADMIN_KEY_LABEL);
+    }
+
+    /**
+     * The password of etcd user {@code user} ("root", "chef-backend"), derived as the admin key is (so nothing more
+     * is stored or copied): whoever holds the secrets file can log in to etcd, nobody else. The CA is not part of what
+     * it is derived from, so adding a CA to an open cluster's secrets changes no password.
+     */
+    public String etcdPassword(String user) {
+        return HexFormat.of().formatHex(derive("chef-backend etcd user " + user + " v1"));
+    }
+
+    /** HMAC-SHA256 of {@code label}, keyed with the four secrets' compact canonical JSON. */
+    private byte[] derive(String label) {
         try {
             byte[] canonical = JSON.writeValueAsBytes(tree());
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(canonical, "HmacSHA256"));
-            return mac.doFinal(ADMIN_KEY_LABEL.getBytes(StandardCharsets.UTF_8));
+            return mac.doFinal(label.getBytes(StandardCharsets.UTF_8));
         } catch (JsonProcessingException | GeneralSecurityException e) {
-            throw new IllegalStateException("cannot derive admin key", e); // HmacSHA256 is mandatory in every JRE
+            throw new IllegalStateException("cannot derive a key", e); // HmacSHA256 is mandatory in every JRE
         }
     }
 

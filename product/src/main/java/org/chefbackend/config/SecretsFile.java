@@ -22,15 +22,10 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.security.SecureRandom;
-import java.util.Optional;
 
 /** Reads and writes {@code chef-backend-secrets.json}. All failures are one-line {@link SecretsException}s. */
 public final class SecretsFile {
-    /** Group PostgreSQL runs as; it needs to read the passwords, so it gets 0640 when it exists. */
-    public static final String DEFAULT_GROUP = "chef_pgsql";
-
     private static final ObjectMapper JSON = new ObjectMapper()
             // A secrets file with "{} junk" or a key given twice is ambiguous: refuse, don't guess.
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -75,20 +70,28 @@ public final class SecretsFile {
                 string(file, root, "postgresql", "db_superuser_password"),
                 string(file, root, "postgresql", "replication_password"),
                 string(file, root, "etcd", "initial_cluster_token"),
-                string(file, root, "elasticsearch", "cluster_name"));
+                string(file, root, "elasticsearch", "cluster_name"),
+                root.has("ca") ? ca(file, root) : null);
     }
 
-    /** Writes with group {@value #DEFAULT_GROUP} and mode 0640 if that group exists, otherwise 0600. */
-    public static void write(Path file, Secrets secrets) {
-        write(file, secrets, Optional.of(DEFAULT_GROUP));
+    /** The optional {@code ca} section: absent in files made before the cluster CA existed. */
+    private static ClusterCa ca(Path file, JsonNode root) {
+        String certificate = string(file, root, "ca", "certificate");
+        String key = string(file, root, "ca", "key");
+        try {
+            return new ClusterCa(certificate, key);
+        } catch (IllegalArgumentException e) {
+            throw new SecretsException("secrets file " + file + ": " + e.getMessage());
+        }
     }
 
     /**
-     * Atomically replaces {@code file}: readers see either the old complete file or the new complete
-     * file, never a partial one. The group gets read access only if {@code groupName} names an
-     * existing group; with no group, or one that does not exist, the mode is 0600.
+     * Writes root-only (0600). The documents give the file group chef_pgsql and mode 0640; here no service reads it as
+     * that user, and PostgreSQL's user can be reached through the database superuser (COPY … TO PROGRAM), whose
+     * password every frontend holds: the secrets, and the keys derived from them, stay out of its reach. Atomic:
+     * readers see either the old complete file or the new complete file, never a partial one.
      */
-    public static void write(Path file, Secrets secrets, Optional<String> groupName) {
+    public static void write(Path file, Secrets secrets) {
         Path target = file.toAbsolutePath();
         Path dir = target.getParent();
         Path tmp = null;
@@ -104,15 +107,7 @@ public final class SecretsFile {
                 }
                 ch.force(true); // data on disk before the rename makes it visible
             }
-            PosixFileAttributeView view = Files.getFileAttributeView(tmp, PosixFileAttributeView.class);
-            Optional<GroupPrincipal> group = lookupGroup(groupName);
-            if (group.isPresent()) {
-                // Group first, then widen the mode: never 0640 with the wrong group.
-                view.setGroup(group.get());
-                view.setPermissions(PosixFilePermissions.fromString("rw-r-----"));
-            } else {
-                view.setPermissions(PosixFilePermissions.fromString("rw-------")); // regardless of umask
-            }
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------")); // regardless of umask
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             tmp = null;
             fsyncDirectory(dir); // make the rename itself durable
@@ -128,6 +123,26 @@ public final class SecretsFile {
                     // best effort; the original failure is what the operator needs to see
                 }
             }
+        }
+    }
+
+    /**
+     * Makes an existing file root-only (0600, owner and group root): files written by earlier versions were 0640 with
+     * group chef_pgsql. Nothing when it is already so.
+     */
+    public static void restrict(Path file) {
+        try {
+            PosixFileAttributeView view = Files.getFileAttributeView(file, PosixFileAttributeView.class);
+            GroupPrincipal root = FileSystems.getDefault().getUserPrincipalLookupService().lookupPrincipalByGroupName("root");
+            if (!view.readAttributes().group().equals(root)) {
+                view.setPermissions(PosixFilePermissions.fromString("rw-------")); // narrow first, then the group
+                view.setGroup(root);
+            }
+            view.setPermissions(PosixFilePermissions.fromString("rw-------"));
+        } catch (NoSuchFileException e) {
+            // nothing to restrict
+        } catch (IOException e) {
+            throw new SecretsException("cannot make secrets file " + file + " root-only: " + reason(e));
         }
     }
 
@@ -177,18 +192,6 @@ public final class SecretsFile {
             case STRING -> "a string";
             default -> node.getNodeType().toString().toLowerCase();
         };
-    }
-
-    private static Optional<GroupPrincipal> lookupGroup(Optional<String> groupName) throws IOException {
-        if (groupName.isEmpty()) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(FileSystems.getDefault().getUserPrincipalLookupService()
-                    .lookupPrincipalByGroupName(groupName.get()));
-        } catch (UserPrincipalNotFoundException e) {
-            return Optional.empty(); // e.g. PostgreSQL not installed yet: keep it root-only
-        }
     }
 
     private static void fsyncDirectory(Path dir) {

@@ -21,6 +21,8 @@ import org.chefbackend.config.Settings;
 import org.chefbackend.etcd.EtcdRecipe;
 import org.chefbackend.recovery.QuorumLossRecovery;
 import org.chefbackend.system.OperatorException;
+import org.chefbackend.tls.Authority;
+import org.chefbackend.tls.Subject;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -81,6 +83,13 @@ final class CreateClusterCommand implements Callable<Integer> {
         boolean preplaced = Files.exists(paths.secretsFile());
         Secrets secrets = SecretsFile.loadOrGenerate(paths.secretsFile());
         options.step(out, (preplaced ? "Using the secrets in " : "Generated the cluster's secrets in ") + paths.secretsFile());
+        if (secrets.ca() == null) {
+            // a new cluster is closed to strangers: its nodes trust only certificates from this CA
+            secrets = secrets.withCa(Authority.generate(Subject.of(settings), settings.intValue("ssl.key_length"),
+                    settings.intValue("ssl.duration")));
+            SecretsFile.write(paths.secretsFile(), secrets);
+            options.step(out, "Made the cluster's certificate authority (in " + paths.secretsFile() + ")");
+        }
         NodeIdentity id = NodeIdentity.load(paths, settings);
         NodeContext ctx = new NodeContext(settings, paths, id.name(), id.guid(), secrets);
         EtcdRecipe.writeInitialCluster(ctx, "new", Map.of(id.guid(), EtcdRecipe.peerUrl(ctx)));

@@ -199,6 +199,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
             throw new ServiceSetupException("publish_address is not set in " + config
                     + "; every service listens on it");
         }
+        SecretsFile.restrict(paths.secretsFile()); // earlier versions left it readable by group chef_pgsql
         Secrets secrets = SecretsFile.load(paths.secretsFile());
         NodeIdentity id = NodeIdentity.load(paths, settings);
         return new NodeContext(settings, paths, id.name(), id.guid(), secrets);

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
@@ -78,21 +79,40 @@ class SecretsFileTest {
     }
 
     @Test
-    void mode0600WhenGroupDoesNotExist() throws IOException {
-        SecretsFile.write(file(), Secrets.generate(RANDOM), Optional.of("no_such_group_chefbackend_test"));
+    void rootOnlyWhateverGroupsExist() throws IOException {
+        SecretsFile.write(file(), Secrets.generate(RANDOM));
         assertEquals("rw-------", mode(file()));
         assertEquals("rwxr-xr-x", mode(file().getParent())); // created parent
-        SecretsFile.write(file(), Secrets.generate(RANDOM), Optional.empty());
-        assertEquals("rw-------", mode(file()));
     }
 
     @Test
-    void mode0640AndGroupWhenGroupExists() throws IOException {
+    void restrictNarrowsAFileAnEarlierVersionLeftGroupReadable() throws IOException {
+        SecretsFile.write(file(), Secrets.generate(RANDOM));
         GroupPrincipal daemon = FileSystems.getDefault().getUserPrincipalLookupService()
                 .lookupPrincipalByGroupName("daemon");
-        SecretsFile.write(file(), Secrets.generate(RANDOM), Optional.of("daemon"));
-        assertEquals("rw-r-----", mode(file()));
-        assertEquals(daemon, attrs(file()).group());
+        Files.getFileAttributeView(file(), PosixFileAttributeView.class).setGroup(daemon);
+        Files.setPosixFilePermissions(file(), PosixFilePermissions.fromString("rw-r-----"));
+        SecretsFile.restrict(file());
+        assertEquals("rw-------", mode(file()));
+        assertEquals("root", attrs(file()).group().getName());
+    }
+
+    @Test
+    void theClusterCaRoundTripsAndAFileWithoutOneStillLoads() throws IOException {
+        ClusterCa ca = new ClusterCa("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+                "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n");
+        Secrets with = Secrets.generate(RANDOM).withCa(ca);
+        SecretsFile.write(file(), with);
+        assertEquals(with, SecretsFile.load(file()));
+        assertFalse(with.toString().contains("MIIE"));
+        // the derived keys do not depend on the CA: adding one to an open cluster's secrets changes no password
+        assertArrayEquals(with.withCa(null).adminKey(), with.adminKey());
+        assertEquals(with.withCa(null).etcdPassword("root"), with.etcdPassword("root"));
+        assertNotEquals(with.etcdPassword("root"), with.etcdPassword("chef-backend"));
+        Files.writeString(file(), Files.readString(file()).replace("BEGIN PRIVATE KEY", "BEGIN RSA PRIVATE KEY"));
+        SecretsException e = assertThrows(SecretsException.class, () -> SecretsFile.load(file()));
+        assertTrue(e.getMessage().contains("ca.key must be an unencrypted PKCS#8 PEM key"), e.getMessage());
+        assertFalse(e.getMessage().contains("MIIE"), e.getMessage());
     }
 
     @Test

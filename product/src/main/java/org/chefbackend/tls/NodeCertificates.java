@@ -1,0 +1,157 @@
+package org.chefbackend.tls;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.security.cert.CertificateEncodingException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Optional;
+import javax.net.ssl.SSLContext;
+import org.chefbackend.agent.NodeContext;
+import org.chefbackend.config.ClusterCa;
+import org.chefbackend.config.Settings;
+
+/**
+ * This node's certificate, issued from the cluster CA into {@code ssl.data_dir/cluster/} (root only): serverAuth and
+ * clientAuth for its publish_address and node name, so PostgreSQL and etcd serve it and etcd peers present it to each
+ * other. Issued again when what shapes it changes (the CA, ssl.key_length, ssl.duration, the subject fields, the
+ * address) or when it has less than {@link #RENEW_BEFORE} left. A node whose secrets hold no CA (a cluster made before
+ * the CA existed) has none.
+ */
+public final class NodeCertificates {
+    /** Renewed this long before it expires; {@code status} warns at the same distance for what it cannot renew. */
+    public static final Duration RENEW_BEFORE = Duration.ofDays(30);
+    static final String DIR = "cluster";
+
+    private NodeCertificates() {
+    }
+
+    /**
+     * Where a node's certificate and the CA certificate live.
+     *
+     * @param dir ssl.data_dir/cluster, 0700 root
+     */
+    public record CertificateFiles(Path dir) {
+        public Path caCertificate() {
+            return dir.resolve("ca.crt");
+        }
+
+        public Path certificate() {
+            return dir.resolve("node.crt");
+        }
+
+        public Path key() {
+            return dir.resolve("node.key");
+        }
+
+        Path inputs() {
+            return dir.resolve("node.inputs");
+        }
+
+        /** TLS that trusts the cluster CA alone, for the agent's own clients (etcd, PostgreSQL, peers' agents). */
+        public SSLContext clientContext() {
+            try {
+                return Pem.context(Files.readString(caCertificate(), StandardCharsets.US_ASCII), null, null);
+            } catch (IOException e) {
+                throw new TlsException("cannot read " + caCertificate() + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /** This node's certificate files, issued or renewed first when needed; empty for a node without a cluster CA. */
+    public static Optional<CertificateFiles> ensure(NodeContext node) {
+        ClusterCa ca = node.secrets().ca();
+        if (ca == null) {
+            return Optional.empty();
+        }
+        CertificateFiles f = new CertificateFiles(node.path("ssl.data_dir").resolve(DIR));
+        String inputs = inputs(node, ca);
+        try {
+            if (!current(f, inputs)) {
+                issue(node, ca, f, inputs);
+            }
+        } catch (IOException e) {
+            throw new TlsException("cannot write this node's certificate into " + f.dir() + ": " + e.getMessage());
+        }
+        return Optional.of(f);
+    }
+
+    /** The files of a node with a cluster CA, without issuing anything (for clients such as chef-backend-ctl). */
+    public static Optional<CertificateFiles> existing(NodeContext node) {
+        return node.secrets().ca() == null ? Optional.empty()
+                : Optional.of(new CertificateFiles(node.path("ssl.data_dir").resolve(DIR)));
+    }
+
+    /** What the certificate depends on; a change of any of it issues a new one. */
+    static String inputs(NodeContext node, ClusterCa ca) {
+        Settings s = node.settings();
+        return "ca=" + fingerprint(ca.certificatePem()) + "\n"
+                + "key_length=" + s.integer("ssl.key_length") + "\n"
+                + "duration=" + s.integer("ssl.duration") + "\n"
+                + "subject=" + Subject.of(s).withCommonName(node.nodeName()) + "\n"
+                + "san=" + subjectAltName(node) + "\n";
+    }
+
+    static String subjectAltName(NodeContext node) {
+        return "DNS:" + node.nodeName() + ",IP:" + node.publishAddress();
+    }
+
+    private static boolean current(CertificateFiles f, String inputs) throws IOException {
+        if (!Files.exists(f.certificate()) || !Files.exists(f.key()) || !Files.exists(f.caCertificate())
+                || !Files.exists(f.inputs()) || !Files.readString(f.inputs()).equals(inputs)) {
+            return false;
+        }
+        Instant notAfter = Pem.certificates(Files.readString(f.certificate(), StandardCharsets.US_ASCII),
+                f.certificate().toString()).get(0).getNotAfter().toInstant();
+        return Instant.now().plus(RENEW_BEFORE).isBefore(notAfter);
+    }
+
+    private static void issue(NodeContext node, ClusterCa ca, CertificateFiles f, String inputs) throws IOException {
+        Files.createDirectories(f.dir());
+        Files.setPosixFilePermissions(f.dir(), PosixFilePermissions.fromString("rwx------"));
+        Settings s = node.settings();
+        try (Openssl.Scratch scratch = Openssl.scratch()) {
+            scratch.write("ca.crt", ca.certificatePem());
+            scratch.write("ca.key", ca.keyPem());
+            scratch.write("ext.cnf", "basicConstraints=critical,CA:FALSE\n"
+                    + "keyUsage=critical,digitalSignature,keyEncipherment\n"
+                    + "extendedKeyUsage=serverAuth,clientAuth\n"
+                    + "subjectAltName=" + subjectAltName(node) + "\n");
+            Openssl.run(scratch.dir(), "req", "-new", "-newkey", "rsa:" + s.integer("ssl.key_length"), "-nodes",
+                    "-subj", Subject.of(s).withCommonName(node.nodeName()), "-keyout", "node.key", "-out", "node.csr");
+            Openssl.run(scratch.dir(), "x509", "-req", "-in", "node.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+                    "-set_serial", "0x" + HexFormat.of().formatHex(new SecureRandom().generateSeed(16)),
+                    "-days", String.valueOf(s.integer("ssl.duration")), "-extfile", "ext.cnf", "-out", "node.crt");
+            replace(f.key(), scratch.read("node.key"), "rw-------");
+            replace(f.certificate(), scratch.read("node.crt"), "rw-r--r--");
+            replace(f.caCertificate(), ca.certificatePem(), "rw-r--r--");
+            replace(f.inputs(), inputs, "rw-------"); // last: a crash before this issues again next time
+        }
+    }
+
+    private static void replace(Path file, String content, String mode) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".new");
+        Files.deleteIfExists(tmp);
+        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(tmp, content, StandardCharsets.US_ASCII);
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString(mode));
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    static String fingerprint(String pem) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(Pem.certificates(pem, "the cluster CA certificate").get(0).getEncoded()));
+        } catch (NoSuchAlgorithmException | CertificateEncodingException e) {
+            throw new TlsException("cannot fingerprint the cluster CA certificate: " + e.getMessage());
+        }
+    }
+}
