@@ -2,11 +2,14 @@ package org.chefbackend.ctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import org.chefbackend.config.Settings;
+import org.chefbackend.tls.CertificateExpiry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -67,11 +70,29 @@ final class StatusCommand implements Callable<Integer> {
                     : null;
             StatusTable.print(out, status.get(), cluster, services, service == null, now);
         }
+        for (String warning : warnings(status.get(), now)) {
+            spec.commandLine().getErr().println("warning: " + warning); // never among --simple's lines
+        }
         if (allUp && !unhealthy.isEmpty()) {
             (simple ? out : spec.commandLine().getErr()).println("unhealthy: " + String.join("; ", unhealthy));
         }
         out.flush();
         spec.commandLine().getErr().flush();
         return !allUp ? 3 : unhealthy.isEmpty() ? 0 : 1;
+    }
+
+    /** Certificates close to expiry, and an open cluster: what needs the operator before it breaks. */
+    static List<String> warnings(JsonNode status, long now) {
+        List<CertificateExpiry.Entry> entries = new ArrayList<>();
+        for (JsonNode c : status.path("certificates")) {
+            entries.add(new CertificateExpiry.Entry(c.path("name").asText(), c.path("file").asText(),
+                    c.hasNonNull("not_after") ? Instant.parse(c.path("not_after").asText()) : null, null));
+        }
+        List<String> out = new ArrayList<>(CertificateExpiry.warnings(entries, Instant.ofEpochMilli(now)));
+        if (status.path("security").asText().equals("open")) {
+            out.add("this cluster is open: etcd and PostgreSQL replication accept anyone who reaches their ports"
+                    + " (its secrets file has no cluster CA); see docs/SECURITY.md");
+        }
+        return out;
     }
 }

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +24,7 @@ import org.chefbackend.etcd.EtcdProbe;
 import org.chefbackend.postgres.LocalSession;
 import org.chefbackend.postgres.PostgresAdmin;
 import org.chefbackend.search.SearchClient;
+import org.chefbackend.tls.CertificateExpiry;
 
 /**
  * What this node can see of itself and its cluster, probed with short timeouts: etcd health and members, the
@@ -78,6 +80,8 @@ final class NodeStatusReport {
         doc.put("etcd", etcd.join());
         doc.put("elasticsearch", es.join());
         doc.put("postgresql", pg.join());
+        doc.put("security", ctx.secrets().ca() != null ? "closed" : "open");
+        doc.put("certificates", CertificateExpiry.report(ctx, Instant.now()));
         return doc;
     }
 
