@@ -56,6 +56,8 @@ import org.chefbackend.postgres.StandbyConfig;
 import org.chefbackend.search.OpenSearchRecipe;
 import org.chefbackend.system.Binaries;
 import org.chefbackend.system.Http;
+import org.chefbackend.tls.Authority;
+import org.chefbackend.tls.SecurityMode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -358,6 +360,11 @@ public final class NodeAgent implements AgentHttpServer.Node {
                 throw new ApiException(503, "interrupted");
             }
         }
+        if (action.equals("security-step")) {
+            synchronized (reconfiguring) {
+                return securityStep(body.path("step").asText(), body.path("ca").asText(), body.path("check").asBoolean());
+            }
+        }
         if (action.equals("cluster/remove")) {
             return Map.of("done", cluster.remove(body.path("name").asText()));
         }
@@ -400,6 +407,44 @@ public final class NodeAgent implements AgentHttpServer.Node {
         }
         result.put("services", statuses);
         return result;
+    }
+
+    /**
+     * One step of {@code secure-cluster} on this node: the secrets file must hold the cluster CA whose fingerprint
+     * the caller names (the operator copied it here); then the step is recorded and applied as a reconfigure is
+     * (a refusal puts the previous step back). With {@code check}, only the CA is checked.
+     */
+    private Map<String, Object> securityStep(String stepName, String caFingerprint, boolean check) throws IOException {
+        SecurityMode step;
+        try {
+            step = SecurityMode.parse(stepName);
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(400, e.getMessage());
+        }
+        Secrets onDisk;
+        try {
+            onDisk = SecretsFile.load(paths.secretsFile());
+        } catch (SecretsException e) {
+            throw new ApiException(409, e.getMessage());
+        }
+        if (onDisk.ca() == null || !Authority.fingerprint(onDisk.ca()).equals(caFingerprint)) {
+            throw new ApiException(409, node.get().nodeName() + ": " + paths.secretsFile() + (onDisk.ca() == null
+                    ? " holds no cluster CA" : " holds another cluster CA")
+                    + "; copy the secrets file of the node that made the CA here first");
+        }
+        if (check) {
+            return Map.of("security", SecurityMode.of(node.get()).jsonName(), "ca", "matches");
+        }
+        SecurityMode before = SecurityMode.step(paths);
+        SecurityMode.record(paths, step);
+        try {
+            Map<String, String> done = reconfigure();
+            log.info("security step {} applied: {}", step.jsonName(), done);
+            return Map.of("security", step.jsonName(), "reconfigure", done);
+        } catch (IOException | RuntimeException e) {
+            SecurityMode.record(paths, before);
+            throw e;
+        }
     }
 
     /**

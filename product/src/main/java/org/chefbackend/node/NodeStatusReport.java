@@ -24,7 +24,9 @@ import org.chefbackend.etcd.EtcdProbe;
 import org.chefbackend.postgres.LocalSession;
 import org.chefbackend.postgres.PostgresAdmin;
 import org.chefbackend.search.SearchClient;
+import org.chefbackend.tls.Authority;
 import org.chefbackend.tls.CertificateExpiry;
+import org.chefbackend.tls.SecurityMode;
 
 /**
  * What this node can see of itself and its cluster, probed with short timeouts: etcd health and members, the
@@ -80,7 +82,10 @@ final class NodeStatusReport {
         doc.put("etcd", etcd.join());
         doc.put("elasticsearch", es.join());
         doc.put("postgresql", pg.join());
-        doc.put("security", ctx.secrets().ca() != null ? "closed" : "open");
+        doc.put("security", SecurityMode.of(ctx).jsonName());
+        if (ctx.secrets().ca() != null) {
+            doc.put("ca_fingerprint", Authority.fingerprint(ctx.secrets().ca()));
+        }
         doc.put("certificates", CertificateExpiry.report(ctx, Instant.now()));
         return doc;
     }

@@ -25,6 +25,11 @@ public final class Authority {
         return Pem.certificates(ca.certificatePem(), "the cluster CA certificate").get(0);
     }
 
+    /** SHA-256 of the CA certificate, hex: how nodes tell they hold the same CA. */
+    public static String fingerprint(ClusterCa ca) {
+        return NodeCertificates.fingerprint(ca.certificatePem());
+    }
+
     public static Instant notAfter(ClusterCa ca) {
         return certificate(ca).getNotAfter().toInstant();
     }

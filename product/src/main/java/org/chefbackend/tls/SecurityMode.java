@@ -39,7 +39,7 @@ public enum SecurityMode {
     }
 
     /** The step file's mode, {@link #CLOSED} when there is none; an unreadable one is the most cautious step. */
-    static SecurityMode step(NodePaths paths) {
+    public static SecurityMode step(NodePaths paths) {
         try {
             return parse(Files.readString(paths.resolve(STEP_FILE), StandardCharsets.US_ASCII).strip());
         } catch (NoSuchFileException e) {

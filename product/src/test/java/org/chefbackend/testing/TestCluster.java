@@ -30,6 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
 import org.chefbackend.faults.LoopbackNet;
@@ -77,11 +78,17 @@ public final class TestCluster implements AutoCloseable {
      */
     public static TestCluster create(List<String> addresses, Path rootBase, Function<String, Path> cgroupOf,
             String... config) throws Exception {
+        return create(addresses, rootBase, cgroupOf, n -> n, config);
+    }
+
+    /** As {@link #create(List, Path, Function, String...)}, each node passed through {@code setup} before it starts. */
+    public static TestCluster create(List<String> addresses, Path rootBase, Function<String, Path> cgroupOf,
+            UnaryOperator<TestNode> setup, String... config) throws Exception {
         TestCluster c = new TestCluster();
         try {
             for (int i = 0; i < addresses.size(); i++) {
                 TestNode n = TestNode.create(addresses.get(i), rootBase.resolve("h" + (i + 1)), TestNode.secrets(), config);
-                c.nodes.add(n.inCgroup(cgroupOf == null ? null : cgroupOf.apply(n.address)));
+                c.nodes.add(setup.apply(n.inCgroup(cgroupOf == null ? null : cgroupOf.apply(n.address))));
             }
             TestNode first = c.nodes.get(0);
             TestNode.Run create = first.ctl("create-cluster", "-y");

@@ -41,6 +41,8 @@ public final class TestNode {
     public final String name;
     /** The cgroup every process of this node starts in ({@link LoopbackNet}), null for none. */
     private volatile Path hostCgroup;
+    /** Added to every command's environment, e.g. CHEF_BACKEND_DIST to run another build. */
+    private volatile Map<String, String> environment = Map.of();
 
     public record Run(int code, String out, String err) {
     }
@@ -83,6 +85,12 @@ public final class TestNode {
     /** From now on every command of this node runs in {@code cgroup}, and so does everything it starts. */
     public TestNode inCgroup(Path cgroup) {
         this.hostCgroup = cgroup;
+        return this;
+    }
+
+    /** From now on every command of this node runs with {@code env} added (an empty map: none). */
+    public TestNode withEnvironment(Map<String, String> env) {
+        this.environment = Map.copyOf(env);
         return this;
     }
 
@@ -137,6 +145,7 @@ public final class TestNode {
         try {
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
             pb.environment().put("CHEF_BACKEND_ROOT", root.toString());
+            pb.environment().putAll(environment);
             pb.environment().putAll(env);
             Process p = pb.start();
             if (!p.waitFor(300, TimeUnit.SECONDS)) {
@@ -199,6 +208,7 @@ public final class TestNode {
         ProcessBuilder pb = new ProcessBuilder(LoopbackNet.inCgroup(hostCgroup, ctl)).redirectOutput(out.toFile())
                 .redirectError(err.toFile());
         pb.environment().put("CHEF_BACKEND_ROOT", root.toString());
+        pb.environment().putAll(environment);
         return new Background(pb.start(), out, err);
     }
 
