@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -179,6 +180,66 @@ class PostgresTlsIT {
         assertTrue(jdbc.getMessage().contains(STRANGER), jdbc.getMessage());
     }
 
+    @Test
+    @Order(4)
+    void anOperatorsCertificateVerifiesWhenItsFileHoldsTheChainToItsRoot() throws Exception {
+        Path tls = scratch("operator");
+        openssl(tls, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=operator root",
+                "-addext", "basicConstraints=critical,CA:TRUE", "-keyout", "root.key", "-out", "root.crt");
+        issue(tls, "intermediate", "root", "/CN=operator intermediate",
+                "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n");
+        issue(tls, "server", "intermediate", "/CN=stranger", "basicConstraints=critical,CA:FALSE\n"
+                + "extendedKeyUsage=serverAuth\nsubjectAltName=IP:" + STRANGER + "\n");
+        String leaf = Files.readString(tls.resolve("server.crt"));
+        String intermediate = Files.readString(tls.resolve("intermediate.crt"));
+        String fullChain = leaf + intermediate + Files.readString(tls.resolve("root.crt"));
+        write(tls.resolve("server.crt"), fullChain); // what PostgreSQL serves: the operator's whole file
+        installCertificate(tls);
+        signal("HUP", rogue.pid());
+
+        Path bundle = operatorsBundle("full-chain", fullChain);
+        String conninfo = followersConninfoTo(STRANGER).replace(" sslrootcert=" + rootCertificate(follower) + " ",
+                " sslrootcert=" + bundle + " ");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        Run verified;
+        do {
+            verified = asServiceUser(bin("psql"), "-X", "-A", "-t", "-c", "select 1", conninfo + " dbname=postgres");
+        } while (verified.code() != 0 && System.nanoTime() < deadline && pause());
+        assertEquals(new Run(0, "1\n"), verified);
+
+        // the same file without its root: nothing in it is a trust anchor, so nothing verifies
+        Path withoutRoot = operatorsBundle("without-root", leaf + intermediate);
+        Run refused = asServiceUser(bin("psql"), "-X", "-A", "-t", "-c", "select 1",
+                conninfo.replace(bundle.toString(), withoutRoot.toString()) + " dbname=postgres");
+        assertNotEquals(0, refused.code(), refused.out());
+        assertTrue(refused.out().contains("certificate verify failed"), refused.out());
+    }
+
+    /** Issues {@code name}.crt/.key in {@code dir}, signed with {@code issuer}.crt/.key, with extensions {@code ext}. */
+    static void issue(Path dir, String name, String issuer, String subject, String ext) throws Exception {
+        write(dir.resolve(name + ".cnf"), ext);
+        openssl(dir, "req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", name + ".key",
+                "-out", name + ".csr");
+        openssl(dir, "x509", "-req", "-in", name + ".csr", "-CA", issuer + ".crt", "-CAkey", issuer + ".key",
+                "-set_serial", String.valueOf(System.nanoTime()), "-days", "2", "-extfile", name + ".cnf", "-out",
+                name + ".crt");
+    }
+
+    /**
+     * The bundle a node with {@code certificate} as its ssl.certificate trusts ({@link PeerTls#bundle}), in a file the
+     * service user reads.
+     */
+    Path operatorsBundle(String name, String certificate) throws IOException {
+        Path etc = follower.root.resolve("etc/chef-backend");
+        write(etc.resolve("operator-" + name + ".crt"), certificate);
+        NodeContext n = context(follower, "ssl.certificate = '/etc/chef-backend/operator-" + name + ".crt'\n"
+                + "ssl.certificate_key = '/etc/chef-backend/operator.key'\n");
+        Path bundle = BASE.resolve("tls").resolve(name + "-root.crt");
+        write(bundle, PeerTls.bundle(n));
+        Files.setPosixFilePermissions(bundle, PosixFilePermissions.fromString("rw-r--r--"));
+        return bundle;
+    }
+
     // ---- the node's settings -----------------------------------------------------------------------------------
 
     static Path rootCertificate(TestNode n) {
@@ -205,8 +266,12 @@ class PostgresTlsIT {
     }
 
     NodeContext context(TestNode n) throws IOException {
-        Settings settings = Settings.from(ChefBackendRbParser.parse("chef-backend.rb", Files.readString(n.configFile())),
-                MachineFacts.detect());
+        return context(n, "");
+    }
+
+    NodeContext context(TestNode n, String moreConfig) throws IOException {
+        Settings settings = Settings.from(ChefBackendRbParser.parse("chef-backend.rb",
+                Files.readString(n.configFile()) + moreConfig), MachineFacts.detect());
         return new NodeContext(settings, new NodePaths(n.root), n.name, "0123456789abcdef0123456789abcdef",
                 cluster.secrets());
     }
