@@ -61,7 +61,7 @@ public final class BaseBackup {
         pb.environment().put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
         pb.environment().put("LANG", "C.UTF-8");
         pb.environment().put("PGPASSFILE", pgpass.toString());
-        pb.environment().put("PGSSLMODE", "require");
+        pb.environment().putAll(PeerTls.ensure(node).environment());
         pb.environment().put("PGCONNECT_TIMEOUT", "10");
 
         Process p = pb.start();

@@ -72,6 +72,7 @@ public final class PostgresRecipe implements ServiceRecipe {
         ServerCertificate tls = ServerCertificate.forNode(node);
         boolean tlsChanged = writeOwned(layout.serverCert(), tls.certificate(), layout.user(), "rw-r--r--")
                 | writeOwned(layout.serverKey(), tls.key(), layout.user(), "rw-------");
+        PeerTls.ensure(node); // what this node's clients trust; read at each connection, so no reload
 
         String oldConf = readOrEmpty(layout.postgresqlConf());
         String oldHba = readOrEmpty(layout.hbaFile());

@@ -61,10 +61,7 @@ public final class Rewind {
         if (!cleanlyShutDown(controlData(layout.dataDir()).get("Database cluster state"))) {
             finishCrashRecovery(node);
         }
-        Path pgpass = PgpassFile.write(node);
-        String source = "host=" + leaderAddress + " port=" + leaderPort + " user="
-                + node.settings().string("postgresql.db_superuser") + " dbname=postgres sslmode=require connect_timeout=10"
-                + " passfile=" + pgpass;
+        String source = sourceServer(node, leaderAddress, leaderPort, PgpassFile.write(node), PeerTls.ensure(node));
         String out;
         try {
             out = Commands.run(Commands.asUser(layout.user(), List.of(Binaries.postgresBinDir().resolve("pg_rewind")
@@ -74,6 +71,19 @@ public final class Rewind {
             throw new Failed(e.getMessage(), walGone(e.getMessage()));
         }
         return out.contains("no rewind required") ? Outcome.NOT_NEEDED : Outcome.REWOUND;
+    }
+
+    /** pg_rewind's --source-server: the leader, as the superuser, checked as every connection between nodes is. */
+    static String sourceServer(NodeContext node, String leaderAddress, int leaderPort, Path pgpass, PeerTls tls) {
+        Map<String, String> k = new LinkedHashMap<>();
+        k.put("host", leaderAddress);
+        k.put("port", String.valueOf(leaderPort));
+        k.put("user", node.settings().string("postgresql.db_superuser"));
+        k.put("dbname", "postgres");
+        k.putAll(tls.conninfo());
+        k.put("connect_timeout", "10");
+        k.put("passfile", pgpass.toString());
+        return StandbyConfig.conninfo(k);
     }
 
     /**

@@ -6,14 +6,17 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Optional;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.ServiceSetupException;
 import org.chefbackend.config.Settings;
+import org.chefbackend.tls.NodeCertificates;
 
 /**
  * The certificate and key PostgreSQL serves TLS with (replication is hostssl-only): the operator's
- * ssl.certificate/ssl.certificate_key when both are set, else a self-signed pair generated once into ssl.data_dir
- * and regenerated only when the settings that shape it change.
+ * ssl.certificate/ssl.certificate_key when both are set, else this node's certificate from the cluster CA (which
+ * peers verify, {@link PeerTls}), else, in a cluster made before the CA existed, a self-signed pair generated once into
+ * ssl.data_dir and regenerated only when the settings that shape it change.
  *
  * @param certificate PEM certificate
  * @param key PEM private key
@@ -29,6 +32,11 @@ record ServerCertificate(byte[] certificate, byte[] key) {
             }
             return new ServerCertificate(read(node.path("ssl.certificate"), "ssl.certificate"),
                     read(node.path("ssl.certificate_key"), "ssl.certificate_key"));
+        }
+        Optional<NodeCertificates.CertificateFiles> issued = NodeCertificates.ensure(node);
+        if (issued.isPresent()) {
+            return new ServerCertificate(Files.readAllBytes(issued.get().certificate()),
+                    Files.readAllBytes(issued.get().key()));
         }
         return generated(node, PostgresLayout.of(node).sslDir());
     }

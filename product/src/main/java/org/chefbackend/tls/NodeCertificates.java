@@ -66,8 +66,12 @@ public final class NodeCertificates {
         }
     }
 
-    /** This node's certificate files, issued or renewed first when needed; empty for a node without a cluster CA. */
-    public static Optional<CertificateFiles> ensure(NodeContext node) {
+    /**
+     * This node's certificate files, issued or renewed first when needed; empty for a node without a cluster CA.
+     * Synchronized: services prepare on threads of their own (PostgreSQL and etcd serve the same files), and two
+     * issues at once would leave one's key beside the other's certificate.
+     */
+    public static synchronized Optional<CertificateFiles> ensure(NodeContext node) {
         ClusterCa ca = node.secrets().ca();
         if (ca == null) {
             return Optional.empty();

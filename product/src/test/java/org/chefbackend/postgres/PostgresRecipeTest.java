@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Map;
 import org.chefbackend.agent.Change;
@@ -21,6 +22,8 @@ import org.chefbackend.config.MachineFacts;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.Settings;
+import org.chefbackend.tls.Authority;
+import org.chefbackend.tls.Pem;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -150,6 +153,22 @@ class PostgresRecipeTest {
         NodeContext n = node("ssl.company_name = 'A/B Corp'");
         assertEquals("/C=US/O=A\\/B Corp/OU=Operations/CN=n1", ServerCertificate.subject(n));
         assertTrue(ServerCertificate.inputs(n).contains("key_length=2048"));
+    }
+
+    @Test
+    void aNodeWithTheClusterCaServesItsCertificateFromTheCa() throws Exception {
+        NodeContext n = new NodeContext(node("").settings(), new NodePaths(root), "n1",
+                "0123456789abcdef0123456789abcdef", SECRETS.withCa(PeerTlsTest.ca()));
+        ServerCertificate tls = ServerCertificate.forNode(n);
+        X509Certificate served = Pem.certificates(new String(tls.certificate(), StandardCharsets.US_ASCII), "served")
+                .get(0);
+        served.verify(Authority.certificate(PeerTlsTest.ca()).getPublicKey());
+        assertTrue(served.getSubjectAlternativeNames().contains(List.of(7, "127.0.0.21")),
+                served.getSubjectAlternativeNames().toString());
+        Path issued = root.resolve("var/opt/chef-backend/ssl/cluster");
+        assertEquals(Files.readString(issued.resolve("node.key")), new String(tls.key(), StandardCharsets.US_ASCII));
+        // postgresql.conf names the same files whatever serves them; only their contents differ
+        assertEquals(PostgresRecipe.renderPostgresqlConf(node("")), PostgresRecipe.renderPostgresqlConf(n));
     }
 
     @Test

@@ -4,8 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Path;
 import java.util.Map;
+import org.chefbackend.agent.NodeContext;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class RewindTest {
     @Test
@@ -17,6 +20,18 @@ class RewindTest {
         assertTrue(Rewind.walGone("could not find previous WAL record at 0/57BBDF8: invalid record length"));
         assertFalse(Rewind.walGone("pg_rewind failed (exit 1): could not connect to server: Connection refused"));
         assertFalse(Rewind.walGone("could not open file \"global/pg_control\" for reading"));
+    }
+
+    @Test
+    void theSourceServerIsVerifiedAsEveryConnectionBetweenNodes(@TempDir Path root) {
+        NodeContext n = PeerTlsTest.node(root, "", null);
+        Path pgpass = root.resolve("pg pass");
+        assertEquals("host=127.0.0.25 port=5432 user=chef_pgsql dbname=postgres sslmode=require connect_timeout=10"
+                + " passfile='" + pgpass + "'", Rewind.sourceServer(n, "127.0.0.25", 5432, pgpass, PeerTls.of(n)));
+        NodeContext closed = PeerTlsTest.node(root, "", PeerTlsTest.ca());
+        assertEquals("host=127.0.0.25 port=5432 user=chef_pgsql dbname=postgres sslmode=verify-full sslrootcert="
+                + root.resolve("var/opt/chef-backend/postgresql/root.crt") + " connect_timeout=10 passfile='" + pgpass
+                + "'", Rewind.sourceServer(closed, "127.0.0.25", 5432, pgpass, PeerTls.of(closed)));
     }
 
     @Test

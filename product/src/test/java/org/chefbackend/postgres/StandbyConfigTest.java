@@ -47,6 +47,17 @@ class StandbyConfigTest {
     }
 
     @Test
+    void aNodeWithTheClusterCaVerifiesTheLeaderAgainstTheBundle() {
+        NodeContext n = new NodeContext(node("be-2").settings(), new NodePaths(root), "be-2",
+                "0123456789abcdef0123456789abcdef", SECRETS.withCa(PeerTlsTest.ca()));
+        Map<String, String> p = PostgresqlConf.parse(StandbyConfig.render(n, "127.0.0.25", 5432, "cb_x"));
+        assertEquals("host=127.0.0.25 port=5432 user=replicator passfile="
+                + root.resolve("var/opt/chef-backend/postgresql/.pgpass")
+                + " sslmode=verify-full sslrootcert=" + root.resolve("var/opt/chef-backend/postgresql/root.crt")
+                + " application_name=be-2 connect_timeout=5", p.get("primary_conninfo"));
+    }
+
+    @Test
     void conninfoValuesAreQuotedOnlyWhenNeeded() {
         assertEquals("127.0.0.1", StandbyConfig.conninfoValue("127.0.0.1"));
         assertEquals("'a b'", StandbyConfig.conninfoValue("a b"));
