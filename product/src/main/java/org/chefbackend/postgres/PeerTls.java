@@ -18,6 +18,7 @@ import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.ServiceSetupException;
 import org.chefbackend.config.ClusterCa;
 import org.chefbackend.tls.Pem;
+import org.chefbackend.tls.SecurityMode;
 import org.chefbackend.tls.TlsException;
 
 /**
@@ -26,7 +27,8 @@ import org.chefbackend.tls.TlsException;
  * server's certificate must chain to {@link #BUNDLE} and name the address connected to (every node's certificate
  * carries its publish_address, and nodes connect by it). The bundle is the cluster CA plus the certificates in the
  * operator's ssl.certificate, so a node serving the operator's certificate verifies when that file holds its chain up
- * to the root. A node of a cluster made before the CA existed keeps {@code require}: encrypted, whoever answers.
+ * to the root. A node of a cluster made before the CA existed keeps {@code require}: encrypted, whoever answers;
+ * so does a node that {@code secure-cluster} has not yet brought to its clients step.
  *
  * @param sslmode libpq's and pgjdbc's sslmode
  * @param rootCertificate the CA bundle clients trust (sslrootcert), null when nothing is verified
@@ -37,7 +39,8 @@ public record PeerTls(String sslmode, Path rootCertificate) {
 
     /** This node's settings, without touching a file. */
     public static PeerTls of(NodeContext node) {
-        return node.secrets().ca() == null ? new PeerTls("require", null)
+        // while secure-cluster closes an open cluster, every node serves a CA certificate before any client checks
+        return !SecurityMode.of(node).clientsVerify() ? new PeerTls("require", null)
                 : new PeerTls("verify-full", node.paths().resolve(BUNDLE));
     }
 
