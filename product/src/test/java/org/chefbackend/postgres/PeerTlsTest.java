@@ -25,6 +25,7 @@ import org.chefbackend.config.Settings;
 import org.chefbackend.tls.Authority;
 import org.chefbackend.tls.NodeCertificates;
 import org.chefbackend.tls.Pem;
+import org.chefbackend.tls.SecurityMode;
 import org.chefbackend.tls.Subject;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -116,5 +117,19 @@ class PeerTlsTest {
         ServiceSetupException e = assertThrows(ServiceSetupException.class, () -> PeerTls.ensure(n));
         assertTrue(e.getMessage().startsWith("ssl.certificate " + etc.resolve("pg.crt")), e.getMessage());
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
+    }
+
+    @Test
+    void whileSecureClusterRunsClientsVerifyOnlyFromTheClientsStepOn() throws Exception {
+        NodeContext n = node(root, "", ca());
+        for (SecurityMode step : new SecurityMode[] {SecurityMode.CERTIFICATES, SecurityMode.ETCD_TLS}) {
+            SecurityMode.record(n.paths(), step);
+            assertEquals("require", PeerTls.of(n).sslmode(), step.jsonName());
+            assertNull(PeerTls.of(n).rootCertificate(), step.jsonName());
+        }
+        SecurityMode.record(n.paths(), SecurityMode.CLIENTS);
+        assertEquals("verify-full", PeerTls.of(n).sslmode());
+        SecurityMode.record(n.paths(), SecurityMode.CLOSED);
+        assertEquals("verify-full", PeerTls.of(n).sslmode());
     }
 }
