@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.chefbackend.agent.NodeContext;
@@ -42,8 +41,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClusterAgent {
     private static final Logger log = LoggerFactory.getLogger(ClusterAgent.class);
-    /** Unreadable records already logged, with the revision that was: said once per value. */
-    private final Map<String, Long> unreadableSaid = new ConcurrentHashMap<>();
+    /** Reads records, leaving out invalid ones and saying so once per value. */
+    private final RecordReader records = new RecordReader(line -> log.warn("{}", line));
     static final String PREFIX = "/chef-backend/";
     static final String LEADER = "leader";
     static final String JOIN_LOCK = "locks/join";
@@ -242,7 +241,7 @@ public final class ClusterAgent {
                         reasonProbe.get())));
                 refreshSearchSeeds(ctx);
                 error = null;
-            } catch (DcsException e) {
+            } catch (DcsException | Records.Invalid e) {
                 error = e.getMessage();
                 log.warn("cluster: {}", e.getMessage());
             }
@@ -295,6 +294,7 @@ public final class ClusterAgent {
      * its member record.
      */
     public JoinGrant admit(String name, String guid, String address, int peerPort, boolean recovery) throws IOException {
+        checkJoinRequest(name, guid, address, peerPort);
         ClusterStore s = requireStore();
         long lock = s.grantLease(JOIN_LOCK_TTL_SECONDS);
         if (!s.putIfAbsentWithLease(JOIN_LOCK, name, lock)) {
@@ -366,6 +366,18 @@ public final class ClusterAgent {
                 }
                 s.revokeLease(lock);
             }
+        }
+    }
+
+    /** A joiner's name, GUID and addresses become records every node reads: refused before anything changes. */
+    static void checkJoinRequest(String name, String guid, String address, int peerPort) {
+        try {
+            RecordRules.nodeName("name", name);
+            RecordRules.guid("guid", guid);
+            RecordRules.ipLiteral("address", address);
+            RecordRules.port("peer_port", peerPort);
+        } catch (Records.Invalid e) {
+            throw new Refusal(400, "a join request's " + e.getMessage());
         }
     }
 
@@ -499,33 +511,20 @@ public final class ClusterAgent {
     // ---- reading the cluster ---------------------------------------------------------------------------------
 
     public Map<String, Records.Member> members() {
-        return readable("members/", Records.Member.class);
+        return records.named("members/", requireStore().getPrefix("members/"), Records.Member.class);
     }
 
     public Map<String, Records.NodeStatus> statuses() {
-        return readable("nodes/", Records.NodeStatus.class);
-    }
-
-    /**
-     * The records under {@code prefix} by name, leaving out (and saying once per value) any that cannot be read:
-     * one bad record (anyone with etcd access may write one) must not make every reader fail, every second.
-     */
-    private <T> Map<String, T> readable(String prefix, Class<T> type) {
-        Map<String, T> out = new LinkedHashMap<>();
-        requireStore().getPrefix(prefix).forEach((k, v) -> {
-            try {
-                out.put(k.substring(prefix.length()), Records.parse(v.value(), type));
-            } catch (RuntimeException e) {
-                if (!Long.valueOf(v.modRevision()).equals(unreadableSaid.put(k, v.modRevision()))) {
-                    log.warn("etcd {} is unreadable, left out: {}", k, e.getMessage());
-                }
-            }
-        });
-        return out;
+        return records.named("nodes/", requireStore().getPrefix("nodes/"), Records.NodeStatus.class);
     }
 
     public Optional<Records.Leader> leader() {
-        return requireStore().get(LEADER).map(v -> Records.parse(v.value(), Records.Leader.class));
+        return leader(members());
+    }
+
+    /** The leader, when its record is valid and names one of {@code members} at its recorded address. */
+    public Optional<Records.Leader> leader(Map<String, Records.Member> members) {
+        return records.leader(LEADER, requireStore().get(LEADER), members, "taken as no leader");
     }
 
     public boolean connected() {

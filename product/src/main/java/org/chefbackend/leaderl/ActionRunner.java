@@ -8,8 +8,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +16,7 @@ import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.NodeState;
 import org.chefbackend.agent.Supervisor;
 import org.chefbackend.cluster.ClusterAgent;
+import org.chefbackend.cluster.Records;
 import org.chefbackend.dcs.ClusterStore;
 import org.chefbackend.postgres.PostgresAdmin;
 import org.chefbackend.postgres.ReplicationStatus;
@@ -113,14 +112,14 @@ final class ActionRunner {
         }
         try {
             recordHistory(ctx, facts.pgLsn(), facts.pgTimeline());
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             log.debug("leaderl: history not refreshed: {}", e.getMessage());
         }
     }
 
-    private void recordHistory(NodeContext ctx, long lsn, long timeline) throws IOException {
-        lease.putAsLeader(HaLoop.HISTORY, Map.of("leader", ctx.nodeName(), "lsn", lsn, "timeline", timeline,
-                "at", System.currentTimeMillis()));
+    private void recordHistory(NodeContext ctx, long lsn, long timeline) {
+        lease.putAsLeader(HaLoop.HISTORY, new Records.History(ctx.nodeName(), lsn, timeline,
+                System.currentTimeMillis()));
         historyWrittenAt = System.nanoTime();
         historyWritten = true;
     }
@@ -147,12 +146,8 @@ final class ActionRunner {
     }
 
     /** Only the key holder writes etcd {@code sync}; null means that no node may be elected automatically. */
-    private void recordSynchronousStandby(NodeContext ctx, String standby) throws IOException {
-        Map<String, Object> value = new LinkedHashMap<>();
-        value.put("standby", standby);
-        value.put("leader", ctx.nodeName());
-        value.put("at", System.currentTimeMillis());
-        lease.putAsLeader(HaLoop.SYNC, value);
+    private void recordSynchronousStandby(NodeContext ctx, String standby) {
+        lease.putAsLeader(HaLoop.SYNC, new Records.Sync(standby, ctx.nodeName(), System.currentTimeMillis()));
         sync.recorded(standby);
     }
 

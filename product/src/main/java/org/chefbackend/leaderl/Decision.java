@@ -63,7 +63,9 @@ import org.chefbackend.leaderl.Intent.Outcome;
  * PostgreSQL takes writes.
  * <li>Followers follow the key holder. A deposed leader (or any node that finds itself a primary without the key)
  * rejoins by pg_rewind, by base backup when rewind failed, and clears {@code no-start-pgsql} only once it streams.
- * A follower whose needed WAL is gone re-syncs by base backup by itself.
+ * A follower whose needed WAL is gone re-syncs by base backup by itself. A {@code leader} key that holds no valid
+ * record of a member at that member's recorded address (an etcd writer's, not a node's) is followed by nobody, and,
+ * since nobody can take the key while it stands, nobody runs: everyone waits, PostgreSQL left as it is.
  * <li>Operator intents. {@code promote NODE} while a leader runs is a switchover that loses nothing: the leader
  * stops writes cleanly and publishes its final position, the target takes the key only once it has replayed that
  * far. {@code demote} is the same switchover to the best eligible follower (chosen over "fence and let them race",
@@ -376,6 +378,11 @@ public final class Decision {
         // Rule 1: without etcd there is no election and no knowing who leads: change nothing.
         if (!f.dcsReachable()) {
             return Step.of(f.state(), "etcd unreachable: no election; PostgreSQL left as it is");
+        }
+        // Rule 8: an unreadable key names no one to follow, and it is not free
+        if (f.leaderUnreadable()) {
+            return Step.of(waiting, "the leader key in etcd is unreadable (not a member's record at its recorded"
+                    + " address): following nobody, no election while it stands; PostgreSQL left as it is");
         }
         if (f.self().equals(f.leader())) {
             return Step.of(waiting, "the leader key still names this node from an earlier lease; waiting for it to"

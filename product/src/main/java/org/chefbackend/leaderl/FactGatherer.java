@@ -21,6 +21,7 @@ import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.NodeState;
 import org.chefbackend.agent.Supervisor;
 import org.chefbackend.cluster.ClusterAgent;
+import org.chefbackend.cluster.RecordReader;
 import org.chefbackend.cluster.Records;
 import org.chefbackend.dcs.ClusterStore;
 import org.chefbackend.dcs.DcsException;
@@ -52,7 +53,8 @@ final class FactGatherer {
     private final SyncStandbys sync;
     private final LocalSession localSession;
     private final ReplyAges replies = new ReplyAges();
-    private final Unreadable unreadable = new Unreadable();
+    /** Reads etcd's records; says once per value that one is unreadable. */
+    private final RecordReader records = new RecordReader(line -> log.warn("leaderl: {}", line));
 
     FactGatherer(Supplier<NodeContext> node, ClusterAgent cluster, Supervisor supervisor, HealthMonitor health,
             LeaderLease lease, Rejoin rejoin, PostgresLogSigns logSigns, SyncStandbys sync) {
@@ -82,16 +84,20 @@ final class FactGatherer {
         Facts.Builder f = Facts.builder(ctx.nodeName()).now(System.nanoTime()).state(state);
         try {
             members.putAll(cluster.members());
-            Optional<ClusterStore.Versioned> leader = store.get(HaLoop.LEADER);
-            String holder = leader.map(v -> Records.parse(v.value(), Records.Leader.class).name()).orElse(null);
+            Optional<ClusterStore.Versioned> key = store.get(HaLoop.LEADER);
+            Optional<Records.Leader> leader = records.leader(HaLoop.LEADER, key, members,
+                    "followed by nobody; no election while it stands");
             LeaseKeeper l = lease.current();
-            boolean mine = l != null && l.alive() && leader.map(v -> v.leaseId() == l.leaseId()).orElse(false);
-            f.leader(holder).holdsLeaderKey(mine).leaseDeadline(l != null ? l.deadlineNanos() : 0);
-            store.get(HaLoop.HISTORY).filter(v -> !readHistory(v.value(), f)).ifPresent(
-                    v -> unreadable.note(HaLoop.HISTORY, v, "no automatic election until an operator's promote"));
+            boolean mine = l != null && l.alive() && key.map(v -> v.leaseId() == l.leaseId()).orElse(false);
+            f.leader(leader.map(Records.Leader::name).orElse(null))
+                    .leaderUnreadable(key.isPresent() && leader.isEmpty()).holdsLeaderKey(mine)
+                    .leaseDeadline(l != null ? l.deadlineNanos() : 0);
+            readHistory(records, store.get(HaLoop.HISTORY), f);
             store.get("intent").ifPresent(v -> readIntent(ctx, v, f));
-            JsonNode syncValue = store.get(HaLoop.SYNC).map(v -> readTree(v.value())).orElse(JSON.createObjectNode());
-            String recorded = syncValue.path("standby").isTextual() ? syncValue.path("standby").asText() : null;
+            // unknown (null) when unreadable: then, in synchronous mode, no node is elected automatically
+            String recorded = records.one(HaLoop.SYNC, store.get(HaLoop.SYNC), Records.Sync.class,
+                    "no standby counts as synchronous until the leader records one").map(Records.Sync::standby)
+                    .orElse(null);
             sync.recorded(recorded);
             f.syncStandby(recorded);
             f.clusterFailover(!"off".equals(store.get("settings/failover").map(ClusterStore.Versioned::value).orElse("on")));
@@ -161,19 +167,14 @@ final class FactGatherer {
     }
 
     /**
-     * etcd {@code history}: the last leader's name and its last recorded position and timeline. A value that does
-     * not say all three is unknown, never "nobody ever led" (which would waive the data-loss guards).
-     *
-     * @return false when it is unreadable
+     * etcd {@code history}: the last leader's name and its last recorded position and timeline. An invalid value
+     * ({@link Records.History}) is unknown, never "nobody ever led" (which would waive the data-loss guards).
      */
-    static boolean readHistory(String value, Facts.Builder f) {
-        JsonNode h = readTree(value);
-        if (!h.path("leader").isTextual() || !h.path("lsn").isIntegralNumber() || !h.path("timeline").isIntegralNumber()) {
-            f.historyUnreadable(true);
-            return false;
-        }
-        f.lastLeader(h.path("lsn").asLong(), h.path("timeline").asLong()).lastLeaderName(h.path("leader").asText());
-        return true;
+    static void readHistory(RecordReader records, Optional<ClusterStore.Versioned> value, Facts.Builder f) {
+        Optional<Records.History> h = records.one(HaLoop.HISTORY, value, Records.History.class,
+                "no automatic election until an operator's promote");
+        h.ifPresent(r -> f.lastLeader(r.lsn(), r.timeline()).lastLeaderName(r.leader()));
+        f.historyUnreadable(value.isPresent() && h.isEmpty());
     }
 
     /**
@@ -186,20 +187,8 @@ final class FactGatherer {
         try {
             f.intent(Intent.parse(v.value(), now, timeoutMillis));
         } catch (IllegalArgumentException e) {
-            unreadable.note("intent", v, e.getMessage() + "; ignored until it times out");
+            records.note("intent", v, e.getMessage(), "ignored until it times out");
             f.unreadableIntentTimedOut(now - Intent.askedAt(v.value()) > timeoutMillis);
-        }
-    }
-
-    /** Says once per value (not once per second) that an etcd key this loop reads is unreadable. */
-    private static final class Unreadable {
-        private final Map<String, Long> said = new HashMap<>(); // the loop's thread only
-
-        void note(String key, ClusterStore.Versioned v, String consequence) {
-            Long before = said.put(key, v.modRevision());
-            if (before == null || before != v.modRevision()) {
-                log.warn("leaderl: etcd {} is unreadable ({}): {}", key, v.value(), consequence);
-            }
         }
     }
 

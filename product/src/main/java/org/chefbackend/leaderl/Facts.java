@@ -17,7 +17,9 @@ import java.util.TreeSet;
  * @param state the state the previous step chose
  * @param dcsReachable etcd answered this iteration's reads; when false, {@code leader}, {@code intent} and the other
  *     etcd facts are the last known values and prove nothing
- * @param leader holder of the {@code leader} key as read from etcd, null when there is no key
+ * @param leader holder of the {@code leader} key as read from etcd, null when there is no key or it is unreadable
+ * @param leaderUnreadable the {@code leader} key exists but holds no valid record of a member at its recorded
+ *     address (anyone with etcd access may have written it): nobody follows it, and nobody can take the key
  * @param holdsLeaderKey this node's lease keeper holds the key and has not reported the lease lost
  * @param leaseDeadlineNanos last successful refresh + TTL: from then on the key may be someone else's
  * @param pgRunning the local PostgreSQL server process runs
@@ -68,6 +70,7 @@ public record Facts(
         State state,
         boolean dcsReachable,
         String leader,
+        boolean leaderUnreadable,
         boolean holdsLeaderKey,
         long leaseDeadlineNanos,
         boolean pgRunning,
@@ -173,6 +176,7 @@ public record Facts(
         private State state = State.INITIALIZING;
         private boolean dcsReachable = true;
         private String leader;
+        private boolean leaderUnreadable;
         private boolean holdsLeaderKey;
         private long leaseDeadlineNanos;
         private boolean pgRunning = true;
@@ -218,6 +222,7 @@ public record Facts(
             state = f.state;
             dcsReachable = f.dcsReachable;
             leader = f.leader;
+            leaderUnreadable = f.leaderUnreadable;
             holdsLeaderKey = f.holdsLeaderKey;
             leaseDeadlineNanos = f.leaseDeadlineNanos;
             pgRunning = f.pgRunning;
@@ -258,6 +263,7 @@ public record Facts(
         public Builder state(State s) { state = s; return this; }
         public Builder dcsReachable(boolean v) { dcsReachable = v; return this; }
         public Builder leader(String name) { leader = name; return this; }
+        public Builder leaderUnreadable(boolean v) { leaderUnreadable = v; return this; }
         public Builder holdsLeaderKey(boolean v) { holdsLeaderKey = v; return this; }
         public Builder leaseDeadline(long nanos) { leaseDeadlineNanos = nanos; return this; }
         public Builder pgRunning(boolean v) { pgRunning = v; return this; }
@@ -296,7 +302,8 @@ public record Facts(
         public Builder healthNotes(Map<String, String> notes) { healthNotes = new TreeMap<>(notes); return this; }
 
         public Facts build() {
-            return new Facts(nowNanos, self, state, dcsReachable, leader, holdsLeaderKey, leaseDeadlineNanos,
+            return new Facts(nowNanos, self, state, dcsReachable, leader, leaderUnreadable, holdsLeaderKey,
+                    leaseDeadlineNanos,
                     pgRunning, pgAccepting, pgInRecovery, pgLsn, pgTimeline, pgUpstream, pgStreaming, followTrouble,
                     rejoinedTo, rejoinRetryAtNanos, pgsqlHealthy, elasticsearchHealthy, etcdHealthy, disksHealthy,
                     noStartPgsql, bootFenced, unsynced,

@@ -5,9 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import org.chefbackend.cluster.ClusterAgent;
+import org.chefbackend.cluster.RecordRules;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * An operator's request, stored in etcd so it survives restarts; at most one at a time.
@@ -87,9 +87,6 @@ public record Intent(Kind kind, String target, String leaderWhenAsked, long drai
         Objects.requireNonNull(target, "target");
     }
 
-    /** A node name as the cluster knows them (etcd member names): no spaces, quotes or separators. */
-    private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,252}");
-
     /** What an operator may ask for, checked before anything is written: IllegalArgumentException says what is wrong. */
     public record Request(Kind kind, String target) {
         public static Request of(JsonNode body) {
@@ -144,7 +141,7 @@ public record Intent(Kind kind, String target, String leaderWhenAsked, long drai
     }
 
     private static String targetOf(JsonNode target) {
-        if (!target.isTextual() || !NODE_NAME.matcher(target.asText()).matches()) {
+        if (!target.isTextual() || !RecordRules.isNodeName(target.asText())) {
             throw new IllegalArgumentException("an intent's target must be a node name, got "
                     + (target.isMissingNode() ? "none" : target.toString()));
         }

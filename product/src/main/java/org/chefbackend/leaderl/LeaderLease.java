@@ -1,8 +1,6 @@
 package org.chefbackend.leaderl;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.chefbackend.agent.NodeContext;
@@ -21,7 +19,6 @@ import org.slf4j.LoggerFactory;
 final class LeaderLease {
     // logs as HaLoop: the agent's log names the logger, and its lines stay as operators know them
     private static final Logger log = LoggerFactory.getLogger(HaLoop.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ClusterAgent cluster;
     /** Told when the keeper loses the lease (on the keeper's thread). */
@@ -52,6 +49,9 @@ final class LeaderLease {
     }
 
     void acquire(NodeContext ctx) throws IOException {
+        // refused here (Records.Invalid) if it is not a record the followers would follow: before any lease exists
+        String record = Records.json(new Records.Leader(ctx.nodeName(), ctx.nodeGuid(), ctx.publishAddress(),
+                ctx.settings().intValue("postgresql.port"), System.currentTimeMillis()));
         long ttl = ctx.settings().integer("leaderl.leader_ttl_seconds");
         long ttlNanos = TimeUnit.SECONDS.toNanos(ttl);
         // a loop that hangs (not frozen: the JVM runs on) must not keep its lease alive from the keeper's thread;
@@ -61,9 +61,7 @@ final class LeaderLease {
             log.warn("leaderl: leader lease lost: {}", why);
             onLost.run();
         }, () -> System.nanoTime() - completedNanos.getAsLong() < ttlNanos);
-        Records.Leader record = new Records.Leader(ctx.nodeName(), ctx.nodeGuid(), ctx.publishAddress(),
-                ctx.settings().intValue("postgresql.port"), System.currentTimeMillis());
-        lease = LeaderKey.take(LeaderKey.of(cluster.store()), HaLoop.LEADER, Records.json(record), keeper)
+        lease = LeaderKey.take(LeaderKey.of(cluster.store()), HaLoop.LEADER, record, keeper)
                 .orElseThrow(() -> new IllegalStateException("another node took the leader key first"));
     }
 
@@ -90,10 +88,14 @@ final class LeaderLease {
         }
     }
 
-    /** Writes what only the leader may write, in a transaction guarded by this node's hold on the leader key. */
-    void putAsLeader(String key, Map<String, Object> value) throws IOException {
+    /**
+     * Writes what only the leader may write, in a transaction guarded by this node's hold on the leader key; a
+     * record its readers would refuse is not written ({@link Records.Invalid}).
+     */
+    void putAsLeader(String key, Records.Checked record) {
+        String value = Records.json(record);
         LeaseKeeper l = lease;
-        if (l == null || !cluster.store().putIfLease(key, JSON.writeValueAsString(value), HaLoop.LEADER, l.leaseId())) {
+        if (l == null || !cluster.store().putIfLease(key, value, HaLoop.LEADER, l.leaseId())) {
             throw new IllegalStateException("not holding the leader key");
         }
     }

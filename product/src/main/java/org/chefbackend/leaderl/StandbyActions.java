@@ -155,7 +155,7 @@ final class StandbyActions {
         try {
             Files.createDirectories(ctx.paths().leaderlDataDir());
             Files.writeString(NodeState.lastRejoin(ctx.paths()), Records.json(done));
-        } catch (IOException e) {
+        } catch (IOException | Records.Invalid e) {
             log.warn("leaderl: could not record the rejoin: {}", e.getMessage());
         }
     }

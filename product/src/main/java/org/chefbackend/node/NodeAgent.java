@@ -40,6 +40,7 @@ import org.chefbackend.api.ApiException;
 import org.chefbackend.cluster.ClusterAgent;
 import org.chefbackend.cluster.ClusterFile;
 import org.chefbackend.cluster.ClusterView;
+import org.chefbackend.cluster.Records;
 import org.chefbackend.config.ConfigException;
 import org.chefbackend.config.MachineFacts;
 import org.chefbackend.config.NodePaths;
@@ -317,7 +318,8 @@ public final class NodeAgent implements AgentHttpServer.Node {
         }
         NodeContext ctx = node.get();
         long stale = 3 * ctx.settings().integer("leaderl.status_post_update_interval_seconds") * 1000L + 5000;
-        Map<String, Object> view = ClusterView.of(cluster.members(), cluster.statuses(), cluster.leader(),
+        Map<String, Records.Member> members = cluster.members();
+        Map<String, Object> view = ClusterView.of(members, cluster.statuses(), cluster.leader(members),
                 cluster.failoverSwitches(), System.currentTimeMillis(), stale, ctx.settings().integer("leaderl.health_check.max_bytes_behind_leader"));
         view.put("intent_outcome", cluster.lastIntentOutcome().orElse(null));
         return view;

@@ -359,6 +359,24 @@ class DecisionTest {
                         done(Kind.DEMOTE)),
 
                 // ---- rule 8: following and rejoining ----
+                row("leader key unreadable: a follower follows nobody and waits, PostgreSQL left as it is",
+                        follower().leader(null).leaderUnreadable(true), WAITING_FOR_LEADER, false)
+                        .because("leader key in etcd is unreadable"),
+                row("leader key unreadable: the best candidate does not run (the key is not free)",
+                        candidate().leaderUnreadable(true), WAITING_FOR_LEADER, false)
+                        .because("no election while it stands"),
+                row("leader key unreadable: an operator's promote waits too",
+                        candidate().leaderUnreadable(true).intent(Intent.promote("be1", null)), WAITING_FOR_LEADER,
+                        false).because("leader key in etcd is unreadable"),
+                row("leader key unreadable: a deposed leader stays deposed, not rejoining anyone",
+                        deposed().leader(null).leaderUnreadable(true), DEPOSED_LEADER, false)
+                        .because("following nobody"),
+                row("leader key overwritten with an unreadable value: the leader has lost it and fences",
+                        leader().leader(null).leaderUnreadable(true).holdsLeaderKey(false), DEPOSED_LEADER, false,
+                        FENCE).because("lost the leader key"),
+                row("leader key overwritten unreadable on the leader's own lease: fence, then let it go",
+                        leader().leader(null).leaderUnreadable(true), DEPOSED_LEADER, false, FENCE, RELEASE)
+                        .because("lost the leader key"),
                 row("follower streaming from the leader: nothing to do",
                         follower(), FOLLOWER, false),
                 row("follower still on the old leader: re-point",
@@ -631,8 +649,12 @@ class DecisionTest {
                 assertTrue(f.holdsLeaderKey() && f.leaseRemainingNanos() >= s.fenceMarginNanos(), ctx);
                 assertTrue(f.streamingFollowers().size() >= s.requiredActiveFollowers(), ctx);
             }
+            if (f.leaderUnreadable()) {
+                assertFalse(step.has(FollowLeader.class) || step.has(RewindFrom.class)
+                        || step.has(BaseBackupFrom.class), "an unreadable leader key is followed by nobody: " + ctx);
+            }
             if (step.has(AcquireLeaderKey.class)) {
-                assertTrue(f.dcsReachable() && f.leader() == null && !f.holdsLeaderKey(), ctx);
+                assertTrue(f.dcsReachable() && f.leader() == null && !f.leaderUnreadable() && !f.holdsLeaderKey(), ctx);
                 assertTrue(isFit(f, s), "never acquire while unfit: " + ctx);
                 assertTrue(namedByOperator(f) || Decision.ineligibility(f, s).isEmpty(),
                         "only an operator's request bypasses eligibility: " + ctx);
@@ -738,6 +760,9 @@ class DecisionTest {
             }
         }
         b.pgSyncConfirmed(r.nextBoolean());
+        if (r.nextInt(8) == 0) {
+            b.leader(null).leaderUnreadable(true);
+        }
         return b.streamingFollowers(streaming.toArray(String[]::new)).build();
     }
 

@@ -7,11 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.chefbackend.cluster.RecordReader;
+import org.chefbackend.dcs.ClusterStore;
 import org.junit.jupiter.api.Test;
 
 /**
- * The shell's pure parts: the /leader rule judged at answer time, reading etcd {@code history}, and a rejoin that
+ * The shell's pure parts: the /leader rule judged at answer time, reading etcd {@code history} (an invalid one is
+ * unknown, said once), and a rejoin that
  * left the node forked.
  */
 class HaLoopTest {
@@ -48,13 +54,31 @@ class HaLoopTest {
     }
 
     @Test
-    void anUnreadableHistoryIsUnknownNotNoLeaderEver() {
+    void anUnreadableHistoryIsUnknownNotNoLeaderEverAndSaidOnce() {
         for (String garbage : new String[] {"not json", "[]", "{}", "{\"leader\":\"be1\",\"lsn\":\"lots\",\"timeline\":3}",
-            "{\"leader\":7,\"lsn\":1234,\"timeline\":3}", "{\"leader\":\"be1\",\"lsn\":1234}"}) {
-            Facts f = history(garbage);
+            "{\"leader\":7,\"lsn\":1234,\"timeline\":3}", "{\"leader\":\"be1\",\"lsn\":1234}",
+            "{\"leader\":\"be1\",\"lsn\":-1,\"timeline\":3}", "{\"leader\":\"be1\",\"lsn\":12.5,\"timeline\":3}",
+            "{\"leader\":\"be 1\\nforged log line\",\"lsn\":1234,\"timeline\":3}"}) {
+            List<String> warned = new ArrayList<>();
+            RecordReader records = new RecordReader(warned::add);
+            Facts f = history(records, garbage);
             assertTrue(f.historyUnreadable(), garbage);
             assertNull(f.lastLeaderName(), garbage);
+            assertEquals(Facts.NO_POSITION, f.lastLeaderLsn(), garbage);
+            history(records, garbage); // the next iteration reads the same value: not said again
+            assertEquals(1, warned.size(), garbage + " -> " + warned);
+            assertTrue(warned.get(0).startsWith("etcd history is unreadable ("), warned.get(0));
+            assertTrue(warned.get(0).endsWith("): no automatic election until an operator's promote"), warned.get(0));
+            assertFalse(warned.get(0).contains("\n"), warned.get(0));
         }
+    }
+
+    @Test
+    void noHistoryIsNoLeaderEver() {
+        Facts.Builder f = Facts.builder("be2");
+        FactGatherer.readHistory(new RecordReader(w -> fail(w)), Optional.empty(), f);
+        assertFalse(f.build().historyUnreadable());
+        assertNull(f.build().lastLeaderName());
     }
 
     @Test
@@ -91,8 +115,12 @@ class HaLoopTest {
     }
 
     static Facts history(String value) {
+        return history(new RecordReader(w -> fail("said of a readable history: " + w)), value);
+    }
+
+    static Facts history(RecordReader records, String value) {
         Facts.Builder f = Facts.builder("be2");
-        FactGatherer.readHistory(value, f);
+        FactGatherer.readHistory(records, Optional.of(new ClusterStore.Versioned(value, 7, 0)), f);
         return f.build();
     }
 }

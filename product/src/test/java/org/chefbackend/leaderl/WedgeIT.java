@@ -34,7 +34,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * The HA loop cannot wedge (issue 17): with a failed key write, a malformed intent or an unparseable history
  * injected, a healthy follower still takes over when the leader crashes (for the history: by an operator's promote,
- * since what the last leader had is unknown), and a leader whose iterations fail stops answering 200 on /leader.
+ * since what the last leader had is unknown); an unreadable member record is left out; and a forged leader key (a
+ * member's name at another address) deposes the leader and is followed by nobody (issue 20).
  * One 3-node cluster throughout; a "crash" is kill -9 of the leader's agent and PostgreSQL (its etcd member and
  * search node live on, so etcd and search keep their quorum for the next test). Each fault is first shown to be in
  * place.
@@ -100,8 +101,9 @@ class WedgeIT {
 
         LeaseKeeper keeper = LeaseKeeper.start(store, 5, why -> { });
         LostAnswer keys = new LostAnswer(store);
-        String record = Records.json(new Records.Leader("wedge-contender", "wedge", "127.0.0.79", 5432,
-                System.currentTimeMillis()));
+        // no member: while it holds the key, nobody follows it
+        String record = Records.json(new Records.Leader("wedge-contender", "0123456789abcdef0123456789abcdef",
+                "127.0.0.79", 5432, System.currentTimeMillis()));
         Optional<LeaseKeeper> taken;
         TestNode winner;
         try {
@@ -225,15 +227,28 @@ class WedgeIT {
 
     @Test
     @Order(6)
-    void aLeaderWhoseIterationsFailStopsAnswering200() throws Exception {
+    void aForgedLeaderKeyDeposesTheLeaderAndIsFollowedByNobody() throws Exception {
         TestNode leader = awaitLeader();
-        // an unreadable leader key (a plain put: no longer bound to the lease) makes every iteration's facts fail
-        store.put(HaLoop.LEADER, "{not json");
+        TestNode other = nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
+        // the earlier tests crashed two leaders' agents: only the nodes whose agent runs can say anything
+        List<TestNode> running = nodes.stream().filter(n -> TestCluster.open(n.address, 7331)).toList();
+        // a plain put (no lease) naming a member at an address that is not its own, as an etcd writer could
+        String forged = Records.json(new Records.Leader(other.name, "0123456789abcdef0123456789abcdef",
+                "127.0.0.79", 5432, System.currentTimeMillis()));
+        store.put(HaLoop.LEADER, forged);
         try {
-            assertEquals("{not json", store.get(HaLoop.LEADER).orElseThrow().value());
-            // the next iteration fails; a third of the 5 s TTL after the last completed one, /leader says 503
+            assertEquals(forged, store.get(HaLoop.LEADER).orElseThrow().value());
+            // the leader's key is gone: it stops answering 200 at once, not after its iterations failed for a while;
+            // then it, deposed, and any follower follow nobody
             assertTrue(TestNode.waitUntil(Duration.ofSeconds(6), () -> cluster.leaderAnswer(leader) != 200),
-                    "/leader kept answering 200 while every iteration failed: " + reason(leader));
+                    "/leader kept answering 200 after the key was overwritten: " + reason(leader));
+            for (TestNode n : running) {
+                assertTrue(TestNode.waitUntil(Duration.ofSeconds(10),
+                        () -> reason(n).contains("leader key in etcd is unreadable")), n.name + ": " + reason(n));
+            }
+            assertFalse(TestNode.waitUntil(Duration.ofSeconds(5),
+                    () -> nodes.stream().anyMatch(n -> cluster.leaderAnswer(n) == 200)),
+                    "a node led while the forged key stood");
         } finally {
             store.delete(HaLoop.LEADER);
         }
