@@ -19,6 +19,8 @@ import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 import org.eclipse.jetty.util.thread.Scheduler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The agent's HTTP API on {@code leaderl.http_address:http_port}. Reads ({@code GET /status}) are open, as health
@@ -34,6 +36,7 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * {@link #READ_TIMEOUT} for any next bytes.
  */
 public final class AgentHttpServer {
+    private static final Logger log = LoggerFactory.getLogger(AgentHttpServer.class);
     /** Longest wait for the next bytes of a request, and longest idle time between requests on a connection. */
     static final Duration READ_TIMEOUT = Duration.ofSeconds(10);
     /** A request's line and headers must have arrived by then, however they trickle; its body by as long after. */
@@ -142,12 +145,16 @@ public final class AgentHttpServer {
         return connector.getLocalPort();
     }
 
-    /** Stops listening, lets replies in flight finish (up to 2 s), then closes every connection. */
+    /**
+     * Stops listening, lets replies in flight finish (up to 2 s), then closes every connection. A failure of one part
+     * is logged, not thrown: Jetty stops every other part first (a connection's idle timeout firing during the stop has
+     * made Jetty 12.0 throw a NullPointerException from it), and the port is closed below either way.
+     */
     public void stop() {
         try {
             server.stop();
         } catch (Exception e) {
-            throw new IllegalStateException("the HTTP API did not stop: " + e.getMessage(), e);
+            log.warn("the HTTP API stopped with an error: {}", e.toString());
         } finally {
             workers.shutdown(); // calls under way finish; their replies have nowhere to go
             // the port bound at construction: without acceptor threads only a started selector would close it
