@@ -66,8 +66,12 @@ public final class NodeCertificates {
         }
     }
 
-    /** This node's certificate files, issued or renewed first when needed; empty for a node without a cluster CA. */
-    public static Optional<CertificateFiles> ensure(NodeContext node) {
+    /**
+     * This node's certificate files, issued or renewed first when needed; empty for a node without a cluster CA.
+     * One caller at a time: each service's set-up asks, and two issuing at once could pair one's key with the other's
+     * certificate.
+     */
+    public static synchronized Optional<CertificateFiles> ensure(NodeContext node) {
         ClusterCa ca = node.secrets().ca();
         if (ca == null) {
             return Optional.empty();
