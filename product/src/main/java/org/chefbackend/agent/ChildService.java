@@ -139,7 +139,8 @@ final class ChildService implements Supervised {
         sinceMillis = System.currentTimeMillis();
         reason = null;
         recordPid(ctx, p.pid());
-        RotatingLog.pump(p.getInputStream(), output, name() + "-output");
+        // the log is world-readable: no secret of the cluster gets into it, whatever the service prints
+        RotatingLog.pump(p.getInputStream(), output, name() + "-output", Redaction.of(ctx.secrets().accessValues()));
         log.info("{}: started, pid {}", name(), p.pid());
         p.onExit().thenAccept(this::exited);
     }

@@ -124,6 +124,11 @@ public final class RotatingLog implements Closeable {
      * pipe; it does not close the log, which the process's other stream may share.
      */
     public static Thread pump(InputStream in, RotatingLog log, String threadName) {
+        return pump(in, log, threadName, Redaction.NONE);
+    }
+
+    /** As {@link #pump(InputStream, RotatingLog, String)}, each line through {@code redaction} first. */
+    public static Thread pump(InputStream in, RotatingLog log, String threadName, Redaction redaction) {
         Thread t = new Thread(() -> {
             boolean reported = false;
             ByteArrayOutputStream line = new ByteArrayOutputStream();
@@ -136,7 +141,7 @@ public final class RotatingLog implements Closeable {
                         if (buf[i] == '\n' || line.size() + (i - start) >= PUMP_MAX_LINE) {
                             int end = buf[i] == '\n' ? i + 1 : i;
                             line.write(buf, start, end - start);
-                            reported = emit(log, line, reported, threadName);
+                            reported = emit(log, line, redaction, reported, threadName);
                             start = end;
                         }
                     }
@@ -146,7 +151,7 @@ public final class RotatingLog implements Closeable {
                 // the stream was closed under us: the process is gone
             }
             if (line.size() > 0) {
-                emit(log, line, reported, threadName);
+                emit(log, line, redaction, reported, threadName);
             }
         }, threadName);
         t.setDaemon(true);
@@ -154,9 +159,10 @@ public final class RotatingLog implements Closeable {
         return t;
     }
 
-    private static boolean emit(RotatingLog log, ByteArrayOutputStream line, boolean reported, String threadName) {
+    private static boolean emit(RotatingLog log, ByteArrayOutputStream line, Redaction redaction, boolean reported,
+            String threadName) {
         try {
-            log.write(line.toByteArray());
+            log.write(redaction.apply(line.toByteArray()));
         } catch (IOException e) {
             if (!reported) { // once per pump: the agent's own log may be the one failing
                 System.err.println(threadName + ": cannot write " + log.current() + ": " + e.getMessage());

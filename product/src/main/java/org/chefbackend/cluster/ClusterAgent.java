@@ -21,6 +21,8 @@ import org.chefbackend.agent.NodeState;
 import org.chefbackend.api.ApiException;
 import org.chefbackend.dcs.ClusterStore;
 import org.chefbackend.dcs.DcsException;
+import org.chefbackend.dcs.EtcdAuthSetup;
+import org.chefbackend.etcd.EtcdAccess;
 import org.chefbackend.etcd.EtcdProbe;
 import org.chefbackend.etcd.EtcdRecipe;
 import org.chefbackend.postgres.BaseBackup;
@@ -57,7 +59,10 @@ public final class ClusterAgent {
     private final SearchClient search = new SearchClient();
     /** Read for the published status (shared with /status). */
     private final LocalSession postgres;
+    /** The cluster's keys, as etcd user chef-backend in a closed cluster. */
     private volatile ClusterStore store;
+    /** etcd's membership API, as etcd's root in a closed cluster: only membership changes go through it. */
+    private volatile ClusterStore membership;
     /** leaderl's view: whether this node holds the leader key, its state name and eligibility. */
     private volatile BooleanSupplier leaderProbe = () -> false;
     private volatile Supplier<String> roleProbe = () -> "initializing";
@@ -133,9 +138,10 @@ public final class ClusterAgent {
         if (loop != null) {
             loop.interrupt();
         }
-        ClusterStore s = store;
-        if (s != null) {
-            s.close();
+        for (ClusterStore s : new ClusterStore[] {store, membership}) {
+            if (s != null) {
+                s.close();
+            }
         }
     }
 
@@ -152,8 +158,8 @@ public final class ClusterAgent {
 
     private void run() {
         try {
-            store = connect();
             ClusterFile cf = ClusterFile.read(node.get().paths()).orElseThrow();
+            connect(cf);
             if (cf.state().equals(ClusterFile.CREATING)) {
                 bootstrap(cf);
             } else if (cf.state().equals(ClusterFile.JOINING)) {
@@ -170,15 +176,27 @@ public final class ClusterAgent {
         }
     }
 
-    /** Waits for the local etcd member (started by the supervisor) and connects to it. */
-    private ClusterStore connect() throws InterruptedException {
+    /**
+     * Waits for the local etcd member (started by the supervisor) and connects to it; a node forming a new etcd
+     * cluster (create-cluster, restore, quorum-loss recovery) first closes it to strangers, before anything is
+     * written to it.
+     */
+    private void connect(ClusterFile cf) throws InterruptedException {
         phase = "waiting for etcd";
         NodeContext ctx = node.get();
         while (!EtcdProbe.health(ctx)) {
             Thread.sleep(250);
         }
         Duration timeout = Duration.ofMillis(ctx.settings().integer("leaderl.etcd_pool.http_timeout_ms"));
-        return ClusterStore.connect(List.of(EtcdRecipe.clientUrl(ctx)), PREFIX, timeout);
+        EtcdAccess access = EtcdAccess.of(ctx);
+        List<String> endpoints = List.of(EtcdRecipe.clientUrl(ctx));
+        if (cf.state().equals(ClusterFile.CREATING) && access.closed()) {
+            phase = "closing etcd to strangers";
+            patiently(() -> EtcdAuthSetup.ensure(endpoints.get(0), access.tls(), access.root(),
+                    access.clusterUser(), PREFIX, timeout).forEach(done -> log.info("cluster: {}", done)));
+        }
+        membership = access.membership(endpoints, PREFIX, timeout);
+        store = access.keys(endpoints, PREFIX, timeout);
     }
 
     private void bootstrap(ClusterFile cf) throws IOException, InterruptedException {
@@ -213,10 +231,15 @@ public final class ClusterAgent {
 
     /** A put that outlasts a slow etcd (a loaded machine, a member still settling): retried for up to a minute. */
     private void putPatiently(String key, String value) throws InterruptedException {
+        patiently(() -> store.put(key, value));
+    }
+
+    /** What outlasts a slow etcd: retried for up to a minute. */
+    private static void patiently(Runnable call) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (true) {
             try {
-                store.put(key, value);
+                call.run();
                 return;
             } catch (DcsException e) {
                 if (System.nanoTime() > deadline) {
@@ -296,6 +319,7 @@ public final class ClusterAgent {
     public JoinGrant admit(String name, String guid, String address, int peerPort, boolean recovery) throws IOException {
         checkJoinRequest(name, guid, address, peerPort);
         ClusterStore s = requireStore();
+        ClusterStore root = membership;
         long lock = s.grantLease(JOIN_LOCK_TTL_SECONDS);
         if (!s.putIfAbsentWithLease(JOIN_LOCK, name, lock)) {
             s.revokeLease(lock);
@@ -332,10 +356,10 @@ public final class ClusterAgent {
                     etcd.put(m.name(), m.peerUrls().get(0));
                 }
             }
-            String peerUrl = "http://" + address + ":" + peerPort;
+            String peerUrl = EtcdAccess.of(node.get()).url(address, peerPort);
             // a learner keeps the cluster's quorum whatever happens to the joiner; promoted once it has caught up
             try {
-                added = s.addEtcdLearner(peerUrl);
+                added = root.addEtcdLearner(peerUrl);
             } catch (DcsException e) {
                 if (String.valueOf(e.getMessage()).contains("unhealthy cluster")) {
                     // etcd refuses membership changes until every member has been connected for 5 s
@@ -351,7 +375,7 @@ public final class ClusterAgent {
             s.put("members/" + name, Records.json(joiner));
             members.put(name, joiner);
             List<String> seeds = searchSeedHosts(members.values());
-            releaseWhenStarted(s, added.id(), lock);
+            releaseWhenStarted(s, root, added.id(), lock);
             granted = true;
             log.info("cluster: admitted {} ({}); etcd member {}", name, address, Long.toHexString(added.id()));
             return new JoinGrant(leader.name(), leader.address(), leader.pgPort(), slot, etcd, seeds);
@@ -359,7 +383,7 @@ public final class ClusterAgent {
             if (!granted) {
                 if (added != null) {
                     try {
-                        s.removeEtcdMember(added.id());
+                        root.removeEtcdMember(added.id());
                     } catch (DcsException e) {
                         log.warn("cluster: could not remove the refused joiner's etcd learner: {}", e.getMessage());
                     }
@@ -385,13 +409,14 @@ public final class ClusterAgent {
      * Holds the join lock until the new etcd member has started and caught up, then promotes it to a voting
      * member and releases the lock, so joins never overlap.
      */
-    private void releaseWhenStarted(ClusterStore s, long memberId, long lock) {
+    private void releaseWhenStarted(ClusterStore s, ClusterStore root, long memberId, long lock) {
         Thread t = new Thread(() -> {
             long deadline = System.nanoTime() + Duration.ofSeconds(JOIN_LOCK_TTL_SECONDS).toNanos();
             while (System.nanoTime() < deadline) {
                 try {
-                    boolean started = s.etcdMembers().stream().anyMatch(m -> m.id() == memberId && !m.name().isEmpty());
-                    if (started && s.promoteEtcdMember(memberId)) {
+                    boolean started = root.etcdMembers().stream().anyMatch(m -> m.id() == memberId
+                            && !m.name().isEmpty());
+                    if (started && root.promoteEtcdMember(memberId)) {
                         log.info("cluster: etcd member {} promoted to voter", Long.toHexString(memberId));
                         break;
                     }
@@ -434,10 +459,11 @@ public final class ClusterAgent {
 
     private List<String> forget(Records.Member m) throws IOException {
         ClusterStore s = requireStore();
+        ClusterStore root = membership;
         List<String> done = new ArrayList<>();
-        for (ClusterStore.EtcdMember e : s.etcdMembers()) {
+        for (ClusterStore.EtcdMember e : root.etcdMembers()) {
             if (e.name().equals(m.guid()) || e.peerUrls().stream().anyMatch(u -> u.contains("//" + m.address() + ":"))) {
-                s.removeEtcdMember(e.id());
+                root.removeEtcdMember(e.id());
                 done.add("removed etcd member " + Long.toHexString(e.id()));
             }
         }

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.List;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -25,6 +26,11 @@ public record Secrets(
 
     /** Label the admin key is derived for; bump the version to rotate every derived key at once. */
     static final String ADMIN_KEY_LABEL = "chef-backend admin api v1";
+
+    /** etcd's administrator: membership changes and auth set-up only. */
+    public static final String ETCD_ROOT_USER = "root";
+    /** The etcd user the agents read and write the cluster's keys as (readwrite on /chef-backend/ only). */
+    public static final String ETCD_CLUSTER_USER = "chef-backend";
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -89,6 +95,16 @@ public record Secrets(
      */
     public String etcdPassword(String user) {
         return HexFormat.of().formatHex(derive("chef-backend etcd user " + user + " v1"));
+    }
+
+    /**
+     * Every value of these secrets (and of what is derived from them) that gives access to something: what no log,
+     * command line or world-readable file may show. The search cluster name is left out: every search node logs it
+     * and anyone who reaches port 9200 reads it there.
+     */
+    public List<String> accessValues() {
+        return List.of(dbSuperuserPassword, replicationPassword, etcdInitialClusterToken,
+                etcdPassword(ETCD_ROOT_USER), etcdPassword(ETCD_CLUSTER_USER), HexFormat.of().formatHex(adminKey()));
     }
 
     /** HMAC-SHA256 of {@code label}, keyed with the four secrets' compact canonical JSON. */

@@ -7,12 +7,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import javax.net.ssl.SSLContext;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.system.Http;
 
 /**
- * Read-only checks of an etcd member over its HTTP API, for status and health checks. Never throws: a member that
- * cannot be reached, answers late or answers nonsense is unhealthy and has no members.
+ * Read-only checks of an etcd member over its HTTP API, for status and health checks: https verified against the
+ * cluster CA in a closed cluster ({@link EtcdAccess}). Never throws: a member that cannot be reached, answers late or
+ * answers nonsense is unhealthy and has no members.
  */
 public final class EtcdProbe {
     static final Duration TIMEOUT = Duration.ofSeconds(2);
@@ -34,23 +36,36 @@ public final class EtcdProbe {
 
     /** Whether this node's etcd reports itself healthy (it has a leader and its cluster has quorum). */
     public static boolean health(NodeContext node) {
-        return health(EtcdRecipe.clientUrl(node));
+        return health(EtcdRecipe.clientUrl(node), EtcdAccess.of(node).tls());
     }
 
-    /** {@code GET <clientUrl>/health} answers 200 with {"health":"true"}. */
+    /** {@link #health(String, SSLContext)} of a plain http URL. */
     public static boolean health(String clientUrl) {
-        return get(clientUrl + "/health")
+        return health(clientUrl, null);
+    }
+
+    /**
+     * {@code GET <clientUrl>/health} answers 200 with {"health":"true"}; {@code tls} trusts the member's certificate
+     * for an https URL (null: plain http).
+     */
+    public static boolean health(String clientUrl, SSLContext tls) {
+        return get(clientUrl + "/health", tls)
                 .map(body -> "true".equals(body.path("health").asText()))
                 .orElse(false);
     }
 
     /** The cluster's members as this node's etcd sees them; empty when it cannot be asked. */
     public static List<Member> members(NodeContext node) {
-        return members(EtcdRecipe.clientUrl(node));
+        return members(EtcdRecipe.clientUrl(node), EtcdAccess.of(node).tls());
     }
 
+    /** {@link #members(String, SSLContext)} of a plain http URL: what Chef Server frontends read. */
     public static List<Member> members(String clientUrl) {
-        return get(clientUrl + "/v2/members").map(EtcdProbe::parseMembers).orElse(List.of());
+        return members(clientUrl, null);
+    }
+
+    public static List<Member> members(String clientUrl, SSLContext tls) {
+        return get(clientUrl + "/v2/members", tls).map(EtcdProbe::parseMembers).orElse(List.of());
     }
 
     static List<Member> parseMembers(JsonNode body) {
@@ -69,9 +84,9 @@ public final class EtcdProbe {
     }
 
     /** The JSON body of a 200 answer. */
-    private static Optional<JsonNode> get(String url) {
+    private static Optional<JsonNode> get(String url, SSLContext tls) {
         try {
-            Http.Response response = Http.get(url, TIMEOUT, TIMEOUT);
+            Http.Response response = Http.get(url, TIMEOUT, TIMEOUT, tls);
             return response.status() == 200 ? Optional.of(JSON.readTree(response.body())) : Optional.empty();
         } catch (IOException | IllegalArgumentException e) {
             return Optional.empty();

@@ -11,7 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -27,13 +30,16 @@ import org.chefbackend.agent.ServiceUsers;
 import org.chefbackend.config.Settings;
 import org.chefbackend.system.Binaries;
 import org.chefbackend.system.Http;
+import org.chefbackend.tls.NodeCertificates;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * etcd, one member per backend node, named by the node's GUID: Chef Server frontends read that name (and the
  * peer URL's host) from {@code GET :2379/v2/members} to build their HAProxy backends. Every URL is on
- * publish_address, never 0.0.0.0 or 127.0.0.1.
+ * publish_address, never 0.0.0.0 or 127.0.0.1. A closed cluster ({@link EtcdAccess}) serves https and, on the same
+ * port, plain http (the frontends' discovery, which needs no credentials; everything else asks for them), and its
+ * peers talk mutual TLS ({@link EtcdTls}). No secret goes on the command line, which {@code ps} shows everyone.
  */
 public final class EtcdRecipe implements ServiceRecipe {
     public static final String NAME = "etcd";
@@ -41,6 +47,8 @@ public final class EtcdRecipe implements ServiceRecipe {
     public static final String INITIAL_CLUSTER_FILE = "/var/opt/chef-backend/etcd/initial-cluster.json";
     /** The rendered launch, compared on each prepare to tell whether a running etcd must restart. */
     static final String LAUNCH_FILE = "/var/opt/chef-backend/etcd/etcd.launch.json";
+    /** The initial cluster token, from the secrets: in the environment, never on the command line. */
+    static final String TOKEN_VARIABLE = "ETCD_INITIAL_CLUSTER_TOKEN";
     /** etcd refuses to start above this (embed.Config.Validate). */
     static final long MAX_ELECTION_TIMEOUT_MS = 50_000;
 
@@ -65,7 +73,13 @@ public final class EtcdRecipe implements ServiceRecipe {
         Path data = node.path("etcd.data_dir");
         ServiceUsers.requireOwnedBy(data, ServiceUsers.CHEF_BACKEND, "etcd data directory");
         ServiceUsers.ownedDirectory(data, ServiceUsers.CHEF_BACKEND, "rwx------"); // etcd warns on anything wider
-        return writeIfChanged(node.paths().resolve(LAUNCH_FILE), describe(launch(node)));
+        Optional<NodeCertificates.CertificateFiles> certificates = NodeCertificates.ensure(node);
+        boolean newCa = false;
+        if (certificates.isPresent()) {
+            newCa = EtcdTls.of(node).install(certificates.get());
+        }
+        Change launchChange = writeIfChanged(node.paths().resolve(LAUNCH_FILE), describe(launch(node)));
+        return newCa ? Change.RESTART : launchChange;
     }
 
     /** The command line is rendered as for a start (binaries aside): the flags etcd would refuse show up here. */
@@ -87,14 +101,19 @@ public final class EtcdRecipe implements ServiceRecipe {
                 new InetSocketAddress(address, node.settings().intValue("etcd.peer_port")));
     }
 
-    /** The URL clients (the agents, frontends' member discovery) reach this node's etcd on. */
+    /** The URL the agents reach this node's etcd on (https in a closed cluster), and etcd advertises. */
     public static String clientUrl(NodeContext node) {
-        return url(publishAddress(node), node.settings().intValue("etcd.client_port"));
+        return EtcdAccess.of(node).url(publishAddress(node), node.settings().intValue("etcd.client_port"));
     }
 
     /** The URL other members reach this node's etcd on; what {@code member add} needs. */
     public static String peerUrl(NodeContext node) {
-        return url(publishAddress(node), node.settings().intValue("etcd.peer_port"));
+        return EtcdAccess.of(node).url(publishAddress(node), node.settings().intValue("etcd.peer_port"));
+    }
+
+    /** Plain http on the client port: what Chef Server frontends read {@code /v2/members} from, in every cluster. */
+    public static String plainClientUrl(NodeContext node) {
+        return Http.base(publishAddress(node), node.settings().intValue("etcd.client_port"));
     }
 
     /**
@@ -138,16 +157,20 @@ public final class EtcdRecipe implements ServiceRecipe {
         }
         command.add(etcd.toString());
         String client = clientUrl(node);
+        boolean closed = EtcdAccess.of(node).closed();
         Map<String, String> flags = new LinkedHashMap<>();
         flags.put("name", node.nodeGuid());
         flags.put("data-dir", node.path("etcd.data_dir").toString());
-        flags.put("listen-client-urls", client);
+        // a closed cluster's client port takes plain http too: Chef Server frontends read GET /v2/members there
+        flags.put("listen-client-urls", closed ? plainClientUrl(node) + "," + client : client);
         flags.put("advertise-client-urls", client);
         flags.put("listen-peer-urls", peer);
         flags.put("initial-advertise-peer-urls", peer);
         flags.put("initial-cluster", cluster.flagValue());
         flags.put("initial-cluster-state", cluster.state());
-        flags.put("initial-cluster-token", node.secrets().etcdInitialClusterToken());
+        if (closed) {
+            flags.putAll(EtcdTls.of(node).flags());
+        }
         flags.put("heartbeat-interval", String.valueOf(heartbeat));
         flags.put("election-timeout", String.valueOf(election));
         flags.put("snapshot-count", String.valueOf(s.integer("etcd.snapshot_count")));
@@ -162,7 +185,7 @@ public final class EtcdRecipe implements ServiceRecipe {
         flags.put("log-outputs", "stderr");
         flags.forEach((flag, value) -> command.add("--" + flag + "=" + value));
 
-        Map<String, String> environment = s.map("etcd.environment");
+        Map<String, String> environment = new LinkedHashMap<>(s.map("etcd.environment"));
         for (String flag : flags.keySet()) {
             String variable = "ETCD_" + flag.toUpperCase(Locale.ROOT).replace('-', '_');
             if (environment.containsKey(variable)) {
@@ -170,6 +193,12 @@ public final class EtcdRecipe implements ServiceRecipe {
                         + flag + "; etcd refuses to start with both");
             }
         }
+        if (environment.containsKey(TOKEN_VARIABLE)) {
+            throw new ServiceSetupException("etcd.environment sets " + TOKEN_VARIABLE + ", which chef-backend sets"
+                    + " from chef-backend-secrets.json");
+        }
+        // in the environment, which only etcd's user and root can read, unlike the command line
+        environment.put(TOKEN_VARIABLE, node.secrets().etcdInitialClusterToken());
         return new Launch(command, environment, ServiceUsers.CHEF_BACKEND, node.path("etcd.data_dir"));
     }
 
@@ -227,12 +256,15 @@ public final class EtcdRecipe implements ServiceRecipe {
         return Change.RESTART;
     }
 
+    /** The launch as the launch file keeps it: the token only by its SHA-256, so the file holds no secret. */
     static String describe(Launch launch) throws IOException {
+        Map<String, String> environment = new TreeMap<>(launch.environment());
+        environment.computeIfPresent(TOKEN_VARIABLE, (k, token) -> "sha256:" + sha256(token));
         Map<String, Object> tree = new LinkedHashMap<>();
         tree.put("user", launch.user());
         tree.put("workingDirectory", launch.workingDirectory().toString());
         tree.put("command", launch.command());
-        tree.put("environment", launch.environment());
+        tree.put("environment", environment);
         return JSON.writeValueAsString(tree) + "\n";
     }
 
@@ -251,7 +283,12 @@ public final class EtcdRecipe implements ServiceRecipe {
         return address;
     }
 
-    private static String url(String host, int port) {
-        return Http.base(host, port);
+    private static String sha256(String value) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(value.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e); // SHA-256 is in every JRE
+        }
     }
 }

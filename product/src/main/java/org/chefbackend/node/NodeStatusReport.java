@@ -17,9 +17,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLContext;
 import org.chefbackend.agent.HealthMonitor;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.NodeState;
+import org.chefbackend.etcd.EtcdAccess;
 import org.chefbackend.etcd.EtcdProbe;
 import org.chefbackend.postgres.LocalSession;
 import org.chefbackend.postgres.PostgresAdmin;
@@ -95,9 +97,10 @@ final class NodeStatusReport {
         var local = CompletableFuture.supplyAsync(() -> EtcdProbe.health(ctx), PROBES);
         List<CompletableFuture<Boolean>> each = new ArrayList<>();
         List<EtcdProbe.Member> members = EtcdProbe.members(ctx); // empty when it cannot be asked
+        SSLContext tls = EtcdAccess.of(ctx).tls();
         for (EtcdProbe.Member m : members) {
             if (!m.clientURLs().isEmpty()) {
-                each.add(CompletableFuture.supplyAsync(() -> EtcdProbe.health(m.clientURLs().get(0)), PROBES));
+                each.add(CompletableFuture.supplyAsync(() -> EtcdProbe.health(m.clientURLs().get(0), tls), PROBES));
             }
         }
         boolean healthy = local.join();

@@ -8,6 +8,8 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import javax.net.ssl.HttpsURLConnection;
+import javax.net.ssl.SSLContext;
 
 /**
  * Plain HTTP/1.1 for the agents, etcd's gateway and the search engine, all on loopback or the cluster network. Built
@@ -48,6 +50,11 @@ public final class Http {
         return send("GET", url, Map.of(), null, connect, read);
     }
 
+    /** A GET of an {@code https://} URL trusting what {@code tls} trusts (null: the JDK's default trust). */
+    public static Response get(String url, Duration connect, Duration read, SSLContext tls) throws IOException {
+        return send("GET", url, Map.of(), null, connect, read, tls);
+    }
+
     /**
      * One request on a fresh connection.
      *
@@ -57,11 +64,20 @@ public final class Http {
      */
     public static Response send(String method, String url, Map<String, String> headers, byte[] body, Duration connect,
             Duration read) throws IOException {
+        return send(method, url, headers, body, connect, read, null);
+    }
+
+    /** As {@link #send(String, String, Map, byte[], Duration, Duration)}; {@code tls} for an https URL, or null. */
+    public static Response send(String method, String url, Map<String, String> headers, byte[] body, Duration connect,
+            Duration read, SSLContext tls) throws IOException {
         HttpURLConnection c;
         try {
             c = (HttpURLConnection) URI.create(url).toURL().openConnection();
         } catch (IllegalArgumentException e) {
             throw new IOException("bad URL " + url + ": " + e.getMessage(), e);
+        }
+        if (c instanceof HttpsURLConnection https && tls != null) {
+            https.setSSLSocketFactory(tls.getSocketFactory());
         }
         try {
             c.setRequestMethod(method);

@@ -1,5 +1,6 @@
 package org.chefbackend.agent;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,6 +11,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -176,6 +178,26 @@ class RotatingLogTest {
                     throw new RuntimeException(e);
                 }
             }));
+        }
+    }
+
+    /** etcd logs its configuration, the initial cluster token among it, at every start. */
+    @Test
+    void pumpMasksSecretsAndLeavesEveryOtherByteAlone() throws Exception {
+        String token = "6f1d0c2a9b8e7d6c5b4a39281706f5e4";
+        byte[] output = ("{\"initial-cluster-token\":\"" + token + "\"}\n"
+                + "ETCD_INITIAL_CLUSTER_TOKEN=" + token + " and again " + token + "\n"
+                + "not UTF-8: \u00ff").getBytes(StandardCharsets.ISO_8859_1); // a lone 0xff byte at the end
+        try (RotatingLog log = new RotatingLog(tmp, 1024, 3)) {
+            Thread pump = RotatingLog.pump(new ByteArrayInputStream(output), log, "pump-secret",
+                    Redaction.of(List.of(token, "")));
+            pump.join(10_000);
+            byte[] written = Files.readAllBytes(log.current());
+            assertFalse(new String(written, StandardCharsets.ISO_8859_1).contains(token));
+            byte[] expected = ("{\"initial-cluster-token\":\"<redacted>\"}\n"
+                    + "ETCD_INITIAL_CLUSTER_TOKEN=<redacted> and again <redacted>\n"
+                    + "not UTF-8: \u00ff\n").getBytes(StandardCharsets.ISO_8859_1);
+            assertArrayEquals(expected, written);
         }
     }
 

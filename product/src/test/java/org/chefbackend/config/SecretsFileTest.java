@@ -19,6 +19,7 @@ import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -113,6 +114,15 @@ class SecretsFileTest {
         SecretsException e = assertThrows(SecretsException.class, () -> SecretsFile.load(file()));
         assertTrue(e.getMessage().contains("ca.key must be an unencrypted PKCS#8 PEM key"), e.getMessage());
         assertFalse(e.getMessage().contains("MIIE"), e.getMessage());
+    }
+
+    @Test
+    void theValuesKeptOutOfLogsAreEveryPasswordTokenAndKeyButNotTheSearchClusterName() {
+        Secrets s = Secrets.generate(RANDOM);
+        assertEquals(List.of(s.dbSuperuserPassword(), s.replicationPassword(), s.etcdInitialClusterToken(),
+                s.etcdPassword(Secrets.ETCD_ROOT_USER), s.etcdPassword(Secrets.ETCD_CLUSTER_USER),
+                HexFormat.of().formatHex(s.adminKey())), s.accessValues());
+        assertFalse(s.accessValues().contains(s.elasticsearchClusterName()));
     }
 
     @Test

@@ -17,11 +17,15 @@ import org.chefbackend.agent.Launch;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.ServiceSetupException;
 import org.chefbackend.config.ChefBackendRbParser;
+import org.chefbackend.config.ClusterCa;
 import org.chefbackend.config.ConfigException;
 import org.chefbackend.config.MachineFacts;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.Settings;
+import org.chefbackend.tls.Authority;
+import org.chefbackend.tls.Subject;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,12 +36,25 @@ class EtcdRecipeTest {
     static final Path IONICE = Path.of("/usr/bin/ionice");
     static final Path ETCD = Path.of("/usr/bin/etcd");
 
+    static ClusterCa ca;
+
     @TempDir
     Path root;
+
+    @BeforeAll
+    static void authority() {
+        ca = Authority.generate(new Subject("US", "YouCorp", "Operations"), 2048, 2);
+    }
 
     NodeContext node(String rb) {
         Settings settings = Settings.from(ChefBackendRbParser.parse("t.rb", "publish_address '127.0.0.5'\n" + rb), MACHINE);
         return new NodeContext(settings, new NodePaths(root), "n1", GUID, SECRETS);
+    }
+
+    /** A node of a cluster whose secrets hold a CA: closed to strangers. */
+    NodeContext closedNode(String rb) {
+        Settings settings = Settings.from(ChefBackendRbParser.parse("t.rb", "publish_address '127.0.0.5'\n" + rb), MACHINE);
+        return new NodeContext(settings, new NodePaths(root), "n1", GUID, SECRETS.withCa(ca));
     }
 
     Launch render(String rb) {
@@ -68,7 +85,8 @@ class EtcdRecipeTest {
         assertEquals("http://127.0.0.5:2380", f.get("initial-advertise-peer-urls"));
         assertEquals(GUID + "=http://127.0.0.5:2380", f.get("initial-cluster"));
         assertEquals("new", f.get("initial-cluster-state"));
-        assertEquals("token123", f.get("initial-cluster-token"));
+        assertFalse(f.containsKey("initial-cluster-token"), "a secret on the command line, which ps shows anyone");
+        assertFalse(f.containsKey("cert-file"), "TLS in a cluster without a CA");
         assertEquals("500", f.get("heartbeat-interval"));
         assertEquals("5000", f.get("election-timeout"));
         assertEquals("5000", f.get("snapshot-count"));
@@ -77,7 +95,7 @@ class EtcdRecipeTest {
         assertEquals("zap", f.get("logger"));
         assertEquals("stderr", f.get("log-outputs"));
         assertEquals("chef-backend", launch.user());
-        assertEquals(Map.of(), launch.environment());
+        assertEquals(Map.of("ETCD_INITIAL_CLUSTER_TOKEN", "token123"), launch.environment());
         assertEquals(root.resolve("var/opt/chef-backend/etcd/data"), launch.workingDirectory());
         // the default I/O class 2 (best effort), level 0
         assertEquals(List.of("/usr/bin/ionice", "-c", "2", "-n", "0", "/usr/bin/etcd"), launch.command().subList(0, 6));
@@ -105,7 +123,8 @@ class EtcdRecipeTest {
         assertEquals(root.resolve("srv/etcd").toString(), f.get("data-dir"));
 
         Launch env = render("etcd.environment = { 'GOGC' => '50', 'ETCD_QUOTA_BACKEND_BYTES' => 4294967296 }");
-        assertEquals(Map.of("GOGC", "50", "ETCD_QUOTA_BACKEND_BYTES", "4294967296"), env.environment());
+        assertEquals(Map.of("GOGC", "50", "ETCD_QUOTA_BACKEND_BYTES", "4294967296",
+                "ETCD_INITIAL_CLUSTER_TOKEN", "token123"), env.environment());
     }
 
     @Test
@@ -178,6 +197,38 @@ class EtcdRecipeTest {
                 () -> render("etcd.election_timeout = 60000")).getMessage().contains("from 1 to 50000"));
         assertTrue(assertThrows(ServiceSetupException.class,
                 () -> render("etcd.environment = { 'ETCD_NAME' => 'x' }")).getMessage().contains("--name"));
+        assertEquals("etcd.environment sets ETCD_INITIAL_CLUSTER_TOKEN, which chef-backend sets from"
+                + " chef-backend-secrets.json", assertThrows(ServiceSetupException.class,
+                () -> render("etcd.environment = { 'ETCD_INITIAL_CLUSTER_TOKEN' => 'x' }")).getMessage());
+    }
+
+    @Test
+    void aClusterWithACaServesHttpsAndPlainHttpOnOnePortAndMutualTlsToPeers() {
+        NodeContext n = closedNode("");
+        Launch launch = EtcdRecipe.render(n, EtcdRecipe.initialCluster(n), IONICE, ETCD);
+        Map<String, String> f = flags(launch);
+        Path tls = root.resolve("var/opt/chef-backend/etcd/tls");
+        assertEquals("http://127.0.0.5:2379,https://127.0.0.5:2379", f.get("listen-client-urls"));
+        assertEquals("https://127.0.0.5:2379", f.get("advertise-client-urls"));
+        assertEquals("https://127.0.0.5:2380", f.get("listen-peer-urls"));
+        assertEquals("https://127.0.0.5:2380", f.get("initial-advertise-peer-urls"));
+        assertEquals(GUID + "=https://127.0.0.5:2380", f.get("initial-cluster"));
+        assertEquals(tls.resolve("node.crt").toString(), f.get("cert-file"));
+        assertEquals(tls.resolve("node.key").toString(), f.get("key-file"));
+        assertEquals(tls.resolve("node.crt").toString(), f.get("peer-cert-file"));
+        assertEquals(tls.resolve("node.key").toString(), f.get("peer-key-file"));
+        assertEquals(tls.resolve("ca.crt").toString(), f.get("peer-trusted-ca-file"));
+        assertEquals("true", f.get("peer-client-cert-auth"));
+        // the JSON gateway refuses every request that carries a client certificate: clients log in as users
+        assertFalse(f.containsKey("client-cert-auth"));
+        assertFalse(f.containsKey("trusted-ca-file"));
+        assertEquals(Map.of("ETCD_INITIAL_CLUSTER_TOKEN", "token123"), launch.environment());
+        assertFalse(String.join(" ", launch.command()).contains("token123"));
+        assertEquals("https://127.0.0.5:2379", EtcdRecipe.clientUrl(n));
+        assertEquals("http://127.0.0.5:2379", EtcdRecipe.plainClientUrl(n));
+        assertTrue(assertThrows(ServiceSetupException.class, () -> EtcdRecipe.render(closedNode(
+                "etcd.environment = { 'ETCD_PEER_CLIENT_CERT_AUTH' => 'false' }"), EtcdRecipe.initialCluster(n), IONICE,
+                ETCD)).getMessage().contains("--peer-client-cert-auth"));
     }
 
     @Test
@@ -205,6 +256,15 @@ class EtcdRecipeTest {
         assertEquals(Change.NONE, EtcdRecipe.writeIfChanged(file,
                 EtcdRecipe.describe(render("etcd.snapshot_count = 10000\netcd.environment = { 'GOGC' => '50' }"))));
         assertTrue(Files.readString(file).contains("\"--snapshot-count=10000\""));
+    }
+
+    @Test
+    void theLaunchFileKeepsTheTokenOnlyAsItsHash() throws IOException {
+        String described = EtcdRecipe.describe(render(""));
+        assertFalse(described.contains("token123"), described);
+        // sha256("token123"): another token is another launch (only a new cluster's first start reads it)
+        assertTrue(described.contains("\"ETCD_INITIAL_CLUSTER_TOKEN\" : \"sha256:"
+                + "b13ae34b9231f95675ff502761b64aedd0c278f5b6e8730ce99b72f35b2ddfb0\""), described);
     }
 
     @Test

@@ -1,0 +1,84 @@
+package org.chefbackend.etcd;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.chefbackend.agent.NodeContext;
+import org.chefbackend.agent.ServiceUsers;
+import org.chefbackend.tls.NodeCertificates.CertificateFiles;
+
+/**
+ * etcd's own copies of the node's certificate, its key and the cluster CA certificate: the originals live in
+ * ssl.data_dir, which only root may enter, and etcd runs as {@value ServiceUsers#CHEF_BACKEND}. The directory is
+ * that user's, 0700, the key 0600.
+ *
+ * @param dir where the copies live
+ */
+public record EtcdTls(Path dir) {
+    static final String DIR = "/var/opt/chef-backend/etcd/tls";
+
+    public static EtcdTls of(NodeContext node) {
+        return new EtcdTls(node.paths().resolve(DIR));
+    }
+
+    public Path caCertificate() {
+        return dir.resolve("ca.crt");
+    }
+
+    public Path certificate() {
+        return dir.resolve("node.crt");
+    }
+
+    public Path key() {
+        return dir.resolve("node.key");
+    }
+
+    /**
+     * The TLS flags: the client port serves this certificate (and plain http alongside, for the frontends' member
+     * discovery); peers talk mutual TLS, each trusting the cluster CA alone. No client certificates on the client
+     * port: etcd's JSON gateway refuses every request that carries one, so clients log in as etcd users instead.
+     */
+    Map<String, String> flags() {
+        Map<String, String> flags = new LinkedHashMap<>();
+        flags.put("cert-file", certificate().toString());
+        flags.put("key-file", key().toString());
+        flags.put("peer-cert-file", certificate().toString());
+        flags.put("peer-key-file", key().toString());
+        flags.put("peer-trusted-ca-file", caCertificate().toString());
+        flags.put("peer-client-cert-auth", "true");
+        return flags;
+    }
+
+    /**
+     * Copies what changed from {@code source}. True when the CA certificate changed: etcd reads its certificate and
+     * key at each new connection, but the CA it trusts only when it starts.
+     */
+    boolean install(CertificateFiles source) throws IOException {
+        ServiceUsers.ownedDirectory(dir, ServiceUsers.CHEF_BACKEND, "rwx------");
+        boolean newCa = copy(source.caCertificate(), caCertificate(), "rw-r--r--");
+        copy(source.certificate(), certificate(), "rw-r--r--");
+        copy(source.key(), key(), "rw-------");
+        return newCa;
+    }
+
+    private static boolean copy(Path from, Path to, String mode) throws IOException {
+        byte[] content = Files.readAllBytes(from);
+        if (Files.exists(to) && Arrays.equals(content, Files.readAllBytes(to))) {
+            return false;
+        }
+        Path tmp = to.resolveSibling(to.getFileName() + ".new");
+        Files.deleteIfExists(tmp);
+        // created private, then given to etcd's user: the key is never readable by anyone else, even for a moment
+        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.write(tmp, content);
+        ServiceUsers.chown(tmp, ServiceUsers.CHEF_BACKEND);
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString(mode));
+        Files.move(tmp, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return true;
+    }
+}
