@@ -37,6 +37,8 @@ final class EtcdGateway {
     private final SSLContext tls; // null: the JDK's default for https endpoints
     private volatile int preferred; // the endpoint that took the last connection
     private volatile String token; // etcd's auth token, null until authenticated
+    // etcd said auth is off (a cluster being closed by secure-cluster): no token until it asks for a user
+    private volatile boolean authOff;
 
     EtcdGateway(List<String> endpoints, EtcdCredentials credentials, SSLContext tls) {
         this.endpoints = endpoints.stream().map(EtcdGateway::checkedEndpoint).toList();
@@ -55,11 +57,14 @@ final class EtcdGateway {
         try {
             return send(what, path, body, usedToken, deadline, budget);
         } catch (DcsException e) {
-            if (credentials == null || !EtcdRefusal.isStaleToken(EtcdRefusal.message(e))) {
+            String refused = EtcdRefusal.message(e);
+            boolean staleToken = EtcdRefusal.isStaleToken(refused);
+            boolean authTurnedOn = usedToken == null && EtcdRefusal.isMissingUser(refused);
+            if (credentials == null || !(staleToken || authTurnedOn)) {
                 throw e;
             }
-            // etcd rejected the token before executing anything, so sending the request again is safe even for a
-            // put or txn; once only
+            // etcd rejected the request before executing anything, so sending it again is safe even for a put or
+            // txn; once only
             tokenRejected(usedToken);
             return send(what, path, body, tokenOrAuthenticate(what, deadline, budget), deadline, budget);
         }
@@ -83,7 +88,7 @@ final class EtcdGateway {
                 throw EtcdRefusal.invalidToken(what);
             }
             if (status / 100 != 2) {
-                throw failure(what, status, parse(what, readAll(c.getErrorStream())));
+                throw missingUserNoted(failure(what, status, parse(what, readAll(c.getErrorStream()))));
             }
             return c;
         } catch (IOException e) {
@@ -99,9 +104,17 @@ final class EtcdGateway {
     JsonNode streamResult(String what, String line) {
         JsonNode root = parse(what, line.getBytes(UTF_8));
         if (root.has("error")) {
-            throw failure(what, 200, root);
+            throw missingUserNoted(failure(what, 200, root));
         }
         return root.path("result");
+    }
+
+    /** A refusal for want of a user: auth is on now, so the next request (a watch subscribing again) logs in. */
+    private DcsException missingUserNoted(DcsException e) {
+        if (credentials != null && EtcdRefusal.isMissingUser(EtcdRefusal.message(e))) {
+            tokenRejected(null);
+        }
+        return e;
     }
 
     /** The auth token in use; null before the first request or without credentials. */
@@ -109,18 +122,23 @@ final class EtcdGateway {
         return token;
     }
 
-    /** The token was refused (by a watch's cancel reason, say): the next request authenticates again. */
+    /**
+     * The token was refused, or etcd asked for a user while none was sent (a watch's cancel reason, say): the next
+     * request logs in again.
+     */
     void tokenRejected(String rejected) {
         if (rejected == null || rejected.equals(token)) {
             token = null;
+            authOff = false;
         }
     }
 
     // ---- plumbing
 
+    /** The token to send; null while etcd's auth is off. */
     private String tokenOrAuthenticate(String what, long deadline, Duration budget) {
         String current = token;
-        if (current != null) {
+        if (current != null || authOff) {
             return current;
         }
         ObjectNode login = JSON.createObjectNode().put("name", credentials.user())
@@ -129,6 +147,10 @@ final class EtcdGateway {
             current = send(what, "/v3/auth/authenticate", login, null, deadline, budget).path("token").asText("");
         } catch (DcsException e) {
             String refused = EtcdRefusal.message(e);
+            if (EtcdRefusal.isAuthOff(refused)) {
+                authOff = true;
+                return null;
+            }
             throw refused == null ? e : new DcsException(what + ": etcd refused user " + credentials.user() + ": "
                     + refused, e.getCause());
         }

@@ -12,6 +12,7 @@ final class EtcdRefusal extends Exception {
     private static final String INVALID_TOKEN = "etcdserver: invalid auth token";
     private static final String OLD_AUTH_REVISION = "etcdserver: revision of auth store is old";
     private static final String NO_USER = "etcdserver: user name is empty";
+    private static final String AUTH_NOT_ENABLED = "etcdserver: authentication is not enabled";
     /** What etcd's gateway says when the deadline sent with a request passed, with code 4 or, at times, 2 (Unknown). */
     private static final String DEADLINE_MESSAGE = "context deadline exceeded";
 
@@ -53,6 +54,19 @@ final class EtcdRefusal extends Exception {
      */
     static boolean isStaleToken(String etcdMessage) {
         return etcdMessage != null && (etcdMessage.endsWith(INVALID_TOKEN) || etcdMessage.endsWith(OLD_AUTH_REVISION));
+    }
+
+    /**
+     * etcd wants a user and got none: auth was turned on after this client found it off ({@code secure-cluster}).
+     * Refused before executing anything, so logging in and sending again is safe. Also reads a watch's cancel reason.
+     */
+    static boolean isMissingUser(String etcdMessage) {
+        return etcdMessage != null && etcdMessage.endsWith(NO_USER);
+    }
+
+    /** etcd has no auth on: a client with credentials goes on without a token (until {@link #isMissingUser}). */
+    static boolean isAuthOff(String etcdMessage) {
+        return etcdMessage != null && etcdMessage.endsWith(AUTH_NOT_ENABLED);
     }
 
     /** etcd's message when it refused, else null. */

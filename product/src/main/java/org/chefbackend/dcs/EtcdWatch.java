@@ -140,7 +140,7 @@ final class EtcdWatch implements ClusterStore.Subscription {
             return null;
         }
         String reason = result.path("cancel_reason").asText("canceled by etcd");
-        if (EtcdRefusal.isStaleToken(reason)) {
+        if (EtcdRefusal.isStaleToken(reason) || EtcdRefusal.isMissingUser(reason)) {
             gateway.tokenRejected(null); // authenticate again before subscribing again
         }
         return "etcd canceled it: " + reason;
