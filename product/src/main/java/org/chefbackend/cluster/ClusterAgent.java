@@ -356,7 +356,7 @@ public final class ClusterAgent {
                     etcd.put(m.name(), m.peerUrls().get(0));
                 }
             }
-            String peerUrl = EtcdAccess.of(node.get()).url(address, peerPort);
+            String peerUrl = EtcdAccess.peerUrl(node.get(), address, peerPort);
             // a learner keeps the cluster's quorum whatever happens to the joiner; promoted once it has caught up
             try {
                 added = root.addEtcdLearner(peerUrl);

@@ -10,6 +10,7 @@ import org.chefbackend.dcs.ClusterStore;
 import org.chefbackend.dcs.EtcdCredentials;
 import org.chefbackend.system.Http;
 import org.chefbackend.tls.Pem;
+import org.chefbackend.tls.SecurityMode;
 
 /**
  * How chef-backend reaches its etcd, decided by the cluster's secrets alone, so every node and command agrees. A
@@ -33,8 +34,23 @@ public final class EtcdAccess {
         this.secrets = secrets;
     }
 
+    /**
+     * This node's clients: closed once its {@link SecurityMode} has them verify (every cluster with a CA, except
+     * while {@code secure-cluster} has not yet brought this node to its clients step).
+     */
     public static EtcdAccess of(NodeContext node) {
-        return of(node.secrets());
+        return SecurityMode.of(node).clientsVerify() ? of(node.secrets()) : OPEN;
+    }
+
+    /** The scheme etcd peers speak to this node's etcd in: https once its etcd runs with peer TLS. */
+    public static String peerScheme(NodeContext node) {
+        return SecurityMode.of(node).etcdTls() ? "https" : "http";
+    }
+
+    /** {@code scheme://host:port} for an etcd peer URL, in this node's {@link #peerScheme}. */
+    public static String peerUrl(NodeContext node, String host, int port) {
+        String plain = Http.base(host, port);
+        return peerScheme(node) + plain.substring("http".length());
     }
 
     public static EtcdAccess of(Secrets secrets) {

@@ -31,6 +31,7 @@ import org.chefbackend.config.Settings;
 import org.chefbackend.system.Binaries;
 import org.chefbackend.system.Http;
 import org.chefbackend.tls.NodeCertificates;
+import org.chefbackend.tls.SecurityMode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,7 +76,7 @@ public final class EtcdRecipe implements ServiceRecipe {
         ServiceUsers.ownedDirectory(data, ServiceUsers.CHEF_BACKEND, "rwx------"); // etcd warns on anything wider
         Optional<NodeCertificates.CertificateFiles> certificates = NodeCertificates.ensure(node);
         boolean newCa = false;
-        if (certificates.isPresent()) {
+        if (certificates.isPresent() && SecurityMode.of(node).etcdTls()) {
             newCa = EtcdTls.of(node).install(certificates.get());
         }
         Change launchChange = writeIfChanged(node.paths().resolve(LAUNCH_FILE), describe(launch(node)));
@@ -108,7 +109,7 @@ public final class EtcdRecipe implements ServiceRecipe {
 
     /** The URL other members reach this node's etcd on; what {@code member add} needs. */
     public static String peerUrl(NodeContext node) {
-        return EtcdAccess.of(node).url(publishAddress(node), node.settings().intValue("etcd.peer_port"));
+        return EtcdAccess.peerUrl(node, publishAddress(node), node.settings().intValue("etcd.peer_port"));
     }
 
     /** Plain http on the client port: what Chef Server frontends read {@code /v2/members} from, in every cluster. */
@@ -121,8 +122,9 @@ public final class EtcdRecipe implements ServiceRecipe {
      *
      * @throws ServiceSetupException for settings etcd would refuse to start with
      */
-    static Launch render(NodeContext node, InitialCluster cluster, Path ionice, Path etcd) {
+    static Launch render(NodeContext node, InitialCluster written, Path ionice, Path etcd) {
         Settings s = node.settings();
+        InitialCluster cluster = written.withPeerScheme(EtcdAccess.peerScheme(node));
         long heartbeat = s.integer("etcd.heartbeat_interval");
         long election = s.integer("etcd.election_timeout");
         if (election < 5 * heartbeat) {
@@ -157,12 +159,14 @@ public final class EtcdRecipe implements ServiceRecipe {
         }
         command.add(etcd.toString());
         String client = clientUrl(node);
-        boolean closed = EtcdAccess.of(node).closed();
+        // TLS from secure-cluster's etcd-tls step on; clients use https only from its clients step on
+        boolean closed = SecurityMode.of(node).etcdTls();
+        String httpsClient = "https" + plainClientUrl(node).substring("http".length());
         Map<String, String> flags = new LinkedHashMap<>();
         flags.put("name", node.nodeGuid());
         flags.put("data-dir", node.path("etcd.data_dir").toString());
         // a closed cluster's client port takes plain http too: Chef Server frontends read GET /v2/members there
-        flags.put("listen-client-urls", closed ? plainClientUrl(node) + "," + client : client);
+        flags.put("listen-client-urls", closed ? plainClientUrl(node) + "," + httpsClient : client);
         flags.put("advertise-client-urls", client);
         flags.put("listen-peer-urls", peer);
         flags.put("initial-advertise-peer-urls", peer);

@@ -44,6 +44,16 @@ public record InitialCluster(String state, Map<String, String> members) {
         return new InitialCluster(NEW, Map.of(name, peerUrl));
     }
 
+    /**
+     * The same members with every peer URL in {@code scheme} ("http", "https"): a cluster that {@code secure-cluster}
+     * moved to peer TLS was written down with http URLs when its members joined.
+     */
+    public InitialCluster withPeerScheme(String scheme) {
+        Map<String, String> moved = new TreeMap<>();
+        members.forEach((name, url) -> moved.put(name, scheme + url.substring(url.indexOf("://"))));
+        return new InitialCluster(state, moved);
+    }
+
     /** The value of {@code --initial-cluster}: {@code name=url,name=url}. */
     public String flagValue() {
         return members.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(","));

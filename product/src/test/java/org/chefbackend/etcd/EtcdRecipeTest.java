@@ -24,6 +24,7 @@ import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.Settings;
 import org.chefbackend.tls.Authority;
+import org.chefbackend.tls.SecurityMode;
 import org.chefbackend.tls.Subject;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -229,6 +230,36 @@ class EtcdRecipeTest {
         assertTrue(assertThrows(ServiceSetupException.class, () -> EtcdRecipe.render(closedNode(
                 "etcd.environment = { 'ETCD_PEER_CLIENT_CERT_AUTH' => 'false' }"), EtcdRecipe.initialCluster(n), IONICE,
                 ETCD)).getMessage().contains("--peer-client-cert-auth"));
+    }
+
+    @Test
+    void whileSecureClusterClosesAnOpenClusterEtcdTurnsTlsOnAtItsStepAndClientsAtTheirs() throws IOException {
+        NodeContext n = closedNode("");
+        // written while the cluster was open: http peer URLs
+        EtcdRecipe.writeInitialCluster(node(""), "existing", Map.of(GUID, "http://127.0.0.5:2380",
+                "0123456789abcdef0123456789abcdef", "http://127.0.0.6:2380"));
+
+        SecurityMode.record(n.paths(), SecurityMode.CERTIFICATES);
+        Map<String, String> f = flags(EtcdRecipe.render(n, EtcdRecipe.initialCluster(n), IONICE, ETCD));
+        assertEquals("http://127.0.0.5:2379", f.get("listen-client-urls"));
+        assertEquals("http://127.0.0.5:2380", f.get("listen-peer-urls"));
+        assertFalse(f.containsKey("peer-client-cert-auth"), "peer TLS before the etcd-tls step");
+
+        SecurityMode.record(n.paths(), SecurityMode.ETCD_TLS);
+        f = flags(EtcdRecipe.render(n, EtcdRecipe.initialCluster(n), IONICE, ETCD));
+        assertEquals("http://127.0.0.5:2379,https://127.0.0.5:2379", f.get("listen-client-urls"));
+        assertEquals("http://127.0.0.5:2379", f.get("advertise-client-urls"), "clients still on http");
+        assertEquals("https://127.0.0.5:2380", f.get("listen-peer-urls"));
+        assertEquals("0123456789abcdef0123456789abcdef=https://127.0.0.6:2380," + GUID + "=https://127.0.0.5:2380",
+                f.get("initial-cluster"));
+        assertEquals("true", f.get("peer-client-cert-auth"));
+        assertEquals("http://127.0.0.5:2379", EtcdRecipe.clientUrl(n));
+        assertFalse(EtcdAccess.of(n).closed());
+
+        SecurityMode.record(n.paths(), SecurityMode.CLIENTS);
+        assertEquals("https://127.0.0.5:2379", EtcdRecipe.clientUrl(n));
+        assertTrue(EtcdAccess.of(n).closed());
+        assertEquals("chef-backend", EtcdAccess.of(n).clusterUser().user());
     }
 
     @Test
