@@ -45,7 +45,7 @@ public final class ClusterAgent {
     private static final Logger log = LoggerFactory.getLogger(ClusterAgent.class);
     /** Reads records, leaving out invalid ones and saying so once per value. */
     private final RecordReader records = new RecordReader(line -> log.warn("{}", line));
-    static final String PREFIX = "/chef-backend/";
+    public static final String PREFIX = "/chef-backend/";
     static final String LEADER = "leader";
     static final String JOIN_LOCK = "locks/join";
     /** How the last operator request ended (leaderl writes it as it clears the request): the asking command reads it. */

@@ -70,6 +70,7 @@ public final class ChefBackendCtl implements Runnable {
         m.put("backup", BackupCommand.class);
         m.put("restore", RestoreCommand.class);
         m.put("pgsql-follow", PgsqlFollowCommand.class);
+        m.put("secure-cluster", SecureClusterCommand.class);
         return m;
     }
 

@@ -91,7 +91,8 @@ final class StatusCommand implements Callable<Integer> {
         List<String> out = new ArrayList<>(CertificateExpiry.warnings(entries, Instant.ofEpochMilli(now)));
         if (status.path("security").asText().equals("open")) {
             out.add("this cluster is open: etcd and PostgreSQL replication accept anyone who reaches their ports"
-                    + " (its secrets file has no cluster CA); see docs/SECURITY.md");
+                    + " (its secrets file has no cluster CA); close it with chef-backend-ctl secure-cluster"
+                    + " (docs/SECURITY.md)");
         }
         return out;
     }

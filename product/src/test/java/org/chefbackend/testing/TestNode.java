@@ -33,7 +33,7 @@ import org.chefbackend.system.Poll;
  * also when a test failed half-way.
  */
 public final class TestNode {
-    static final Path REPO = Path.of(System.getProperty("chefbackend.repo", "..")).toAbsolutePath();
+    public static final Path REPO = Path.of(System.getProperty("chefbackend.repo", "..")).toAbsolutePath();
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public final String address;
