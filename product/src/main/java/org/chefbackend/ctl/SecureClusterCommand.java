@@ -159,7 +159,11 @@ final class SecureClusterCommand implements Callable<Integer> {
             missing.clear();
             JsonNode c = local.get("/cluster").filter(r -> r.status() == 200).map(AgentClient.Response::body)
                     .orElse(null);
-            if (c == null || c.path("cluster").path("leader").isNull()) {
+            if (c == null) {
+                missing.add("this node's agent cannot show the cluster (GET /cluster)");
+                return false;
+            }
+            if (c.path("cluster").path("leader").isNull()) {
                 missing.add("no leader");
                 return false;
             }

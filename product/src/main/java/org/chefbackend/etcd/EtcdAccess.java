@@ -35,11 +35,14 @@ public final class EtcdAccess {
     }
 
     /**
-     * This node's clients: closed once its {@link SecurityMode} has them verify (every cluster with a CA, except
-     * while {@code secure-cluster} has not yet brought this node to its clients step).
+     * This node's clients: closed as soon as its etcd serves TLS (every cluster with a CA; while {@code secure-cluster}
+     * runs, from this node's etcd-tls step on). Each agent talks to its own member only, so it moves to https when its
+     * member does; and it must: on a port serving both, etcd 3.4's plain-HTTP JSON gateway can come up wired to the
+     * TLS gRPC server (a race in its serve loop) and then answers every plain request "connection closed". The
+     * users' passwords go along from then on; until auth is on, etcd takes requests without a token.
      */
     public static EtcdAccess of(NodeContext node) {
-        return SecurityMode.of(node).clientsVerify() ? of(node.secrets()) : OPEN;
+        return SecurityMode.of(node).etcdTls() ? of(node.secrets()) : OPEN;
     }
 
     /** The scheme etcd peers speak to this node's etcd in: https once its etcd runs with peer TLS. */

@@ -159,7 +159,7 @@ public final class EtcdRecipe implements ServiceRecipe {
         }
         command.add(etcd.toString());
         String client = clientUrl(node);
-        // TLS from secure-cluster's etcd-tls step on; clients use https only from its clients step on
+        // TLS from secure-cluster's etcd-tls step on (every cluster with a CA otherwise)
         boolean closed = SecurityMode.of(node).etcdTls();
         String httpsClient = "https" + plainClientUrl(node).substring("http".length());
         Map<String, String> flags = new LinkedHashMap<>();

@@ -21,9 +21,12 @@ public enum SecurityMode {
     OPEN,
     /** The node certificate is issued and PostgreSQL serves it; nothing checks it yet. */
     CERTIFICATES,
-    /** etcd's peers use mutual TLS and its client port also speaks HTTPS; clients still use plain HTTP. */
+    /**
+     * etcd's peers use mutual TLS, its client port speaks HTTPS beside HTTP, and this node's agent reaches it over
+     * HTTPS with the etcd users' passwords (auth may still be off).
+     */
     ETCD_TLS,
-    /** Clients verify: etcd over HTTPS with credentials (auth may still be off), PostgreSQL with verify-full. */
+    /** PostgreSQL's clients of other nodes verify the server (verify-full). */
     CLIENTS,
     /** Everything closed: etcd auth is on. */
     CLOSED;
@@ -87,7 +90,7 @@ public enum SecurityMode {
         return compareTo(ETCD_TLS) >= 0;
     }
 
-    /** This node's clients verify whom they talk to and log in to etcd. */
+    /** This node's PostgreSQL clients of other nodes verify whom they talk to. */
     public boolean clientsVerify() {
         return compareTo(CLIENTS) >= 0;
     }

@@ -233,7 +233,7 @@ class EtcdRecipeTest {
     }
 
     @Test
-    void whileSecureClusterClosesAnOpenClusterEtcdTurnsTlsOnAtItsStepAndClientsAtTheirs() throws IOException {
+    void whileSecureClusterClosesAnOpenClusterEtcdAndItsAgentTurnTlsOnAtTheEtcdTlsStep() throws IOException {
         NodeContext n = closedNode("");
         // written while the cluster was open: http peer URLs
         EtcdRecipe.writeInitialCluster(node(""), "existing", Map.of(GUID, "http://127.0.0.5:2380",
@@ -241,6 +241,8 @@ class EtcdRecipeTest {
 
         SecurityMode.record(n.paths(), SecurityMode.CERTIFICATES);
         Map<String, String> f = flags(EtcdRecipe.render(n, EtcdRecipe.initialCluster(n), IONICE, ETCD));
+        assertFalse(EtcdAccess.of(n).closed());
+        assertEquals("http://127.0.0.5:2379", EtcdRecipe.clientUrl(n));
         assertEquals("http://127.0.0.5:2379", f.get("listen-client-urls"));
         assertEquals("http://127.0.0.5:2380", f.get("listen-peer-urls"));
         assertFalse(f.containsKey("peer-client-cert-auth"), "peer TLS before the etcd-tls step");
@@ -248,15 +250,12 @@ class EtcdRecipeTest {
         SecurityMode.record(n.paths(), SecurityMode.ETCD_TLS);
         f = flags(EtcdRecipe.render(n, EtcdRecipe.initialCluster(n), IONICE, ETCD));
         assertEquals("http://127.0.0.5:2379,https://127.0.0.5:2379", f.get("listen-client-urls"));
-        assertEquals("http://127.0.0.5:2379", f.get("advertise-client-urls"), "clients still on http");
+        assertEquals("https://127.0.0.5:2379", f.get("advertise-client-urls"));
         assertEquals("https://127.0.0.5:2380", f.get("listen-peer-urls"));
         assertEquals("0123456789abcdef0123456789abcdef=https://127.0.0.6:2380," + GUID + "=https://127.0.0.5:2380",
                 f.get("initial-cluster"));
         assertEquals("true", f.get("peer-client-cert-auth"));
-        assertEquals("http://127.0.0.5:2379", EtcdRecipe.clientUrl(n));
-        assertFalse(EtcdAccess.of(n).closed());
-
-        SecurityMode.record(n.paths(), SecurityMode.CLIENTS);
+        // the agent moves to https with its member: etcd 3.4's plain JSON gateway on a mixed port is not reliable
         assertEquals("https://127.0.0.5:2379", EtcdRecipe.clientUrl(n));
         assertTrue(EtcdAccess.of(n).closed());
         assertEquals("chef-backend", EtcdAccess.of(n).clusterUser().user());
