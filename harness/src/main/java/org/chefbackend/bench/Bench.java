@@ -1,6 +1,5 @@
 package org.chefbackend.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -512,15 +511,17 @@ public final class Bench {
 
     // ---------------------------------------------------------------------------------------------------------------
 
-    /** True when the etcd member on {@code address} is its cluster's leader. */
+    /**
+     * True when the etcd member on {@code address} is its cluster's leader: v2's self statistics, which etcd answers
+     * over plain http without credentials also in a closed cluster (whose plain http serves no v3 at all).
+     */
     static Boolean etcdLeaderOn(String address) {
-        String body = Procs.httpPost("http://" + address + ":2379/v3/maintenance/status", "{}");
+        String body = Procs.httpGet("http://" + address + ":2379/v2/stats/self");
         if (body == null) {
             return null;
         }
         try {
-            JsonNode s = BenchTable.JSON.readTree(body);
-            return s.path("leader").asText().equals(s.path("header").path("member_id").asText());
+            return "StateLeader".equals(BenchTable.JSON.readTree(body).path("state").asText());
         } catch (Exception e) {
             return null;
         }

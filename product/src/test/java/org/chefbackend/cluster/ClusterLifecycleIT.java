@@ -180,7 +180,7 @@ class ClusterLifecycleIT {
         assertEquals(3, members.size());
         for (JsonNode m : members) {
             assertTrue(m.path("name").asText().matches("[0-9a-f]{32}"), m.toString());
-            assertTrue(m.path("peerURLs").get(0).asText().matches("http://127\\.0\\.0\\.[234]:2380"), m.toString());
+            assertTrue(m.path("peerURLs").get(0).asText().matches("https://127\\.0\\.0\\.[234]:2380"), m.toString());
         }
         TestNode.Run gen = n1.ctl("gen-server-config", "fe1.example.com");
         assertTrue(gen.out().contains("chef_backend_members [\"127.0.0.2\", \"127.0.0.3\", \"127.0.0.4\"]"), gen.out());

@@ -220,6 +220,7 @@ class EtcdRecipeTest {
         assertEquals(tls.resolve("node.key").toString(), f.get("peer-key-file"));
         assertEquals(tls.resolve("ca.crt").toString(), f.get("peer-trusted-ca-file"));
         assertEquals("true", f.get("peer-client-cert-auth"));
+        assertEquals("true", f.get("experimental-peer-skip-client-san-verification"));
         // the JSON gateway refuses every request that carries a client certificate: clients log in as users
         assertFalse(f.containsKey("client-cert-auth"));
         assertFalse(f.containsKey("trusted-ca-file"));

@@ -53,8 +53,7 @@ class WedgeIT {
         List<String> addresses = List.of("127.0.0.64", "127.0.0.65", "127.0.0.66");
         cluster = TestCluster.create(addresses, Path.of("/tmp/cbit/wedge"), null, FailoverIT.FAST);
         nodes = cluster.nodes;
-        store = ClusterStore.connect(addresses.stream().map(a -> "http://" + a + ":2379").toList(), "/chef-backend/",
-                Duration.ofSeconds(2));
+        store = cluster.store();
     }
 
     @AfterAll

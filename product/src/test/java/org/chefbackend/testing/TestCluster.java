@@ -18,7 +18,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
@@ -33,6 +32,8 @@ import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
+import org.chefbackend.dcs.ClusterStore;
+import org.chefbackend.etcd.EtcdAccess;
 import org.chefbackend.faults.LoopbackNet;
 
 /**
@@ -207,20 +208,25 @@ public final class TestCluster implements AutoCloseable {
     }
 
     /**
-     * The value of a cluster key (e.g. "history") as JSON, read through {@code n}'s etcd member's HTTP gateway;
-     * empty when absent or unreadable.
+     * The cluster's keys (under /chef-backend/) through the etcd members of {@code via} (every node when none is
+     * named), reached as the agents reach them: in a closed cluster https trusting its CA, as etcd user
+     * chef-backend. The caller closes it.
+     */
+    public ClusterStore store(TestNode... via) {
+        List<TestNode> members = via.length == 0 ? nodes : List.of(via);
+        EtcdAccess access = EtcdAccess.of(secrets);
+        return access.keys(members.stream().map(n -> access.url(n.address, 2379)).toList(), "/chef-backend/",
+                Duration.ofSeconds(2));
+    }
+
+    /**
+     * The value of a cluster key (e.g. "history") as JSON, read through {@code n}'s etcd member; empty when absent
+     * or unreadable.
      */
     public Optional<JsonNode> etcdValue(TestNode n, String key) {
-        try {
-            String b64 = Base64.getEncoder().encodeToString(("/chef-backend/" + key).getBytes());
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + n.address + ":2379/v3/kv/range"))
-                    .timeout(Duration.ofSeconds(2)).POST(HttpRequest.BodyPublishers.ofString("{\"key\":\"" + b64 + "\"}"))
-                    .build(), HttpResponse.BodyHandlers.ofString());
-            JsonNode kvs = JSON.readTree(r.body()).path("kvs");
-            if (kvs.isEmpty()) {
-                return Optional.empty();
-            }
-            return Optional.of(JSON.readTree(Base64.getDecoder().decode(kvs.get(0).path("value").asText())));
+        try (ClusterStore s = store(n)) {
+            Optional<ClusterStore.Versioned> v = s.get(key);
+            return v.isEmpty() ? Optional.empty() : Optional.of(JSON.readTree(v.get().value()));
         } catch (Exception e) {
             return Optional.empty();
         }

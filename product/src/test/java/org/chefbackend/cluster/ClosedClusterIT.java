@@ -1,0 +1,467 @@
+package org.chefbackend.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.chefbackend.config.Secrets;
+import org.chefbackend.dcs.ClusterStore;
+import org.chefbackend.dcs.DcsException;
+import org.chefbackend.dcs.EtcdAuthSetup;
+import org.chefbackend.etcd.EtcdAccess;
+import org.chefbackend.testing.Curl;
+import org.chefbackend.testing.TestCluster;
+import org.chefbackend.testing.TestNode;
+import org.chefbackend.tls.Pem;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * A cluster closed to strangers (issue 20), built as an operator does on 127.0.0.135–137: a stranger without the
+ * secrets, from 127.0.0.138, tries what the issue found open (reading and writing the cluster's keys, leases,
+ * watches, membership changes over v2 and v3, auth changes, etcd's peer port with no certificate or another CA's)
+ * and every attempt fails for the reason asserted; the same requests with the cluster's credentials succeed, from
+ * the same address, so the refusals are not an artifact of the test. Chef Server frontends' discovery stays open.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClosedClusterIT {
+    static final List<String> ADDRESSES = List.of("127.0.0.135", "127.0.0.136", "127.0.0.137");
+    static final String STRANGER = "127.0.0.138";
+    static final Path WORK = Path.of("/tmp/cbit-closed/it");
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String NO_USER = "etcdserver: user name is empty";
+    static final String V2_REFUSED = "Insufficient credentials";
+
+    TestCluster cluster;
+    Secrets secrets;
+    EtcdAccess access;
+    final Curl stranger = new Curl(STRANGER);
+    final List<String> table = new ArrayList<>();
+
+    @BeforeAll
+    void build() throws Exception {
+        cluster = TestCluster.create(ADDRESSES, Path.of("/tmp/cbit-closed"), null);
+        secrets = cluster.secrets();
+        access = EtcdAccess.of(secrets);
+        Files.createDirectories(WORK);
+        Files.writeString(WORK.resolve("ca.crt"), secrets.ca().certificatePem());
+        otherCa();
+    }
+
+    @AfterAll
+    void destroy() {
+        table.forEach(System.out::println); // the attempts and what each got, for the record
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void everyAttemptOfAStrangerFailsWhileTheClustersCredentialsSucceed() throws Exception {
+        assertTrue(access.closed(), "create-cluster made no CA");
+        TestNode a = cluster.nodes.get(0);
+        Optional<ClusterStore.Versioned> leaderBefore;
+        try (ClusterStore s = cluster.store()) {
+            leaderBefore = s.get("leader");
+        }
+        assertTrue(leaderBefore.isPresent(), "no leader to protect");
+        String leader = b64("/chef-backend/leader");
+        String intent = b64("/chef-backend/intent");
+        String probe = b64("/chef-backend/closed-it-probe");
+        String userToken = token(a, Secrets.ETCD_CLUSTER_USER);
+        String rootToken = token(a, Secrets.ETCD_ROOT_USER);
+        String[] asUser = {"--cacert", ca(), "-H", "Authorization: " + userToken};
+        String[] asRoot = {"--cacert", ca(), "-H", "Authorization: " + rootToken};
+        String[] v2Root = {"--cacert", ca(), "-u", "root:" + secrets.etcdPassword("root")};
+        String https = "https://" + a.address + ":2379";
+        // v3 over https (the stranger does not check etcd's certificate: -k): no user, no access
+        String[] k = {"-k"};
+        refusedV3("v3 range /chef-backend/leader", https + "/v3/kv/range", "{\"key\":\"" + leader + "\"}", k);
+        refusedV3("v3 put /chef-backend/intent", https + "/v3/kv/put",
+                "{\"key\":\"" + intent + "\",\"value\":\"" + b64("{}") + "\"}", k);
+        refusedV3("v3 deleterange /chef-backend/leader", https + "/v3/kv/deleterange",
+                "{\"key\":\"" + leader + "\"}", k);
+        refusedV3("v3 txn put /chef-backend/leader", https + "/v3/kv/txn", "{\"success\":[{\"request_put\":"
+                + "{\"key\":\"" + leader + "\",\"value\":\"" + b64("{}") + "\"}}]}", k);
+        // a lease: etcd 3.4 grants one to anyone, but nothing can be put with it
+        Curl.Answer grant = stranger.send("POST", https + "/v3/lease/grant", "{\"TTL\":60}", k);
+        long lease = JSON.readTree(grant.body()).path("ID").asLong(0);
+        assertTrue(lease != 0, "lease grant: " + grant);
+        refusedV3("v3 lease grant (granted) + put /chef-backend/leader with it", https + "/v3/kv/put",
+                "{\"key\":\"" + leader + "\",\"value\":\"" + b64("{}") + "\",\"lease\":\"" + lease + "\"}", k);
+        // a watch is created, then cancelled at once for want of a user
+        Curl.Answer watch = stranger.send("POST", https + "/v3/watch", "{\"create_request\":{\"key\":\"" + leader
+                + "\"}}", "-k", "--max-time", "3");
+        JsonNode w = JSON.readTree(watch.body().lines().findFirst().orElse("{}")).path("result");
+        assertTrue(w.path("canceled").asBoolean() && w.path("cancel_reason").asText().endsWith(NO_USER),
+                "watch: " + watch);
+        record("v3 watch /chef-backend/leader", "created, then cancelled: " + w.path("cancel_reason").asText());
+        refusedV3("v3 member add", https + "/v3/cluster/member/add",
+                "{\"peerURLs\":[\"https://" + STRANGER + ":2380\"],\"isLearner\":true}", k);
+        refusedV3("v3 member remove " + a.name, https + "/v3/cluster/member/remove",
+                "{\"ID\":\"" + memberId(a) + "\"}", k);
+        refusedV3("v3 auth user add", https + "/v3/auth/user/add", "{\"name\":\"stranger\",\"password\":\"x\"}",
+                k);
+        refusedV3("v3 auth user grant root role to chef-backend", https + "/v3/auth/user/grant",
+                "{\"user\":\"chef-backend\",\"role\":\"root\"}", k);
+        refusedV3("v3 auth disable", https + "/v3/auth/disable", "{}", k);
+
+        // v3 over plain http: refused for want of a user, or (etcd 3.4's gateway on a port that also speaks TLS
+        // at times fails to reach its own gRPC server) not served at all
+        String http = "http://" + a.address + ":2379";
+        refusedV3OverHttp("v3 range /chef-backend/leader (plain http)", http + "/v3/kv/range",
+                "{\"key\":\"" + leader + "\"}");
+        refusedV3OverHttp("v3 put /chef-backend/intent (plain http)", http + "/v3/kv/put",
+                "{\"key\":\"" + intent + "\",\"value\":\"" + b64("{}") + "\"}");
+        refusedV3OverHttp("v3 deleterange /chef-backend/leader (plain http)", http + "/v3/kv/deleterange",
+                "{\"key\":\"" + leader + "\"}");
+        refusedV3OverHttp("v3 member add (plain http)", http + "/v3/cluster/member/add",
+                "{\"peerURLs\":[\"https://" + STRANGER + ":2380\"]}");
+        refusedV3OverHttp("v3 auth disable (plain http)", http + "/v3/auth/disable", "{}");
+
+        // v2, which etcd serves on both
+        for (String base : List.of(http, https)) {
+            String[] insecure = base.startsWith("https") ? k : new String[0];
+            String via = base.startsWith("https") ? " (https)" : " (http)";
+            refusedV2("v2 keys read /chef-backend/leader" + via, "GET", base + "/v2/keys/chef-backend/leader", null,
+                    insecure);
+            refusedV2("v2 keys write" + via, "PUT", base + "/v2/keys/stranger?value=x", null, insecure);
+            refusedV2("v2 member add" + via, "POST", base + "/v2/members",
+                    "{\"peerURLs\":[\"https://" + STRANGER + ":2380\"]}", insecure);
+            refusedV2("v2 member delete " + a.name + via, "DELETE", base + "/v2/members/" + memberHex(a), null,
+                    insecure);
+            refusedV2("v2 auth user add" + via, "PUT", base + "/v2/auth/users/stranger",
+                    "{\"user\":\"stranger\",\"password\":\"x\"}", insecure);
+            refusedV2("v2 auth disable" + via, "DELETE", base + "/v2/auth/enable", null, insecure);
+        }
+
+        // etcd's peer port: mutual TLS from the cluster CA
+        String peer = "https://" + a.address + ":2380/members";
+        refusedTls(a, "peer port 2380, no client certificate", "tls: client didn't provide a certificate",
+                () -> stranger.send("GET", peer, null, "--http1.1", "-k"));
+        refusedTls(a, "peer port 2380, a certificate from another CA", "certificate signed by unknown authority",
+                () -> stranger.send("GET", peer, null, "--http1.1", "-k", "--cert", WORK.resolve("stranger.crt").toString(),
+                        "--key", WORK.resolve("stranger.key").toString()));
+        Path own = a.root.resolve("var/opt/chef-backend/ssl/cluster");
+        Curl.Answer peerOk = stranger.send("GET", peer, null, "--http1.1", "--cacert", ca(), "--cert",
+                own.resolve("node.crt").toString(), "--key", own.resolve("node.key").toString());
+        assertEquals(200, peerOk.status(), "control: the peer port takes the cluster's certificate: " + peerOk);
+
+        // a client trusting another CA does not talk to etcd at all, so it never hands over a password
+        try (ClusterStore impostorTrust = ClusterStore.connect(List.of(https), "/chef-backend/", Duration.ofSeconds(5),
+                access.clusterUser(), Pem.context(Files.readString(WORK.resolve("other-ca.crt")), null, null))) {
+            DcsException e = assertThrows(DcsException.class, () -> impostorTrust.get("leader"));
+            assertTrue(e.getMessage().contains("PKIX path building failed"), e.getMessage());
+            record("https client trusting another CA (with the cluster's credentials)", e.getMessage());
+        }
+
+        // controls: the same requests with the cluster's credentials, from the same address, succeed
+        String put = "{\"key\":\"" + probe + "\",\"value\":\"" + b64("control") + "\"}";
+        ok("v3 put", stranger.send("POST", https + "/v3/kv/put", put, asUser));
+        JsonNode range = JSON.readTree(ok("v3 range", stranger.send("POST", https + "/v3/kv/range",
+                "{\"key\":\"" + leader + "\"}", asUser)).body());
+        assertEquals(leaderBefore.get().value(), text(range.path("kvs").path(0).path("value")));
+        ok("v3 txn", stranger.send("POST", https + "/v3/kv/txn", "{\"success\":[{\"request_put\":" + put + "}]}",
+                asUser));
+        JsonNode granted = JSON.readTree(ok("v3 lease grant", stranger.send("POST", https + "/v3/lease/grant",
+                "{\"TTL\":60}", asUser)).body());
+        ok("v3 put with the lease", stranger.send("POST", https + "/v3/kv/put", "{\"key\":\"" + probe
+                + "\",\"value\":\"" + b64("leased") + "\",\"lease\":\"" + granted.path("ID").asText() + "\"}", asUser));
+        ok("v3 deleterange", stranger.send("POST", https + "/v3/kv/deleterange", "{\"key\":\"" + probe + "\"}",
+                asUser));
+        Curl.Answer watched = stranger.send("POST", https + "/v3/watch", "{\"create_request\":{\"key\":\"" + leader
+                + "\"}}", cat(asUser, "--max-time", "3"));
+        JsonNode created = JSON.readTree(watched.body().lines().findFirst().orElse("{}")).path("result");
+        assertTrue(created.path("created").asBoolean() && !created.path("canceled").asBoolean(),
+                "control: watch: " + watched);
+        JsonNode learner = JSON.readTree(ok("v3 member add (a learner)", stranger.send("POST",
+                https + "/v3/cluster/member/add", "{\"peerURLs\":[\"https://" + STRANGER + ":2380\"],"
+                + "\"isLearner\":true}", asRoot)).body()).path("member");
+        ok("v3 member remove", stranger.send("POST", https + "/v3/cluster/member/remove",
+                "{\"ID\":\"" + learner.path("ID").asText() + "\"}", asRoot));
+        ok("v3 auth user add", stranger.send("POST", https + "/v3/auth/user/add",
+                "{\"name\":\"control\",\"password\":\"x\"}", asRoot));
+        ok("v3 auth user delete", stranger.send("POST", https + "/v3/auth/user/delete", "{\"name\":\"control\"}",
+                asRoot));
+        ok("v2 keys write", stranger.send("PUT", https + "/v2/keys/control?value=x", null, v2Root));
+        ok("v2 keys read", stranger.send("GET", https + "/v2/keys/control", null, v2Root));
+        // v2 membership is closed to everyone: v2's root passes v2 auth, then etcd's v3 auth refuses the change
+        Curl.Answer v2Add = stranger.send("POST", https + "/v2/members",
+                "{\"peerURLs\":[\"https://" + STRANGER + ":2380\"]}", v2Root);
+        assertEquals(500, v2Add.status(), "v2 member add as v2 root: " + v2Add);
+        record("(v2 root, for comparison) v2 member add", "HTTP 500; etcd logs: failed to add a member: auth: user"
+                + " name is empty (v3 auth also guards v2 membership)");
+        ok("v2 auth user add", stranger.send("PUT", https + "/v2/auth/users/control",
+                "{\"user\":\"control\",\"password\":\"x\"}", v2Root));
+        ok("v2 auth user delete", stranger.send("DELETE", https + "/v2/auth/users/control", null, v2Root));
+
+        // nothing the stranger tried took effect
+        try (ClusterStore s = cluster.store()) {
+            assertEquals(leaderBefore.get().value(), s.get("leader").orElseThrow().value());
+            assertTrue(s.get("intent").isEmpty(), "an intent appeared");
+            assertEquals(3, s.etcdMembers().size());
+        }
+    }
+
+    @Test
+    @Order(2)
+    void frontendsStillReadTheMembersOverPlainHttpWithoutCredentials() throws Exception {
+        TestNode a = cluster.nodes.get(1);
+        Curl.Answer members = stranger.send("GET", "http://" + a.address + ":2379/v2/members", null);
+        assertEquals(200, members.status(), members.toString());
+        List<String> hosts = new ArrayList<>();
+        for (JsonNode m : JSON.readTree(members.body()).path("members")) {
+            String url = m.path("peerURLs").get(0).asText();
+            assertTrue(url.startsWith("https://"), url);
+            hosts.add(URI.create(url).getHost()); // what chef-server's chef_backend.rb takes from it
+        }
+        assertEquals(ADDRESSES, hosts.stream().sorted().toList());
+        record("GET http://" + a.address + ":2379/v2/members (frontends' discovery)", "HTTP 200, peer hosts " + hosts);
+        // documented as open: etcd answers these to anyone (bin/chaos and bin/bench read them)
+        assertEquals(200, stranger.send("GET", "http://" + a.address + ":2379/health", null).status());
+        Curl.Answer self = stranger.send("GET", "http://" + a.address + ":2379/v2/stats/self", null);
+        assertTrue(self.status() == 200 && JSON.readTree(self.body()).path("state").asText().startsWith("State"),
+                self.toString());
+    }
+
+    @Test
+    @Order(3)
+    void noSecretShowsOnACommandLineOrInALogAndEtcdsKeyIsItsOwn() throws Exception {
+        List<String> values = new ArrayList<>(secrets.accessValues());
+        values.add(secrets.ca().keyPem().lines().skip(1).findFirst().orElseThrow()); // a line of the CA key
+        for (TestNode n : cluster.nodes) {
+            List<String> seen = new ArrayList<>();
+            for (long pid : n.processes()) {
+                String cmdline;
+                try {
+                    cmdline = Files.readString(Path.of("/proc", String.valueOf(pid), "cmdline"),
+                            StandardCharsets.ISO_8859_1).replace('\0', ' ');
+                } catch (IOException e) {
+                    continue; // exited meanwhile
+                }
+                seen.add(cmdline);
+                for (String v : values) {
+                    assertFalse(cmdline.contains(v), "a secret on the command line of pid " + pid + ": " + cmdline);
+                }
+            }
+            // every service was looked at: etcd, PostgreSQL, OpenSearch and the agent
+            for (String marker : List.of("/etcd --name=", "postgresql/15/bin/postgres ",
+                    "org.opensearch.bootstrap.OpenSearch", "org.chefbackend.node.NodeAgent")) {
+                assertTrue(seen.stream().anyMatch(c -> c.contains(marker)), marker + " not among " + seen);
+            }
+            try (Stream<Path> logs = Files.walk(n.root.resolve("var/log"))) {
+                for (Path f : (Iterable<Path>) logs.filter(Files::isRegularFile)::iterator) {
+                    String content = Files.readString(f, StandardCharsets.ISO_8859_1);
+                    for (String v : values) {
+                        assertFalse(content.contains(v), "a secret in " + f);
+                    }
+                }
+            }
+            Path etcdLog = n.root.resolve("var/log/chef-backend/etcd/current");
+            assertTrue(Files.readString(etcdLog).contains("\"initial-cluster-token\":\"<redacted>\""),
+                    "etcd's logged configuration is not where the test looks");
+            Path tls = n.root.resolve("var/opt/chef-backend/etcd/tls");
+            assertEquals("chef-backend", Files.getOwner(tls, LinkOption.NOFOLLOW_LINKS).getName());
+            assertEquals(PosixFilePermissions.fromString("rwx------"), Files.getPosixFilePermissions(tls));
+            assertEquals("chef-backend", Files.getOwner(tls.resolve("node.key")).getName());
+            assertEquals(PosixFilePermissions.fromString("rw-------"),
+                    Files.getPosixFilePermissions(tls.resolve("node.key")));
+        }
+        record("command lines (etcd, postgres, opensearch, agent) and var/log of every node",
+                "no secret value in any");
+    }
+
+    /**
+     * Auth set-up completes what is missing, as after a crash half-way: with v2 and v3 auth turned off (as root: the
+     * controls for "auth disable"), the stranger's read goes through; one run closes etcd again, a second finds
+     * nothing to do.
+     */
+    @Test
+    @Order(4)
+    void authSetUpCompletesWhatIsMissingAndThenHasNothingToDo() throws Exception {
+        TestNode a = cluster.nodes.get(0);
+        String https = "https://" + a.address + ":2379";
+        String rootToken = token(a, Secrets.ETCD_ROOT_USER);
+        ok("v2 auth disable", stranger.send("DELETE", https + "/v2/auth/enable", null, "--cacert", ca(),
+                "-u", "root:" + secrets.etcdPassword("root")));
+        ok("v3 auth disable", stranger.send("POST", https + "/v3/auth/disable", "{}", "--cacert", ca(),
+                "-H", "Authorization: " + rootToken));
+        Curl.Answer open = stranger.send("POST", https + "/v3/kv/range",
+                "{\"key\":\"" + b64("/chef-backend/leader") + "\"}", "-k");
+        assertEquals(200, open.status(), "auth off: the stranger reads: " + open);
+        try {
+            List<String> done = EtcdAuthSetup.ensure(https, access.tls(), access.root(), access.clusterUser(),
+                    "/chef-backend/", Duration.ofSeconds(10));
+            assertTrue(done.stream().anyMatch(d -> d.startsWith("etcd v3 auth enabled")), done.toString());
+            assertTrue(done.contains("etcd v2 auth enabled"), done.toString());
+        } finally {
+            // whatever happened above, the cluster is closed again before the next check
+            EtcdAuthSetup.ensure(https, access.tls(), access.root(), access.clusterUser(), "/chef-backend/",
+                    Duration.ofSeconds(10));
+        }
+        assertEquals(List.of(), EtcdAuthSetup.ensure(https, access.tls(), access.root(), access.clusterUser(),
+                "/chef-backend/", Duration.ofSeconds(10)));
+        long closedAgain = System.currentTimeMillis();
+        refusedV3("v3 range after auth set-up ran again", https + "/v3/kv/range",
+                "{\"key\":\"" + b64("/chef-backend/leader") + "\"}", "-k");
+        refusedV2("v2 keys read after auth set-up ran again", "GET", "http://" + a.address + ":2379/v2/keys/x", null);
+        // the agents log in again and go on: every node still publishes its status
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> {
+            try (ClusterStore s = cluster.store()) {
+                return s.getPrefix("nodes/").values().stream().filter(v -> {
+                    try {
+                        return JSON.readTree(v.value()).path("updatedAt").asLong(0) > closedAgain;
+                    } catch (IOException e) {
+                        return false;
+                    }
+                }).count() == 3;
+            }
+        }), "not every node published its status after auth came back");
+    }
+
+    // ---- the attempts
+
+    void refusedV3(String what, String url, String body, String... options) {
+        Curl.Answer r = stranger.send("POST", url, body, options);
+        assertTrue(r.status() / 100 == 4 && r.body().contains(NO_USER), what + ": " + r);
+        record(what, "HTTP " + r.status() + " " + JSON_MESSAGE.matcher(r.body()).replaceFirst("$1"));
+    }
+
+    void refusedV3OverHttp(String what, String url, String body) {
+        Curl.Answer r = stranger.send("POST", url, body);
+        boolean noUser = r.status() / 100 == 4 && r.body().contains(NO_USER);
+        boolean notServed = r.status() == 503 && r.body().contains("connection closed");
+        assertTrue(noUser || notServed, what + ": " + r);
+        record(what, "HTTP " + r.status() + " " + JSON_MESSAGE.matcher(r.body()).replaceFirst("$1"));
+    }
+
+    void refusedV2(String what, String method, String url, String body, String... options) {
+        Curl.Answer r = stranger.send(method, url, body, options);
+        assertTrue(r.status() == 401 && r.body().contains(V2_REFUSED), what + ": " + r);
+        record(what, "HTTP 401 " + r.body().strip());
+    }
+
+    /** No HTTP answer, and etcd's log says why it turned the stranger's handshake away. */
+    void refusedTls(TestNode n, String what, String etcdSays, Supplier<Curl.Answer> attempt) throws IOException {
+        Path log = n.root.resolve("var/log/chef-backend/etcd/current");
+        long before = rejections(log).count();
+        Curl.Answer r = attempt.get();
+        assertEquals(0, r.status(), what + ": " + r);
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(5), () -> rejections(log).count() > before),
+                what + ": etcd logged no rejected connection from " + STRANGER);
+        String rejected = rejections(log).skip(before).findFirst().orElseThrow();
+        assertTrue(rejected.contains(etcdSays), what + ": " + rejected);
+        record(what, "no HTTP answer (curl: " + r.error().strip() + "); etcd: "
+                + rejected.replaceFirst(".*\"error\":\"([^\"]*)\".*", "$1"));
+    }
+
+    /** etcd's log lines for connections from the stranger's address it turned away. */
+    static Stream<String> rejections(Path etcdLog) {
+        try {
+            return Files.readAllLines(etcdLog).stream().filter(l -> l.contains("\"msg\":\"rejected connection\"")
+                    && l.contains("\"remote-addr\":\"" + STRANGER + ":"));
+        } catch (IOException e) {
+            return Stream.of();
+        }
+    }
+
+    static final Pattern JSON_MESSAGE = Pattern.compile("(?s).*\"message\":\"([^\"]*)\".*");
+
+    Curl.Answer ok(String what, Curl.Answer r) {
+        assertEquals(2, r.status() / 100, "control, with the cluster's credentials: " + what + ": " + r);
+        assertFalse(r.body().contains("\"error\""), "control: " + what + ": " + r);
+        return r;
+    }
+
+    void record(String what, String outcome) {
+        table.add(String.format("| %s | %s |", what, outcome.replace('\n', ' ')));
+    }
+
+    // ---- plumbing
+
+    String token(TestNode n, String user) throws IOException {
+        Curl.Answer r = stranger.send("POST", "https://" + n.address + ":2379/v3/auth/authenticate",
+                "{\"name\":\"" + user + "\",\"password\":\"" + secrets.etcdPassword(user) + "\"}", "--cacert", ca());
+        String token = JSON.readTree(r.body()).path("token").asText("");
+        assertFalse(token.isEmpty(), "log in as " + user + ": " + r);
+        return token;
+    }
+
+    /** The node's etcd member ID as the v3 API writes it (decimal), read as a stranger can: member list is open. */
+    String memberId(TestNode n) throws IOException {
+        return Long.toUnsignedString(Long.parseUnsignedLong(memberHex(n), 16));
+    }
+
+    String memberHex(TestNode n) throws IOException {
+        JsonNode members = JSON.readTree(stranger.send("GET", "http://" + n.address + ":2379/v2/members", null).body());
+        for (JsonNode m : members.path("members")) {
+            if (m.path("peerURLs").get(0).asText().contains("//" + n.address + ":")) {
+                return m.path("id").asText();
+            }
+        }
+        throw new AssertionError("no etcd member at " + n.address + ": " + members);
+    }
+
+    String ca() {
+        return WORK.resolve("ca.crt").toString();
+    }
+
+    static String b64(String s) {
+        return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String text(JsonNode b64) {
+        return new String(Base64.getDecoder().decode(b64.asText()), StandardCharsets.UTF_8);
+    }
+
+    static String[] cat(String[] first, String... more) {
+        return Stream.concat(Stream.of(first), Stream.of(more)).toArray(String[]::new);
+    }
+
+    /** Another CA, and a certificate from it for the stranger's address (client and server use). */
+    static void otherCa() throws Exception {
+        Files.writeString(WORK.resolve("ext.cnf"), "extendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:"
+                + STRANGER + "\n");
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=another CA",
+                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign",
+                "-keyout", "other-ca.key", "-out", "other-ca.crt");
+        openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + STRANGER, "-keyout", "stranger.key",
+                "-out", "stranger.csr");
+        openssl("x509", "-req", "-in", "stranger.csr", "-CA", "other-ca.crt", "-CAkey", "other-ca.key",
+                "-set_serial", "1", "-days", "2", "-extfile", "ext.cnf", "-out", "stranger.crt");
+    }
+
+    static void openssl(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("openssl"));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).directory(WORK.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, command + ": " + out);
+    }
+}
