@@ -199,6 +199,25 @@ public final class ClusterAgent {
         store = access.keys(endpoints, PREFIX, timeout);
     }
 
+    /**
+     * After a change of how this node reaches its etcd (secure-cluster's etcd-tls step): the running stores go there
+     * from now on. Nothing when not yet connected (the connection to come uses the new way).
+     */
+    public void retarget() {
+        NodeContext ctx = node.get();
+        EtcdAccess access = EtcdAccess.of(ctx);
+        List<String> endpoints = List.of(EtcdRecipe.clientUrl(ctx));
+        ClusterStore s = store;
+        ClusterStore m = membership;
+        if (s != null) {
+            s.retarget(endpoints, access.clusterUser(), access.tls());
+        }
+        if (m != null) {
+            m.retarget(endpoints, access.root(), access.tls());
+        }
+        log.info("cluster: etcd reached at {} from now on", endpoints.get(0));
+    }
+
     private void bootstrap(ClusterFile cf) throws IOException, InterruptedException {
         NodeContext ctx = node.get();
         phase = "bootstrapping the cluster";

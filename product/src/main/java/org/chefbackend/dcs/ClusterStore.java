@@ -288,6 +288,14 @@ public final class ClusterStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Requests go to {@code endpoints} from now on, with these credentials and TLS: {@code secure-cluster} moves a
+     * running agent to https with its etcd member. Watches subscribe there when they next do, leases keep their ids.
+     */
+    public void retarget(List<String> endpoints, EtcdCredentials credentials, SSLContext tls) {
+        etcd.retarget(endpoints, credentials, tls);
+    }
+
     /** Closes the watches still open; later calls fail. Every request has its own connection: nothing else to do. */
     @Override
     public void close() {

@@ -32,9 +32,10 @@ import javax.net.ssl.SSLContext;
  */
 final class EtcdGateway {
     static final ObjectMapper JSON = new ObjectMapper();
-    private final List<String> endpoints;
-    private final EtcdCredentials credentials; // null: etcd without auth
-    private final SSLContext tls; // null: the JDK's default for https endpoints
+    // volatile, not final: secure-cluster moves a running agent's client from http to https (retarget)
+    private volatile List<String> endpoints;
+    private volatile EtcdCredentials credentials; // null: etcd without auth
+    private volatile SSLContext tls; // null: the JDK's default for https endpoints
     private volatile int preferred; // the endpoint that took the last connection
     private volatile String token; // etcd's auth token, null until authenticated
     // etcd said auth is off (a cluster being closed by secure-cluster): no token until it asks for a user
@@ -44,6 +45,20 @@ final class EtcdGateway {
         this.endpoints = endpoints.stream().map(EtcdGateway::checkedEndpoint).toList();
         this.credentials = credentials;
         this.tls = tls;
+    }
+
+    /**
+     * From now on, requests go to {@code newEndpoints} with these credentials and this TLS (a request under way
+     * finishes where it is): an agent's member moved to TLS while the agent runs. Logs in anew.
+     */
+    void retarget(List<String> newEndpoints, EtcdCredentials newCredentials, SSLContext newTls) {
+        List<String> checked = newEndpoints.stream().map(EtcdGateway::checkedEndpoint).toList();
+        tls = newTls;
+        credentials = newCredentials;
+        endpoints = checked;
+        preferred = 0;
+        token = null;
+        authOff = false;
     }
 
     /**
@@ -199,7 +214,9 @@ final class EtcdGateway {
             Duration budget, Duration idle) {
         IOException last = null;
         String lastEndpoint = null;
-        int first = preferred;
+        List<String> endpoints = this.endpoints; // one list for the whole request, whatever retarget does
+        SSLContext tls = this.tls;
+        int first = preferred % endpoints.size();
         for (int i = 0; i < endpoints.size(); i++) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {

@@ -441,6 +441,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
         SecurityMode.record(paths, step);
         try {
             Map<String, String> done = reconfigure();
+            cluster.retarget(); // from the etcd-tls step on, over https to the member that now serves it
             log.info("security step {} applied: {}", step.jsonName(), done);
             return Map.of("security", step.jsonName(), "reconfigure", done);
         } catch (IOException | RuntimeException e) {
