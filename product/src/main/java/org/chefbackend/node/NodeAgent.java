@@ -52,6 +52,7 @@ import org.chefbackend.etcd.EtcdRecipe;
 import org.chefbackend.leaderl.HaLoop;
 import org.chefbackend.leaderl.Intent;
 import org.chefbackend.postgres.LocalSession;
+import org.chefbackend.postgres.PeerTls;
 import org.chefbackend.postgres.PostgresRecipe;
 import org.chefbackend.postgres.StandbyConfig;
 import org.chefbackend.search.OpenSearchRecipe;
@@ -442,6 +443,11 @@ public final class NodeAgent implements AgentHttpServer.Node {
         try {
             Map<String, String> done = reconfigure();
             cluster.retarget(); // from the etcd-tls step on, over https to the member that now serves it
+            if (StandbyConfig.refresh(node.get()) == Change.RELOAD) { // a standby verifies from the clients step on
+                supervisor.reload(PostgresRecipe.NAME);
+                done = new LinkedHashMap<>(done);
+                done.put("replication", "reconnected with " + PeerTls.of(node.get()).sslmode());
+            }
             log.info("security step {} applied: {}", step.jsonName(), done);
             return Map.of("security", step.jsonName(), "reconfigure", done);
         } catch (IOException | RuntimeException e) {

@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.chefbackend.agent.Change;
 import org.chefbackend.agent.NodeContext;
 
@@ -83,6 +85,27 @@ public final class StandbyConfig {
             return Change.RESTART;
         }
         return PostgresqlConf.changeBetween(PostgresqlConf.parse(before), PostgresqlConf.parse(after));
+    }
+
+    /**
+     * Renders a standby's standby.conf again for the leader it already follows (what it connects with may have
+     * changed: secure-cluster's clients step turns verify-full on): RELOAD when it changed, NONE when it did not or
+     * this node follows nobody.
+     */
+    public static Change refresh(NodeContext node) throws IOException {
+        Path conf = PostgresLayout.of(node).dataDir().resolve(STANDBY_CONF);
+        if (!Files.exists(conf)) {
+            return Change.NONE;
+        }
+        Map<String, String> current = PostgresqlConf.parse(Files.readString(conf));
+        String conninfo = current.getOrDefault("primary_conninfo", "");
+        Matcher host = Pattern.compile("(?:^|\\s)host=(\\S+)").matcher(conninfo);
+        Matcher port = Pattern.compile("(?:^|\\s)port=(\\d+)").matcher(conninfo);
+        String slot = current.get("primary_slot_name");
+        if (!host.find() || !port.find() || slot == null) {
+            return Change.NONE; // follows nobody (writeWithoutUpstream)
+        }
+        return write(node, host.group(1), Integer.parseInt(port.group(1)), slot);
     }
 
     /**
