@@ -345,6 +345,52 @@ class ClosedClusterIT {
         }), "not every node published its status after auth came back");
     }
 
+    /**
+     * What etcd 3.4 lets anyone who reaches its client port do even with auth on (docs/DESIGN.md, "etcd closed to
+     * strangers"): list leases and the keys bound to them, keep a lease alive, compact the history, raise and clear
+     * an alarm. None reads or writes a key or changes the membership; pinned here so the documentation is checked
+     * against etcd, and fails when an etcd closes them.
+     */
+    @Test
+    @Order(5)
+    void etcd34sOwnGapsAreAsDocumented() throws Exception {
+        TestNode a = cluster.nodes.get(2);
+        String https = "https://" + a.address + ":2379";
+        long leaderLease;
+        try (ClusterStore s = cluster.store()) {
+            leaderLease = s.get("leader").orElseThrow().leaseId();
+        }
+        JsonNode leases = JSON.readTree(stranger.send("POST", https + "/v3/lease/leases", "{}", "-k").body());
+        assertTrue(leases.path("leases").findValuesAsText("ID").contains(Long.toString(leaderLease)), leases.toString());
+        JsonNode ttl = JSON.readTree(stranger.send("POST", https + "/v3/lease/timetolive",
+                "{\"ID\":\"" + leaderLease + "\",\"keys\":true}", "-k").body());
+        assertEquals(b64("/chef-backend/leader"), ttl.path("keys").path(0).asText(), ttl.toString());
+        Curl.Answer renew = stranger.send("POST", https + "/v3/lease/keepalive", "{\"ID\":\"" + leaderLease + "\"}",
+                "-k");
+        assertTrue(JSON.readTree(renew.body()).path("result").path("TTL").asLong(0) > 0, renew.toString());
+        record("(etcd 3.4 gap) v3 lease list, time-to-live with keys, keep-alive of the leader's lease",
+                "answered: lease " + leaderLease + " bound to /chef-backend/leader, renewed");
+        JsonNode status = JSON.readTree(stranger.send("POST", https + "/v3/maintenance/status", "{}", "-k").body());
+        String member = status.path("header").path("member_id").asText();
+        String nospace = "{\"memberID\":\"" + member + "\",\"alarm\":\"NOSPACE\",\"action\":\"";
+        try {
+            Curl.Answer raised = stranger.send("POST", https + "/v3/maintenance/alarm", nospace + "ACTIVATE\"}", "-k");
+            assertTrue(raised.body().contains("NOSPACE"), raised.toString());
+        } finally {
+            Curl.Answer cleared = stranger.send("POST", https + "/v3/maintenance/alarm", nospace + "DEACTIVATE\"}",
+                    "-k");
+            assertEquals(200, cleared.status(), cleared.toString());
+        }
+        record("(etcd 3.4 gap) v3 maintenance alarm NOSPACE activate / deactivate", "accepted (then cleared)");
+        Curl.Answer compact = stranger.send("POST", https + "/v3/kv/compaction",
+                "{\"revision\":\"" + status.path("header").path("revision").asText() + "\"}", "-k");
+        assertEquals(200, compact.status(), compact.toString());
+        record("(etcd 3.4 gap) v3 compaction", "accepted");
+        JsonNode alarms = JSON.readTree(stranger.send("POST", https + "/v3/maintenance/alarm", "{\"action\":\"GET\"}",
+                "-k").body());
+        assertTrue(alarms.path("alarms").isEmpty(), "an alarm left raised: " + alarms);
+    }
+
     // ---- the attempts
 
     void refusedV3(String what, String url, String body, String... options) {
