@@ -37,8 +37,10 @@ import org.junit.jupiter.api.TestMethodOrder;
  * since what the last leader had is unknown); an unreadable member record is left out; and a forged leader key (a
  * member's name at another address) deposes the leader and is followed by nobody (issue 20).
  * One 3-node cluster throughout; a "crash" is kill -9 of the leader's agent and PostgreSQL (its etcd member and
- * search node live on, so etcd and search keep their quorum for the next test). Each fault is first shown to be in
- * place.
+ * search node live on for the test). A crashed node is started again after its test: its etcd writes its log into the
+ * dead agent's pipe and dies of SIGPIPE at its next line, which in a closed cluster comes within two minutes (etcd
+ * 3.4's plain-http gateway on a port that also speaks TLS retries, and logs, for ever), and the next crash would then
+ * leave etcd without a quorum. Each fault is first shown to be in place.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -152,6 +154,7 @@ class WedgeIT {
             }
         }
         assertEquals(1, cluster.maxLeaders(), "two nodes answered 200 on /leader in the same sweep");
+        bringBack(leader);
     }
 
     @Test
@@ -180,7 +183,7 @@ class WedgeIT {
         TestNode leader = awaitLeader();
         TestNode survivor = nodes.stream().filter(n -> n != leader && TestCluster.open(n.address, 7331)).findFirst()
                 .orElseThrow();
-        assertTrue(TestNode.waitUntil(Duration.ofSeconds(60), () -> cluster.synced(leader) == 1),
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(60), () -> cluster.synced(leader) >= 1),
                 "no synced follower to start from");
         // a former leader streams before its fence is lifted (once its PostgreSQL check passes again); until then it
         // is still "deposed" and would wait as one, whatever the history says
@@ -206,6 +209,7 @@ class WedgeIT {
         // the new leader records a readable history again
         assertTrue(TestNode.waitUntil(Duration.ofSeconds(20), () -> cluster.etcdValue(survivor, HaLoop.HISTORY)
                 .map(h -> h.path("leader").asText().equals(survivor.name)).orElse(false)));
+        bringBack(leader);
     }
 
     @Test
@@ -259,7 +263,14 @@ class WedgeIT {
         return cluster.leader().orElseThrow();
     }
 
-    /** kill -9 of the node's agent and PostgreSQL; its etcd member and search node live on. */
+    /** A crashed node started again, until the leader has both followers synced: the next test's starting point. */
+    void bringBack(TestNode crashed) throws Exception {
+        crashed.ctlOk("start");
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(120), () -> cluster.leader().map(cluster::synced).orElse(0) == 2),
+                crashed.name + " did not come back as a synced follower");
+    }
+
+    /** kill -9 of the node's agent and PostgreSQL; its etcd member and search node live on (for a while). */
     static void crash(TestNode n) throws Exception {
         long agent = n.status().orElseThrow().path("agent").path("pid").asLong();
         long postgres = n.pid("postgresql");
