@@ -511,12 +511,9 @@ public final class Bench {
 
     // ---------------------------------------------------------------------------------------------------------------
 
-    /**
-     * True when the etcd member on {@code address} is its cluster's leader: v2's self statistics, which etcd answers
-     * over plain http without credentials also in a closed cluster (whose plain http serves no v3 at all).
-     */
-    static Boolean etcdLeaderOn(String address) {
-        String body = Procs.httpGet("http://" + address + ":2379/v2/stats/self");
+    /** True when host i's etcd member is its cluster's leader (v2's self statistics); null when it cannot tell. */
+    static Boolean etcdLeaderOn(HaCluster c, int i) {
+        String body = c.etcdGet(i, "/v2/stats/self");
         if (body == null) {
             return null;
         }
@@ -560,7 +557,7 @@ public final class Bench {
         }
         int l = c.leader();
         String addr = c.addresses().get(l);
-        Boolean etcdLeader = etcdLeaderOn(addr);
+        Boolean etcdLeader = etcdLeaderOn(c, l);
         try (Writer w = Writer.start(c, 50, 300)) {
             Procs.sleep(2000);
             if (w.acks().isEmpty()) {

@@ -3,6 +3,7 @@ package org.chefbackend.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,8 +16,11 @@ import org.chefbackend.cluster.Records;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
+import org.chefbackend.etcd.EtcdAccess;
 import org.chefbackend.faults.LoopbackNet;
 import org.chefbackend.system.FileTrees;
+import org.chefbackend.system.Http;
+import org.chefbackend.tls.NodeCertificates.CertificateFiles;
 
 /**
  * A 3-node chef-backend cluster driven through bin/chef-backend-ctl exactly as an operator would (create-cluster,
@@ -159,6 +163,21 @@ public final class ChefBackendCluster implements HaCluster {
 
     public Path nodeRoot(int i) {
         return root.resolve("n" + (i + 1));
+    }
+
+    /** A closed cluster's etcd takes only clients presenting a certificate from its CA: host i's own, here. */
+    @Override
+    public String etcdGet(int i, String path) {
+        try {
+            EtcdAccess access = EtcdAccess.of(secrets(),
+                    new CertificateFiles(nodeRoot(i).resolve("var/opt/chef-backend/ssl/cluster")));
+            int port = access.closed() ? 2378 : 2379;
+            Http.Response r = Http.get(access.url(addresses.get(i), port) + path, Duration.ofSeconds(3),
+                    Duration.ofSeconds(3), access.tls());
+            return r.status() == 200 ? new String(r.body(), StandardCharsets.UTF_8) : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     Path secretsFile(int i) {

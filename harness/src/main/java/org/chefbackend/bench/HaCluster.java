@@ -38,6 +38,12 @@ public interface HaCluster extends AutoCloseable {
     /** Node name as the system's CLI takes it (promote NODE / switchover --candidate NAME). */
     String nodeName(int i);
 
+    /**
+     * The body of a 200 answer of host i's etcd member to GET {@code path} ("/health", "/v2/stats/self"), reached as
+     * the system's own clients reach it; null otherwise.
+     */
+    String etcdGet(int i, String path);
+
     /** Every process of host i (its etcd member, agent, PostgreSQL and everything they started). */
     List<Long> hostProcesses(int i);
 

@@ -231,6 +231,11 @@ public final class PatroniCluster implements HaCluster {
     }
 
     @Override
+    public String etcdGet(int i, String path) {
+        return Procs.httpGet("http://" + addresses.get(i) + ":2379" + path);
+    }
+
+    @Override
     public List<Long> hostProcesses(int i) {
         return Procs.under(nodeRoot(i));
     }

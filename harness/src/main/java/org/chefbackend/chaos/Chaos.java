@@ -471,7 +471,7 @@ public final class Chaos implements AutoCloseable {
                 }
                 // the probe: the survivor's etcd has no quorum
                 if (!Procs.waitUntil(Duration.ofSeconds(30), () -> {
-                    String h = Procs.httpGet("http://" + sa + ":2379/health");
+                    String h = cb.etcdGet(survivor, "/health");
                     return h == null || !h.contains("\"health\":\"true\"");
                 })) {
                     throw new NotEffective("etcd on the survivor " + sa + " still reports health with two members dead");

@@ -180,7 +180,11 @@ public final class SettingsSchema {
     }
 
     private void etcd() {
-        add("etcd.client_port", port(), 2379L, "Port for etcd's client URLs (ETCD_LISTEN/ADVERTISE_CLIENT_URLS).");
+        add("etcd.client_port", port(), 2379L, "Port Chef Server frontends read the etcd members from (GET"
+                + " /v2/members, plain HTTP): etcd's client port in an open cluster; in a closed one the agent answers"
+                + " that read there and etcd listens on etcd.secure_client_port.");
+        add("etcd.secure_client_port", port(), 2378L, "etcd's client port in a closed cluster: HTTPS with a client"
+                + " certificate from the cluster CA required (docs/SECURITY.md).");
         add("etcd.peer_port", port(), 2380L, "Port for etcd's peer URLs (ETCD_LISTEN/ADVERTISE_PEER_URLS).");
         add("etcd.heartbeat_interval", integer(1, 60000), 500L,
                 "ETCD_HEARTBEAT_INTERVAL in milliseconds: how often the etcd leader sends heartbeats.");

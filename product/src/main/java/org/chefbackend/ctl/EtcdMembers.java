@@ -7,12 +7,12 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.chefbackend.agent.NodeContext;
 import org.chefbackend.cluster.ClusterAgent;
-import org.chefbackend.config.Secrets;
-import org.chefbackend.config.Settings;
 import org.chefbackend.dcs.DcsException;
 import org.chefbackend.dcs.EtcdAuthSetup;
 import org.chefbackend.etcd.EtcdAccess;
+import org.chefbackend.etcd.EtcdRecipe;
 import org.chefbackend.system.Http;
 import org.chefbackend.system.OperatorException;
 
@@ -23,18 +23,15 @@ import org.chefbackend.system.OperatorException;
 final class EtcdMembers {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
-    private final String address;
-    private final int clientPort;
+    private final NodeContext node;
     private final String clientUrl;
     private final int peerPort;
-    private final Secrets secrets;
 
-    EtcdMembers(Settings settings, Secrets secrets) {
-        this.address = settings.string("publish_address");
-        this.clientPort = settings.intValue("etcd.client_port");
-        this.clientUrl = Http.base(address, clientPort); // plain http: served in every step, auth off until the end
-        this.peerPort = settings.intValue("etcd.peer_port");
-        this.secrets = secrets;
+    EtcdMembers(NodeContext node) {
+        this.node = node;
+        // plain http: served until the closed step, auth off until the end
+        this.clientUrl = EtcdRecipe.plainClientUrl(node);
+        this.peerPort = node.settings().intValue("etcd.peer_port");
     }
 
     /**
@@ -42,9 +39,9 @@ final class EtcdMembers {
      * once every member serves https and every client has credentials. What it did, line by line.
      */
     List<String> enableAuth() {
-        EtcdAccess access = EtcdAccess.of(secrets);
+        EtcdAccess access = EtcdAccess.of(node);
         try {
-            return EtcdAuthSetup.ensure(access.url(address, clientPort), access.tls(), access.root(),
+            return EtcdAuthSetup.ensure(EtcdRecipe.clientUrl(node), access.tls(), access.root(),
                     access.clusterUser(), ClusterAgent.PREFIX, TIMEOUT);
         } catch (DcsException e) {
             throw OperatorException.failure("cannot turn etcd's auth on: " + e.getMessage());
@@ -53,7 +50,7 @@ final class EtcdMembers {
 
     /** The member at {@code address} is reached by its peers over https from now on (a no-op when it already is). */
     void usePeerTls(String address) {
-        String https = "https://" + Http.base(address, peerPort).substring("http://".length());
+        String https = Http.base("https", address, peerPort);
         try {
             Http.Response list = Http.get(clientUrl + "/v2/members", TIMEOUT, TIMEOUT);
             for (JsonNode m : JSON.readTree(list.body()).path("members")) {

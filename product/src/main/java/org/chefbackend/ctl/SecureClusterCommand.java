@@ -2,11 +2,14 @@ package org.chefbackend.ctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.chefbackend.agent.NodeContext;
+import org.chefbackend.agent.NodeIdentity;
 import org.chefbackend.agent.NodeState;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Secrets;
@@ -26,7 +29,7 @@ import picocli.CommandLine.Spec;
         description = "Close a cluster made before the cluster CA existed, in place and one step at a time on every "
                 + "node (docs/SECURITY.md). The first run makes the cluster CA in this node's secrets file; copy that "
                 + "file to every other node, then run it again: PostgreSQL serves certificates from the CA, etcd's "
-                + "peers switch to mutual TLS one member at a time, clients verify, and etcd's auth is turned on. "
+                + "peers switch to mutual TLS one member at a time, clients verify, etcd's auth is turned on and etcd stops serving plain HTTP (the agent answers the frontends' member discovery). "
                 + "Run again after a failure: it goes on from where each node stands.")
 final class SecureClusterCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -87,7 +90,13 @@ final class SecureClusterCommand implements Callable<Integer> {
                 + " once, one node at a time; PostgreSQL only reloads.")) {
             throw OperatorException.usage("not confirmed; nothing was changed (use -y to confirm)");
         }
-        EtcdMembers etcd = new EtcdMembers(settings, secrets);
+        NodeIdentity id;
+        try {
+            id = NodeIdentity.load(paths, settings);
+        } catch (IOException e) {
+            throw OperatorException.failure("cannot read this node's identity: " + e.getMessage());
+        }
+        EtcdMembers etcd = new EtcdMembers(new NodeContext(settings, paths, id.name(), id.guid(), secrets));
         for (Member m : behind(members, SecurityMode.CERTIFICATES)) {
             apply(m, SecurityMode.CERTIFICATES, fingerprint, out);
         }

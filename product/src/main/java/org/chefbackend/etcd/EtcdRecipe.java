@@ -38,9 +38,11 @@ import org.slf4j.LoggerFactory;
 /**
  * etcd, one member per backend node, named by the node's GUID: Chef Server frontends read that name (and the
  * peer URL's host) from {@code GET :2379/v2/members} to build their HAProxy backends. Every URL is on
- * publish_address, never 0.0.0.0 or 127.0.0.1. A closed cluster ({@link EtcdAccess}) serves https and, on the same
- * port, plain http (the frontends' discovery, which needs no credentials; everything else asks for them), and its
- * peers talk mutual TLS ({@link EtcdTls}). No secret goes on the command line, which {@code ps} shows everyone.
+ * publish_address, never 0.0.0.0 or 127.0.0.1. An open cluster's etcd serves plain http on etcd.client_port. A closed
+ * one ({@link EtcdAccess}) serves https on etcd.secure_client_port to clients with a certificate from the cluster CA
+ * alone, and its peers talk mutual TLS ({@link EtcdTls}); the frontends' discovery on etcd.client_port is then the
+ * agent's ({@link MemberDiscovery}). While {@code secure-cluster} runs, etcd serves both client ports. No secret goes
+ * on the command line, which {@code ps} shows everyone.
  */
 public final class EtcdRecipe implements ServiceRecipe {
     public static final String NAME = "etcd";
@@ -98,13 +100,28 @@ public final class EtcdRecipe implements ServiceRecipe {
     @Override
     public List<InetSocketAddress> listenAddresses(NodeContext node) {
         String address = publishAddress(node);
-        return List.of(new InetSocketAddress(address, node.settings().intValue("etcd.client_port")),
-                new InetSocketAddress(address, node.settings().intValue("etcd.peer_port")));
+        Settings s = node.settings();
+        SecurityMode mode = SecurityMode.of(node);
+        List<InetSocketAddress> out = new ArrayList<>();
+        if (mode.etcdTls()) {
+            out.add(new InetSocketAddress(address, s.intValue("etcd.secure_client_port")));
+        }
+        if (!mode.discoveryByAgent()) {
+            out.add(new InetSocketAddress(address, s.intValue("etcd.client_port")));
+        }
+        out.add(new InetSocketAddress(address, s.intValue("etcd.peer_port")));
+        return out;
     }
 
-    /** The URL the agents reach this node's etcd on (https in a closed cluster), and etcd advertises. */
+    /**
+     * The URL the agents reach this node's etcd on, and etcd advertises: https on etcd.secure_client_port from
+     * secure-cluster's etcd-tls step on (every cluster with a CA otherwise), plain http on etcd.client_port before.
+     */
     public static String clientUrl(NodeContext node) {
-        return EtcdAccess.of(node).url(publishAddress(node), node.settings().intValue("etcd.client_port"));
+        Settings s = node.settings();
+        return SecurityMode.of(node).etcdTls()
+                ? Http.base("https", publishAddress(node), s.intValue("etcd.secure_client_port"))
+                : plainClientUrl(node);
     }
 
     /** The URL other members reach this node's etcd on; what {@code member add} needs. */
@@ -112,7 +129,10 @@ public final class EtcdRecipe implements ServiceRecipe {
         return EtcdAccess.peerUrl(node, publishAddress(node), node.settings().intValue("etcd.peer_port"));
     }
 
-    /** Plain http on the client port: what Chef Server frontends read {@code /v2/members} from, in every cluster. */
+    /**
+     * Plain http on etcd.client_port: what Chef Server frontends read {@code /v2/members} from, in every cluster
+     * (etcd's in an open one, the agent's in a closed one).
+     */
     public static String plainClientUrl(NodeContext node) {
         return Http.base(publishAddress(node), node.settings().intValue("etcd.client_port"));
     }
@@ -159,20 +179,24 @@ public final class EtcdRecipe implements ServiceRecipe {
         }
         command.add(etcd.toString());
         String client = clientUrl(node);
-        // TLS from secure-cluster's etcd-tls step on (every cluster with a CA otherwise)
-        boolean closed = SecurityMode.of(node).etcdTls();
-        String httpsClient = "https" + plainClientUrl(node).substring("http".length());
+        SecurityMode mode = SecurityMode.of(node);
+        List<String> listen = new ArrayList<>();
+        if (!mode.discoveryByAgent()) { // plain http until secure-cluster's last step: frontends and agents use it
+            listen.add(plainClientUrl(node));
+        }
+        if (mode.etcdTls()) {
+            listen.add(client);
+        }
         Map<String, String> flags = new LinkedHashMap<>();
         flags.put("name", node.nodeGuid());
         flags.put("data-dir", node.path("etcd.data_dir").toString());
-        // a closed cluster's client port takes plain http too: Chef Server frontends read GET /v2/members there
-        flags.put("listen-client-urls", closed ? plainClientUrl(node) + "," + httpsClient : client);
+        flags.put("listen-client-urls", String.join(",", listen));
         flags.put("advertise-client-urls", client);
         flags.put("listen-peer-urls", peer);
         flags.put("initial-advertise-peer-urls", peer);
         flags.put("initial-cluster", cluster.flagValue());
         flags.put("initial-cluster-state", cluster.state());
-        if (closed) {
+        if (mode.etcdTls()) {
             flags.putAll(EtcdTls.of(node).flags());
         }
         flags.put("heartbeat-interval", String.valueOf(heartbeat));

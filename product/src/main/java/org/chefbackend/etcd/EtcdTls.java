@@ -39,14 +39,18 @@ public record EtcdTls(Path dir) {
     }
 
     /**
-     * The TLS flags: the client port serves this certificate (and plain http alongside, for the frontends' member
-     * discovery); peers talk mutual TLS, each trusting the cluster CA alone, from whatever address. No client certificates on the client
-     * port: etcd's JSON gateway refuses every request that carries one, so clients log in as etcd users instead.
+     * The TLS flags: the client port takes only clients that present a certificate from the cluster CA, so a stranger
+     * never gets past the handshake (etcd 3.4 serves leases, compaction and alarms to anyone who does, auth or not);
+     * behind it, the clients still log in as etcd users (node certificates have no common name, which etcd would
+     * otherwise take for the user). Peers talk mutual TLS, each trusting the cluster CA alone,
+     * from whatever address.
      */
     Map<String, String> flags() {
         Map<String, String> flags = new LinkedHashMap<>();
         flags.put("cert-file", certificate().toString());
         flags.put("key-file", key().toString());
+        flags.put("trusted-ca-file", caCertificate().toString());
+        flags.put("client-cert-auth", "true");
         flags.put("peer-cert-file", certificate().toString());
         flags.put("peer-key-file", key().toString());
         flags.put("peer-trusted-ca-file", caCertificate().toString());

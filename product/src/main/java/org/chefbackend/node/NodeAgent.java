@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.chefbackend.agent.AgentLogging;
@@ -37,6 +38,7 @@ import org.chefbackend.agent.Supervisor;
 import org.chefbackend.agent.Watchdog;
 import org.chefbackend.api.AgentHttpServer;
 import org.chefbackend.api.ApiException;
+import org.chefbackend.api.MemberDiscovery;
 import org.chefbackend.cluster.ClusterAgent;
 import org.chefbackend.cluster.ClusterFile;
 import org.chefbackend.cluster.ClusterView;
@@ -48,6 +50,7 @@ import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsException;
 import org.chefbackend.config.SecretsFile;
 import org.chefbackend.config.Settings;
+import org.chefbackend.etcd.EtcdAccess;
 import org.chefbackend.etcd.EtcdRecipe;
 import org.chefbackend.leaderl.HaLoop;
 import org.chefbackend.leaderl.Intent;
@@ -82,6 +85,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
     private Watchdog watchdog;
     private Supervisor supervisor;
     private AgentHttpServer http;
+    private MemberDiscovery discovery;
     /** Where the HTTP API listens: set at boot; a changed leaderl.http_address takes effect at the next boot. */
     private InetSocketAddress httpBind;
     private final Object reconfiguring = new Object();
@@ -164,7 +168,28 @@ public final class NodeAgent implements AgentHttpServer.Node {
         supervisor.begin();
         cluster.start();
         http.start();
+        discovery = new MemberDiscovery(() -> discoveryEndpoint(node.get()), this::etcdMembers);
+        discovery.start();
         log.info("agent ready; HTTP API on {}:{}", httpBind.getHostString(), httpBind.getPort());
+    }
+
+    /** Where this agent answers the frontends' GET /v2/members: in a closed cluster, etcd.client_port. */
+    private static Optional<InetSocketAddress> discoveryEndpoint(NodeContext ctx) {
+        if (!ctx.settings().bool(EtcdRecipe.NAME + ".enable") || !SecurityMode.of(ctx).discoveryByAgent()) {
+            return Optional.empty();
+        }
+        return Optional.of(new InetSocketAddress(ctx.publishAddress(), ctx.settings().intValue("etcd.client_port")));
+    }
+
+    /** This node's etcd's answer to GET /v2/members. */
+    private byte[] etcdMembers() throws IOException {
+        NodeContext ctx = node.get();
+        Http.Response r = Http.get(EtcdRecipe.clientUrl(ctx) + MemberDiscovery.PATH, Duration.ofSeconds(2),
+                Duration.ofSeconds(2), EtcdAccess.of(ctx).tls());
+        if (r.status() != 200) {
+            throw new IOException("HTTP " + r.status());
+        }
+        return r.body();
     }
 
     private static InetSocketAddress httpEndpoint(NodeContext ctx) {
@@ -247,6 +272,9 @@ public final class NodeAgent implements AgentHttpServer.Node {
             });
             quietly("health checks", health::stop);
             quietly("HTTP API", () -> {
+                if (discovery != null) {
+                    discovery.stop();
+                }
                 if (http != null) {
                     http.stop();
                 }
@@ -501,14 +529,20 @@ public final class NodeAgent implements AgentHttpServer.Node {
     /** Where the running services and the HTTP API listen now. */
     private Map<String, List<InetSocketAddress>> held() {
         Map<String, List<InetSocketAddress>> held = new LinkedHashMap<>(supervisor.heldEndpoints());
-        held.put("leaderl", List.of(httpBind));
+        List<InetSocketAddress> agent = new ArrayList<>(List.of(httpBind));
+        if (discovery != null) {
+            discovery.endpoint().ifPresent(agent::add);
+        }
+        held.put("leaderl", agent);
         return held;
     }
 
     /** Where the services and the HTTP API would listen with {@code ctx}'s settings. */
     private Map<String, List<InetSocketAddress>> endpoints(NodeContext ctx) {
         Map<String, List<InetSocketAddress>> wanted = new LinkedHashMap<>(supervisor.endpoints(ctx));
-        wanted.put("leaderl", List.of(httpEndpoint(ctx)));
+        List<InetSocketAddress> agent = new ArrayList<>(List.of(httpEndpoint(ctx)));
+        discoveryEndpoint(ctx).ifPresent(agent::add);
+        wanted.put("leaderl", agent);
         return wanted;
     }
 

@@ -43,7 +43,12 @@ public final class Http {
 
     /** {@code http://host:port} with an IPv6 literal bracketed. */
     public static String base(String host, int port) {
-        return "http://" + (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port;
+        return base("http", host, port);
+    }
+
+    /** {@code scheme://host:port}, an IPv6 literal bracketed. */
+    public static String base(String scheme, String host, int port) {
+        return scheme + "://" + (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port;
     }
 
     public static Response get(String url, Duration connect, Duration read) throws IOException {

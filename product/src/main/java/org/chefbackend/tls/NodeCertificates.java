@@ -21,8 +21,9 @@ import org.chefbackend.config.Settings;
 
 /**
  * This node's certificate, issued from the cluster CA into {@code ssl.data_dir/cluster/} (root only): serverAuth and
- * clientAuth for its publish_address and node name, so PostgreSQL and etcd serve it and etcd peers present it to each
- * other. Issued again when what shapes it changes (the CA, ssl.key_length, ssl.duration, the subject fields, the
+ * clientAuth for its publish_address and node name (in subjectAltName; no common name, see
+ * {@link Subject#withoutCommonName}), so PostgreSQL and etcd serve it, etcd peers present it to each other and the
+ * agent presents it to etcd's client port. Issued again when what shapes it changes (the CA, ssl.key_length, ssl.duration, the subject fields, the
  * address) or when it has less than {@link #RENEW_BEFORE} left. A node whose secrets hold no CA (a cluster made before
  * the CA existed) has none.
  */
@@ -56,14 +57,6 @@ public final class NodeCertificates {
             return dir.resolve("node.inputs");
         }
 
-        /** TLS that trusts the cluster CA alone, for the agent's own clients (etcd, PostgreSQL, peers' agents). */
-        public SSLContext clientContext() {
-            try {
-                return Pem.context(Files.readString(caCertificate(), StandardCharsets.US_ASCII), null, null);
-            } catch (IOException e) {
-                throw new TlsException("cannot read " + caCertificate() + ": " + e.getMessage());
-            }
-        }
     }
 
     /**
@@ -100,7 +93,7 @@ public final class NodeCertificates {
         return "ca=" + fingerprint(ca.certificatePem()) + "\n"
                 + "key_length=" + s.integer("ssl.key_length") + "\n"
                 + "duration=" + s.integer("ssl.duration") + "\n"
-                + "subject=" + Subject.of(s).withCommonName(node.nodeName()) + "\n"
+                + "subject=" + Subject.of(s).withoutCommonName() + "\n"
                 + "san=" + subjectAltName(node) + "\n";
     }
 
@@ -130,7 +123,7 @@ public final class NodeCertificates {
                     + "extendedKeyUsage=serverAuth,clientAuth\n"
                     + "subjectAltName=" + subjectAltName(node) + "\n");
             Openssl.run(scratch.dir(), "req", "-new", "-newkey", "rsa:" + s.integer("ssl.key_length"), "-nodes",
-                    "-subj", Subject.of(s).withCommonName(node.nodeName()), "-keyout", "node.key", "-out", "node.csr");
+                    "-subj", Subject.of(s).withoutCommonName(), "-keyout", "node.key", "-out", "node.csr");
             Openssl.run(scratch.dir(), "x509", "-req", "-in", "node.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
                     "-set_serial", "0x" + HexFormat.of().formatHex(new SecureRandom().generateSeed(16)),
                     "-days", String.valueOf(s.integer("ssl.duration")), "-extfile", "ext.cnf", "-out", "node.crt");

@@ -22,13 +22,17 @@ public enum SecurityMode {
     /** The node certificate is issued and PostgreSQL serves it; nothing checks it yet. */
     CERTIFICATES,
     /**
-     * etcd's peers use mutual TLS, its client port speaks HTTPS beside HTTP, and this node's agent reaches it over
-     * HTTPS with the etcd users' passwords (auth may still be off).
+     * etcd's peers use mutual TLS, it serves HTTPS to clients with a certificate from the cluster CA on
+     * etcd.secure_client_port beside plain HTTP on etcd.client_port, and this node's agent reaches it over HTTPS with
+     * its certificate and the etcd users' passwords (auth may still be off).
      */
     ETCD_TLS,
     /** PostgreSQL's clients of other nodes verify the server (verify-full). */
     CLIENTS,
-    /** Everything closed: etcd auth is on. */
+    /**
+     * Everything closed: etcd's auth is on and etcd no longer serves plain HTTP; the agent answers the frontends'
+     * member discovery on etcd.client_port.
+     */
     CLOSED;
 
     static final String STEP_FILE = "/var/opt/chef-backend/agent/security-step";
@@ -85,7 +89,7 @@ public enum SecurityMode {
         return compareTo(CERTIFICATES) >= 0;
     }
 
-    /** etcd runs with peer mutual TLS and HTTPS beside HTTP on its client port. */
+    /** etcd runs with peer mutual TLS and serves HTTPS on etcd.secure_client_port. */
     public boolean etcdTls() {
         return compareTo(ETCD_TLS) >= 0;
     }
@@ -93,5 +97,10 @@ public enum SecurityMode {
     /** This node's PostgreSQL clients of other nodes verify whom they talk to. */
     public boolean clientsVerify() {
         return compareTo(CLIENTS) >= 0;
+    }
+
+    /** etcd serves no plain HTTP; the agent answers GET /v2/members on etcd.client_port ({@code MemberDiscovery}). */
+    public boolean discoveryByAgent() {
+        return this == CLOSED;
     }
 }

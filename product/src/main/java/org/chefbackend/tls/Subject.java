@@ -14,7 +14,15 @@ public record Subject(String country, String company, String unit) {
 
     /** openssl's -subj form with {@code commonName}. */
     String withCommonName(String commonName) {
-        return "/C=" + escape(country) + "/O=" + escape(company) + "/OU=" + escape(unit) + "/CN=" + escape(commonName);
+        return withoutCommonName() + "/CN=" + escape(commonName);
+    }
+
+    /**
+     * openssl's -subj form without a common name: a node's certificate names the node in subjectAltName alone, since
+     * etcd 3.4's JSON gateway refuses every request whose client certificate has a common name once auth is on.
+     */
+    String withoutCommonName() {
+        return "/C=" + escape(country) + "/O=" + escape(company) + "/OU=" + escape(unit);
     }
 
     /** openssl -subj separates fields with '/', so a value must escape it. */

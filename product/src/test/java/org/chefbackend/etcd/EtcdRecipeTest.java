@@ -24,6 +24,7 @@ import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.Settings;
 import org.chefbackend.tls.Authority;
+import org.chefbackend.tls.NodeCertificates;
 import org.chefbackend.tls.SecurityMode;
 import org.chefbackend.tls.Subject;
 import org.junit.jupiter.api.BeforeAll;
@@ -204,13 +205,14 @@ class EtcdRecipeTest {
     }
 
     @Test
-    void aClusterWithACaServesHttpsAndPlainHttpOnOnePortAndMutualTlsToPeers() {
+    void aClusterWithACaServesOnlyHttpsToClientsWithACertificateAndMutualTlsToPeers() {
         NodeContext n = closedNode("");
         Launch launch = EtcdRecipe.render(n, EtcdRecipe.initialCluster(n), IONICE, ETCD);
         Map<String, String> f = flags(launch);
         Path tls = root.resolve("var/opt/chef-backend/etcd/tls");
-        assertEquals("http://127.0.0.5:2379,https://127.0.0.5:2379", f.get("listen-client-urls"));
-        assertEquals("https://127.0.0.5:2379", f.get("advertise-client-urls"));
+        // no plain http: the agent answers the frontends' GET /v2/members on 2379 (MemberDiscovery)
+        assertEquals("https://127.0.0.5:2378", f.get("listen-client-urls"));
+        assertEquals("https://127.0.0.5:2378", f.get("advertise-client-urls"));
         assertEquals("https://127.0.0.5:2380", f.get("listen-peer-urls"));
         assertEquals("https://127.0.0.5:2380", f.get("initial-advertise-peer-urls"));
         assertEquals(GUID + "=https://127.0.0.5:2380", f.get("initial-cluster"));
@@ -221,13 +223,15 @@ class EtcdRecipeTest {
         assertEquals(tls.resolve("ca.crt").toString(), f.get("peer-trusted-ca-file"));
         assertEquals("true", f.get("peer-client-cert-auth"));
         assertEquals("true", f.get("experimental-peer-skip-client-san-verification"));
-        // the JSON gateway refuses every request that carries a client certificate: clients log in as users
-        assertFalse(f.containsKey("client-cert-auth"));
-        assertFalse(f.containsKey("trusted-ca-file"));
+        // a stranger never gets past the handshake, so none of etcd 3.4's unauthenticated calls (leases, alarms) is his
+        assertEquals("true", f.get("client-cert-auth"));
+        assertEquals(tls.resolve("ca.crt").toString(), f.get("trusted-ca-file"));
         assertEquals(Map.of("ETCD_INITIAL_CLUSTER_TOKEN", "token123"), launch.environment());
         assertFalse(String.join(" ", launch.command()).contains("token123"));
-        assertEquals("https://127.0.0.5:2379", EtcdRecipe.clientUrl(n));
+        assertEquals("https://127.0.0.5:2378", EtcdRecipe.clientUrl(n));
         assertEquals("http://127.0.0.5:2379", EtcdRecipe.plainClientUrl(n));
+        assertEquals(List.of(new InetSocketAddress("127.0.0.5", 2378), new InetSocketAddress("127.0.0.5", 2380)),
+                new EtcdRecipe().listenAddresses(n));
         assertTrue(assertThrows(ServiceSetupException.class, () -> EtcdRecipe.render(closedNode(
                 "etcd.environment = { 'ETCD_PEER_CLIENT_CERT_AUTH' => 'false' }"), EtcdRecipe.initialCluster(n), IONICE,
                 ETCD)).getMessage().contains("--peer-client-cert-auth"));
@@ -249,17 +253,26 @@ class EtcdRecipeTest {
         assertFalse(f.containsKey("peer-client-cert-auth"), "peer TLS before the etcd-tls step");
 
         SecurityMode.record(n.paths(), SecurityMode.ETCD_TLS);
+        NodeCertificates.ensure(n); // issued at the certificates step
         f = flags(EtcdRecipe.render(n, EtcdRecipe.initialCluster(n), IONICE, ETCD));
-        assertEquals("http://127.0.0.5:2379,https://127.0.0.5:2379", f.get("listen-client-urls"));
-        assertEquals("https://127.0.0.5:2379", f.get("advertise-client-urls"));
+        // both client ports: the other nodes' agents and the frontends still use plain http
+        assertEquals("http://127.0.0.5:2379,https://127.0.0.5:2378", f.get("listen-client-urls"));
+        assertEquals("https://127.0.0.5:2378", f.get("advertise-client-urls"));
+        assertEquals(List.of(new InetSocketAddress("127.0.0.5", 2378), new InetSocketAddress("127.0.0.5", 2379),
+                new InetSocketAddress("127.0.0.5", 2380)), new EtcdRecipe().listenAddresses(n));
         assertEquals("https://127.0.0.5:2380", f.get("listen-peer-urls"));
         assertEquals("0123456789abcdef0123456789abcdef=https://127.0.0.6:2380," + GUID + "=https://127.0.0.5:2380",
                 f.get("initial-cluster"));
         assertEquals("true", f.get("peer-client-cert-auth"));
-        // the agent moves to https with its member: etcd 3.4's plain JSON gateway on a mixed port is not reliable
-        assertEquals("https://127.0.0.5:2379", EtcdRecipe.clientUrl(n));
+        assertEquals("true", f.get("client-cert-auth"));
+        // the agent moves to https with its member, presenting its certificate
+        assertEquals("https://127.0.0.5:2378", EtcdRecipe.clientUrl(n));
         assertTrue(EtcdAccess.of(n).closed());
         assertEquals("chef-backend", EtcdAccess.of(n).clusterUser().user());
+
+        SecurityMode.record(n.paths(), SecurityMode.CLOSED);
+        f = flags(EtcdRecipe.render(n, EtcdRecipe.initialCluster(n), IONICE, ETCD));
+        assertEquals("https://127.0.0.5:2378", f.get("listen-client-urls"));
     }
 
     @Test

@@ -374,8 +374,8 @@ class RecoveryProceduresIT {
             assertTrue(TestNode.waitUntil(Duration.ofSeconds(10), () -> n.processes().isEmpty()), n.name + " survived kill -9");
         }
         // the fault took effect: no etcd quorum, and the survivor takes no writes
-        assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> !body("http://" + survivor.address
-                + ":2379/health").contains("\"health\":\"true\"")), "etcd still has quorum");
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> !survivor.etcdGet("/health")
+                .contains("\"health\":\"true\"")), "etcd still has quorum");
         assertFalse(writable(survivor), "the survivor took a write before the recovery");
 
         TestNode.Run r = survivor.ctl("create-cluster", "--quorum-loss-recovery", "-y");

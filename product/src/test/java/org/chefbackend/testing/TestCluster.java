@@ -209,14 +209,31 @@ public final class TestCluster implements AutoCloseable {
 
     /**
      * The cluster's keys (under /chef-backend/) through the etcd members of {@code via} (every node when none is
-     * named), reached as the agents reach them: in a closed cluster https trusting its CA, as etcd user
-     * chef-backend. The caller closes it.
+     * named), reached as the agents reach them: in a closed cluster https trusting its CA with the first node's
+     * certificate, as etcd user chef-backend. The caller closes it.
      */
     public ClusterStore store(TestNode... via) {
         List<TestNode> members = via.length == 0 ? nodes : List.of(via);
-        EtcdAccess access = EtcdAccess.of(secrets);
-        return access.keys(members.stream().map(n -> access.url(n.address, 2379)).toList(), "/chef-backend/",
-                Duration.ofSeconds(2));
+        EtcdAccess access = etcdAccess();
+        return access.keys(members.stream().map(this::etcdUrl).toList(), "/chef-backend/", Duration.ofSeconds(2));
+    }
+
+    /** How the agents reach etcd: in a closed cluster, presenting the first node's certificate. */
+    public EtcdAccess etcdAccess() {
+        return EtcdAccess.of(secrets, nodes.get(0).certificateFiles());
+    }
+
+    /**
+     * The body of {@code n}'s etcd member's 200 answer to GET {@code path} ("/health"), reached as its agent reaches
+     * it; empty otherwise.
+     */
+    public String etcdGet(TestNode n, String path) {
+        return n.etcdGet(path);
+    }
+
+    /** {@code n}'s etcd client URL, as its agent reaches it. */
+    public String etcdUrl(TestNode n) {
+        return secrets.ca() == null ? "http://" + n.address + ":2379" : "https://" + n.address + ":2378";
     }
 
     /**

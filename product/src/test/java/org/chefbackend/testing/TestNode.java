@@ -7,6 +7,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -23,9 +24,12 @@ import org.chefbackend.agent.ProcessIdentity;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
+import org.chefbackend.etcd.EtcdAccess;
 import org.chefbackend.faults.LoopbackNet;
 import org.chefbackend.system.FileTrees;
+import org.chefbackend.system.Http;
 import org.chefbackend.system.Poll;
+import org.chefbackend.tls.NodeCertificates.CertificateFiles;
 
 /**
  * One backend node for integration tests: its own root under /tmp and its own loopback address, driven through
@@ -294,5 +298,26 @@ public final class TestNode {
     /** Polls {@code condition} every 200 ms; whether it held within {@code limit}. */
     public static boolean waitUntil(Duration limit, BooleanSupplier condition) {
         return Poll.until(limit, Duration.ofMillis(200), condition);
+    }
+
+    /** This node's certificate from the cluster CA (what its agent presents to etcd), in a closed cluster. */
+    public CertificateFiles certificateFiles() {
+        return new CertificateFiles(root.resolve("var/opt/chef-backend/ssl/cluster"));
+    }
+
+    /**
+     * The body of this node's etcd member's 200 answer to GET {@code path} ("/health"), reached as its agent reaches
+     * it (in a closed cluster: https on 2378 with this node's certificate); empty otherwise.
+     */
+    public String etcdGet(String path) {
+        try {
+            EtcdAccess access = EtcdAccess.of(SecretsFile.load(root.resolve("etc/chef-backend/chef-backend-secrets.json")),
+                    certificateFiles());
+            Http.Response r = Http.get(access.url(address, access.closed() ? 2378 : 2379) + path, Duration.ofSeconds(3),
+                    Duration.ofSeconds(3), access.tls());
+            return r.status() == 200 ? new String(r.body(), StandardCharsets.UTF_8) : "";
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
     }
 }

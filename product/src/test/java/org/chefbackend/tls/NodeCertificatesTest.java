@@ -2,6 +2,7 @@ package org.chefbackend.tls;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,8 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SignatureException;
-import java.security.interfaces.RSAPublicKey;
 import java.security.cert.X509Certificate;
+import java.security.interfaces.RSAPublicKey;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -72,6 +73,8 @@ class NodeCertificatesTest {
         assertTrue(cert.getSubjectAlternativeNames().stream().anyMatch(san -> san.get(1).equals("127.0.0.5")));
         assertTrue(cert.getSubjectAlternativeNames().stream().anyMatch(san -> san.get(1).equals("n-127-0-0-5")));
         assertTrue(cert.getSubjectX500Principal().getName().contains("O=Example"));
+        // no common name: etcd's JSON gateway refuses a client certificate with one once auth is on
+        assertFalse(cert.getSubjectX500Principal().getName().contains("CN="), cert.getSubjectX500Principal().getName());
         assertEquals(List.of("1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"), cert.getExtendedKeyUsage());
         assertEquals(-1, cert.getBasicConstraints());
         long days = Duration.between(Instant.now(), cert.getNotAfter().toInstant()).toDays();
@@ -80,7 +83,6 @@ class NodeCertificatesTest {
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f.key())));
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f.dir())));
         assertDoesNotThrow(() -> Pem.privateKey(Files.readString(f.key()), "node key"));
-        assertDoesNotThrow(f::clientContext);
     }
 
     @Test
