@@ -38,6 +38,14 @@ public interface ServiceRecipe {
     /** The addresses the service listens on, checked to be free before it first starts. */
     List<InetSocketAddress> listenAddresses(NodeContext node);
 
+    /**
+     * The addresses the service's settings claim, for the checks of a configuration change ({@code ConfigChangeCheck}):
+     * where it listens, and where the agent listens in its place.
+     */
+    default List<InetSocketAddress> claimedAddresses(NodeContext node) {
+        return listenAddresses(node);
+    }
+
     /** Signal that stops the process cleanly and promptly (PostgreSQL: INT, its fast shutdown). */
     default String stopSignal() {
         return "TERM";

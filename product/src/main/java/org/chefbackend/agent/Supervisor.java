@@ -246,7 +246,7 @@ public final class Supervisor {
         Map<String, List<InetSocketAddress>> out = new LinkedHashMap<>();
         recipes.forEach((name, recipe) -> {
             if (ctx.settings().bool(name + ".enable")) {
-                out.put(name, recipe.listenAddresses(ctx));
+                out.put(name, recipe.claimedAddresses(ctx));
             }
         });
         return out;
@@ -257,7 +257,7 @@ public final class Supervisor {
         Map<String, List<InetSocketAddress>> out = new LinkedHashMap<>();
         recipes.forEach((name, recipe) -> {
             if (enabled(name) && services.get(name).status().running()) {
-                out.put(name, recipe.listenAddresses(node.get()));
+                out.put(name, recipe.claimedAddresses(node.get()));
             }
         });
         return out;

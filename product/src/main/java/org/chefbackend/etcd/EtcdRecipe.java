@@ -114,6 +114,21 @@ public final class EtcdRecipe implements ServiceRecipe {
     }
 
     /**
+     * Its own, and etcd.client_port in every mode: etcd's while it serves plain http, the agent's member discovery's
+     * on its behalf afterwards, so the hand-over between the two is no conflict.
+     */
+    @Override
+    public List<InetSocketAddress> claimedAddresses(NodeContext node) {
+        List<InetSocketAddress> out = new ArrayList<>(listenAddresses(node));
+        InetSocketAddress discovery = new InetSocketAddress(publishAddress(node),
+                node.settings().intValue("etcd.client_port"));
+        if (!out.contains(discovery)) {
+            out.add(discovery);
+        }
+        return out;
+    }
+
+    /**
      * The URL the agents reach this node's etcd on, and etcd advertises: https on etcd.secure_client_port from
      * secure-cluster's etcd-tls step on (every cluster with a CA otherwise), plain http on etcd.client_port before.
      */

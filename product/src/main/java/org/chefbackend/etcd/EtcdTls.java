@@ -17,25 +17,13 @@ import org.chefbackend.tls.NodeCertificates.CertificateFiles;
  * ssl.data_dir, which only root may enter, and etcd runs as {@value ServiceUsers#CHEF_BACKEND}. The directory is
  * that user's, 0700, the key 0600.
  *
- * @param dir where the copies live
+ * @param copies where the copies live, named as the originals
  */
-public record EtcdTls(Path dir) {
+public record EtcdTls(CertificateFiles copies) {
     static final String DIR = "/var/opt/chef-backend/etcd/tls";
 
     public static EtcdTls of(NodeContext node) {
-        return new EtcdTls(node.paths().resolve(DIR));
-    }
-
-    public Path caCertificate() {
-        return dir.resolve("ca.crt");
-    }
-
-    public Path certificate() {
-        return dir.resolve("node.crt");
-    }
-
-    public Path key() {
-        return dir.resolve("node.key");
+        return new EtcdTls(new CertificateFiles(node.paths().resolve(DIR)));
     }
 
     /**
@@ -47,13 +35,13 @@ public record EtcdTls(Path dir) {
      */
     Map<String, String> flags() {
         Map<String, String> flags = new LinkedHashMap<>();
-        flags.put("cert-file", certificate().toString());
-        flags.put("key-file", key().toString());
-        flags.put("trusted-ca-file", caCertificate().toString());
+        flags.put("cert-file", copies.certificate().toString());
+        flags.put("key-file", copies.key().toString());
+        flags.put("trusted-ca-file", copies.caCertificate().toString());
         flags.put("client-cert-auth", "true");
-        flags.put("peer-cert-file", certificate().toString());
-        flags.put("peer-key-file", key().toString());
-        flags.put("peer-trusted-ca-file", caCertificate().toString());
+        flags.put("peer-cert-file", copies.certificate().toString());
+        flags.put("peer-key-file", copies.key().toString());
+        flags.put("peer-trusted-ca-file", copies.caCertificate().toString());
         flags.put("peer-client-cert-auth", "true");
         // etcd would also require a peer to connect from an address its certificate names; a host whose route to the
         // others leaves from another address (several interfaces; loopback test clusters) could then never join.
@@ -67,10 +55,10 @@ public record EtcdTls(Path dir) {
      * key at each new connection, but the CA it trusts only when it starts.
      */
     boolean install(CertificateFiles source) throws IOException {
-        ServiceUsers.ownedDirectory(dir, ServiceUsers.CHEF_BACKEND, "rwx------");
-        boolean newCa = copy(source.caCertificate(), caCertificate(), "rw-r--r--");
-        copy(source.certificate(), certificate(), "rw-r--r--");
-        copy(source.key(), key(), "rw-------");
+        ServiceUsers.ownedDirectory(copies.dir(), ServiceUsers.CHEF_BACKEND, "rwx------");
+        boolean newCa = copy(source.caCertificate(), copies.caCertificate(), "rw-r--r--");
+        copy(source.certificate(), copies.certificate(), "rw-r--r--");
+        copy(source.key(), copies.key(), "rw-------");
         return newCa;
     }
 

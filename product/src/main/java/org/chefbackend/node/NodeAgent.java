@@ -529,20 +529,23 @@ public final class NodeAgent implements AgentHttpServer.Node {
     /** Where the running services and the HTTP API listen now. */
     private Map<String, List<InetSocketAddress>> held() {
         Map<String, List<InetSocketAddress>> held = new LinkedHashMap<>(supervisor.heldEndpoints());
-        List<InetSocketAddress> agent = new ArrayList<>(List.of(httpBind));
-        if (discovery != null) {
-            discovery.endpoint().ifPresent(agent::add);
+        held.put("leaderl", List.of(httpBind));
+        if (discovery != null) { // etcd's port, the agent's while etcd is closed: see EtcdRecipe.claimedAddresses
+            discovery.endpoint().ifPresent(e -> {
+                List<InetSocketAddress> etcd = new ArrayList<>(held.getOrDefault(EtcdRecipe.NAME, List.of()));
+                if (!etcd.contains(e)) {
+                    etcd.add(e);
+                }
+                held.put(EtcdRecipe.NAME, etcd);
+            });
         }
-        held.put("leaderl", agent);
         return held;
     }
 
     /** Where the services and the HTTP API would listen with {@code ctx}'s settings. */
     private Map<String, List<InetSocketAddress>> endpoints(NodeContext ctx) {
         Map<String, List<InetSocketAddress>> wanted = new LinkedHashMap<>(supervisor.endpoints(ctx));
-        List<InetSocketAddress> agent = new ArrayList<>(List.of(httpEndpoint(ctx)));
-        discoveryEndpoint(ctx).ifPresent(agent::add);
-        wanted.put("leaderl", agent);
+        wanted.put("leaderl", List.of(httpEndpoint(ctx)));
         return wanted;
     }
 

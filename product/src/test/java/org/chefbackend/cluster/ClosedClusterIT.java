@@ -56,7 +56,6 @@ class ClosedClusterIT {
     static final Path WORK = Path.of("/tmp/cbit-closed/it");
     static final ObjectMapper JSON = new ObjectMapper();
     static final String NO_USER = "etcdserver: user name is empty";
-    static final String V2_REFUSED = "Insufficient credentials";
 
     TestCluster cluster;
     Secrets secrets;
@@ -155,9 +154,7 @@ class ClosedClusterIT {
                 "{\"key\":\"" + intent + "\",\"value\":\"" + b64("{}") + "\"}", node(a));
         refusedV3("(a node's certificate, no user) v3 member add", https + "/v3/cluster/member/add",
                 "{\"peerURLs\":[\"https://" + STRANGER + ":2380\"],\"isLearner\":true}", node(a));
-        // (HTTP/1.1: etcd's v2 handler breaks off an HTTP/2 stream when it answers 401)
-        refusedV2("(a node's certificate, no user) v2 keys read", "GET", https + "/v2/keys/chef-backend/leader",
-                null, cat(node(a), "--http1.1"));
+        v2DroppedWithoutUser(a, "(a node's certificate, no user) v2 keys read", https + "/v2/keys/chef-backend/leader");
 
         // etcd's peer port: mutual TLS from the cluster CA
         String peer = "https://" + a.address + ":2380/members";
@@ -325,8 +322,7 @@ class ClosedClusterIT {
         long closedAgain = System.currentTimeMillis();
         refusedV3("v3 range after auth set-up ran again", https + "/v3/kv/range",
                 "{\"key\":\"" + b64("/chef-backend/leader") + "\"}", node(a));
-        refusedV2("v2 keys read after auth set-up ran again", "GET", https + "/v2/keys/x", null,
-                cat(node(a), "--http1.1"));
+        v2DroppedWithoutUser(a, "v2 keys read after auth set-up ran again", https + "/v2/keys/x");
         // the agents log in again and go on: every node still publishes its status
         assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> {
             try (ClusterStore s = cluster.store()) {
@@ -397,17 +393,21 @@ class ClosedClusterIT {
         record(what, "HTTP " + r.status() + " " + JSON_MESSAGE.matcher(r.body()).replaceFirst("$1"));
     }
 
+    /**
+     * A v2 request with a node's certificate and no user: etcd 3.4's v2 auth then looks the certificate's common name
+     * up as a user, and with none (node certificates have none) it drops the connection without an answer.
+     */
+    void v2DroppedWithoutUser(TestNode n, String what, String url) {
+        Curl.Answer r = stranger.send("GET", url, null, cat(node(n), "--http1.1"));
+        assertTrue(r.status() == 0 && r.error().contains("Empty reply from server"), what + ": " + r);
+        record(what, "no HTTP answer: etcd's v2 auth finds no user in the certificate and drops the connection");
+    }
+
     /** No HTTP answer at all: the TLS handshake failed (etcd's client port without a certificate from the CA). */
     void noHttp(String what, Supplier<Curl.Answer> attempt) {
         Curl.Answer r = attempt.get();
         assertEquals(0, r.status(), what + ": " + r);
         record(what, "no HTTP answer (curl: " + r.error().strip() + ")");
-    }
-
-    void refusedV2(String what, String method, String url, String body, String... options) {
-        Curl.Answer r = stranger.send(method, url, body, options);
-        assertTrue(r.status() == 401 && r.body().contains(V2_REFUSED), what + ": " + r);
-        record(what, "HTTP 401 " + r.body().strip());
     }
 
     /** No HTTP answer, and etcd's log says why it turned the stranger's handshake away. */

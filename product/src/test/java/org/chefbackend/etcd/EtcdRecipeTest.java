@@ -232,6 +232,9 @@ class EtcdRecipeTest {
         assertEquals("http://127.0.0.5:2379", EtcdRecipe.plainClientUrl(n));
         assertEquals(List.of(new InetSocketAddress("127.0.0.5", 2378), new InetSocketAddress("127.0.0.5", 2380)),
                 new EtcdRecipe().listenAddresses(n));
+        // 2379 stays etcd's claim for configuration checks: the agent serves it on etcd's behalf
+        assertEquals(List.of(new InetSocketAddress("127.0.0.5", 2378), new InetSocketAddress("127.0.0.5", 2380),
+                new InetSocketAddress("127.0.0.5", 2379)), new EtcdRecipe().claimedAddresses(n));
         assertTrue(assertThrows(ServiceSetupException.class, () -> EtcdRecipe.render(closedNode(
                 "etcd.environment = { 'ETCD_PEER_CLIENT_CERT_AUTH' => 'false' }"), EtcdRecipe.initialCluster(n), IONICE,
                 ETCD)).getMessage().contains("--peer-client-cert-auth"));
