@@ -44,9 +44,10 @@ import org.junit.jupiter.api.TestMethodOrder;
  * A cluster closed to strangers (issue 20), built as an operator does on 127.0.0.135–137: a stranger without the
  * secrets, from 127.0.0.138, tries what the issue found open (reading and writing the cluster's keys, leases,
  * compaction, alarms, watches, membership changes over v2 and v3, auth changes, on etcd's client port and on the
- * frontends' port 2379, and etcd's peer port with no certificate or another CA's), and every attempt fails for the
- * reason asserted; the same requests with a node's certificate and the cluster's credentials succeed, from the same
- * address, so the refusals are not an artifact of the test. Chef Server frontends' discovery stays open.
+ * frontends' port 2379; the agents' admin calls; etcd's peer port with no certificate or another CA's), and every
+ * attempt fails for the reason asserted; the same requests with a node's certificate and the cluster's credentials
+ * succeed, from the same address, so the refusals are not an artifact of the test. Chef Server frontends' discovery
+ * stays open.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -146,6 +147,21 @@ class ClosedClusterIT {
             assertEquals(405, r.status(), method + " /v2/members on 2379: " + r);
             record(method + " /v2/members on :2379 (member change)", "HTTP 405");
         }
+
+        // the agents' admin calls: none without a signature by the cluster's admin key
+        String agent = "http://" + a.address + ":7331";
+        long now = System.currentTimeMillis();
+        for (String[] t : List.of(new String[] {"/admin/shutdown", null}, new String[] {"/admin/cluster/remove", null},
+                new String[] {"/admin/services/postgresql/stop", null},
+                new String[] {"/admin/shutdown", "v2 ts=" + now + " nonce=n1 target=" + a.address + ":7331 sig=00ff"},
+                new String[] {"/admin/shutdown", "v1 ts=" + now + " nonce=n2 sig=00ff"})) {
+            Curl.Answer r = t[1] == null ? stranger.send("POST", agent + t[0], "{}")
+                    : stranger.send("POST", agent + t[0], "{}", "-H", "X-Chef-Backend-Auth: " + t[1]);
+            assertEquals(401, r.status(), "admin call " + t[0] + ": " + r);
+            record("POST " + t[0] + " on :7331" + (t[1] == null ? ", unsigned" : ", forged " + t[1].substring(0, 2)
+                    + " signature"), "HTTP 401 " + JSON_ERROR.matcher(r.body()).replaceFirst("$1"));
+        }
+        assertEquals(0, a.ctl("reconfigure").code(), "control: the operator's signed admin call");
 
         // with a node's certificate but no user, etcd's own auth still refuses the keys and the membership
         refusedV3("(a node's certificate, no user) v3 range /chef-backend/leader", https + "/v3/kv/range",
@@ -435,6 +451,7 @@ class ClosedClusterIT {
     }
 
     static final Pattern JSON_MESSAGE = Pattern.compile("(?s).*\"message\":\"([^\"]*)\".*");
+    static final Pattern JSON_ERROR = Pattern.compile("(?s).*\"error\":\"([^\"]*)\".*");
 
     Curl.Answer ok(String what, Curl.Answer r) {
         assertEquals(2, r.status() / 100, "control, with the cluster's credentials: " + what + ": " + r);
