@@ -2,7 +2,6 @@ package org.chefbackend.agent;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -102,13 +101,10 @@ public final class Supervisor {
     }
 
     public static void requireFree(String service, InetSocketAddress address) {
-        try (ServerSocket probe = new ServerSocket()) {
-            probe.setReuseAddress(true);
-            probe.bind(address);
-        } catch (IOException e) {
+        MachineProbe.bindProblem(address).ifPresent(problem -> {
             throw new ServiceSetupException("cannot start " + service + ": " + address.getHostString() + ":"
-                    + address.getPort() + " is already in use or not an address of this machine (" + e.getMessage() + ")");
-        }
+                    + address.getPort() + " is already in use or not an address of this machine (" + problem + ")");
+        });
     }
 
     /**
