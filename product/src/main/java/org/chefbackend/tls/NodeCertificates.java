@@ -88,6 +88,24 @@ public final class NodeCertificates {
         return Optional.of(f);
     }
 
+    /**
+     * Issues this node's certificate again now, whatever is left of the current one (rotate-certificates): a new key
+     * and serial. The services pick it up when they next render (PostgreSQL by reload, etcd at its next handshake).
+     */
+    public static synchronized CertificateFiles reissue(NodeContext node) {
+        ClusterCa ca = node.secrets().ca();
+        if (ca == null) {
+            throw new TlsException("this node has no cluster CA (an open cluster); close it with secure-cluster first");
+        }
+        CertificateFiles f = new CertificateFiles(node.path("ssl.data_dir").resolve(DIR));
+        try {
+            issue(node, ca, f, inputs(node, ca));
+        } catch (IOException e) {
+            throw new TlsException("cannot write this node's certificate into " + f.dir() + ": " + e.getMessage());
+        }
+        return f;
+    }
+
     /** The files of a node with a cluster CA, without issuing anything (for clients such as chef-backend-ctl). */
     public static Optional<CertificateFiles> existing(NodeContext node) {
         return node.secrets().ca() == null ? Optional.empty()

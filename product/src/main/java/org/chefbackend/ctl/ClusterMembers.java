@@ -1,0 +1,33 @@
+package org.chefbackend.ctl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.chefbackend.config.NodePaths;
+import org.chefbackend.config.Settings;
+import org.chefbackend.system.OperatorException;
+
+/** The cluster's members as this node's agent knows them, each with a client of its agent, and the leader's name. */
+record ClusterMembers(List<Member> members, Optional<String> leader) {
+    /** A member as a command reaches it: its name, its address, and its agent. */
+    record Member(String name, String address, AgentClient agent) {
+    }
+
+    /** From this node's agent ({@code GET /cluster}); an operator error when it does not know the cluster. */
+    static ClusterMembers of(AgentClient local, Settings settings, NodePaths paths) {
+        JsonNode cluster = local.get("/cluster").filter(r -> r.status() == 200).map(AgentClient.Response::body)
+                .orElseThrow(() -> OperatorException.failure("this node's agent does not know the cluster"));
+        List<Member> out = new ArrayList<>();
+        for (JsonNode n : cluster.path("nodes")) {
+            out.add(new Member(n.path("name").asText(), n.path("ip").asText(),
+                    new AgentClient(n.path("ip").asText(), settings.intValue("leaderl.http_port"), paths)));
+        }
+        JsonNode leader = cluster.path("cluster").path("leader");
+        return new ClusterMembers(out, leader.isTextual() ? Optional.of(leader.asText()) : Optional.empty());
+    }
+
+    Optional<Member> named(String name) {
+        return members.stream().filter(m -> m.name().equals(name)).findFirst();
+    }
+}

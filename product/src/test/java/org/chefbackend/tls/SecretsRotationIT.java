@@ -1,0 +1,484 @@
+package org.chefbackend.tls;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.cert.X509Certificate;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.chefbackend.api.AdminAuth;
+import org.chefbackend.config.Secrets;
+import org.chefbackend.config.SecretsFile;
+import org.chefbackend.config.SecretsRotation;
+import org.chefbackend.etcd.EtcdRecipe;
+import org.chefbackend.postgres.PostgresRecipe;
+import org.chefbackend.testing.Curl;
+import org.chefbackend.testing.TestCluster;
+import org.chefbackend.testing.TestNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * rotate-secrets and rotate-certificates on a running closed cluster (127.0.0.160–162; a stranger, and a holder of
+ * old or new secrets, on 127.0.0.163): a refusal that changes nothing when one node lacks the next file; then a
+ * rotation under a write load through the leader, after which the old etcd passwords and admin key are refused and
+ * the new ones taken, every follower streams again (it had to log in with the new password), no acknowledged write is
+ * lost, and nothing restarted; then new certificates that PostgreSQL and etcd serve without a restart.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class SecretsRotationIT {
+    static final List<String> ADDRESSES = List.of("127.0.0.160", "127.0.0.161", "127.0.0.162");
+    static final String OUTSIDE = "127.0.0.163";
+    static final Path BASE = Path.of("/tmp/cbit-rotate");
+    static final String SECRETS = "etc/chef-backend/chef-backend-secrets.json";
+    static final Pattern PEM = Pattern.compile("-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----");
+
+    TestCluster cluster;
+    Secrets old;
+    Secrets next;
+    Path caFile;
+    final Curl outside = new Curl(OUTSIDE);
+    final List<String> record = new ArrayList<>();
+
+    @BeforeAll
+    void build() throws Exception {
+        cluster = TestCluster.create(ADDRESSES, BASE, null);
+        old = cluster.secrets();
+        caFile = BASE.resolve("ca.crt");
+        Files.writeString(caFile, old.ca().certificatePem());
+    }
+
+    @AfterAll
+    void destroy() {
+        record.forEach(System.out::println);
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void aNodeWithoutTheNextFileStopsTheRotationBeforeAnythingChanges() throws Exception {
+        TestNode a = cluster.nodes.get(0);
+        TestNode c = cluster.nodes.get(2);
+        TestNode.Run prepared = a.ctlOk("rotate-secrets", "--prepare");
+        assertTrue(prepared.out().contains("copy"), prepared.out());
+        Path nextFile = SecretsRotation.nextFile(a.root.resolve(SECRETS));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(nextFile)));
+        next = SecretsFile.load(nextFile);
+        assertEquals(old.ca(), next.ca());
+        assertEquals(old.etcdInitialClusterToken(), next.etcdInitialClusterToken());
+        TestNode.Run again = a.ctl("rotate-secrets", "--prepare");
+        assertEquals(2, again.code(), "a second --prepare would replace the file already copied: " + again);
+        copyNext(cluster.nodes.get(1));
+
+        TestNode.Run refused = a.ctl("rotate-secrets", "-y");
+        record.add("refusal: exit " + refused.code() + ": " + refused.err().strip());
+        assertEquals(2, refused.code(), refused.out() + refused.err());
+        assertEquals(1, refused.err().strip().lines().count(), "one line: " + refused.err());
+        assertTrue(refused.err().contains(c.name) && refused.err().contains("nothing was changed"), refused.err());
+        assertFalse(refused.err().contains(cluster.nodes.get(1).name + ":"), "b is ready: " + refused.err());
+        assertFalse(refused.err().contains("Exception"), refused.err());
+        // nothing changed: every node on the old secrets, which every service still takes; the new ones are refused
+        for (TestNode n : cluster.nodes) {
+            assertEquals(old.fingerprint(), SecretsFile.load(n.root.resolve(SECRETS)).fingerprint(), n.name);
+            assertEquals(200, adminCall(n, old).status(), n.name + " refuses the old admin key");
+            assertEquals(401, adminCall(n, next).status(), n.name + " takes the next admin key before the rotation");
+        }
+        assertTrue(etcdLogin(a, old, Secrets.ETCD_CLUSTER_USER), "the old etcd password is refused");
+        assertFalse(etcdLogin(a, next, Secrets.ETCD_CLUSTER_USER), "the next etcd password is taken");
+        try (Connection ok = pg(cluster.leader().orElseThrow(), old.dbSuperuserPassword())) {
+            assertTrue(ok.isValid(2));
+        }
+        assertThrows(SQLException.class, () -> pg(cluster.leader().orElseThrow(), next.dbSuperuserPassword()).close());
+    }
+
+    @Test
+    @Order(2)
+    void rotationUnderWritesLosesNothingAndLeavesOnlyTheNewSecretsWorking() throws Exception {
+        TestNode a = cluster.nodes.get(0);
+        copyNext(cluster.nodes.get(2));
+        TestNode leader = cluster.leader().orElseThrow();
+        Map<String, List<Long>> pidsBefore = servicePids();
+        try (Connection c = pg(leader, old.dbSuperuserPassword()); Statement st = c.createStatement()) {
+            st.execute("create table rotation_load (id bigint primary key)");
+        }
+        long rotationStart;
+        LoadWriter load = new LoadWriter(cluster, List.of(old.dbSuperuserPassword(), next.dbSuperuserPassword()));
+        try {
+            assertTrue(TestNode.waitUntil(Duration.ofSeconds(10), () -> load.acked() >= 50), "no writes acknowledged");
+            try (Connection c = pg(leader, old.dbSuperuserPassword()); Statement st = c.createStatement();
+                    ResultSet rs = st.executeQuery("select now()")) {
+                rs.next();
+                rotationStart = rs.getTimestamp(1).getTime();
+            }
+            long t0 = System.nanoTime();
+            TestNode.Run rotated = cluster.nodes.get(1).ctlOk("rotate-secrets", "-y");
+            record.add("rotate-secrets took " + (System.nanoTime() - t0) / 1_000_000 + " ms:\n" + rotated.out().strip());
+            assertTrue(rotated.out().contains("gen-server-config"), "no reminder for the frontends: " + rotated.out());
+            int ackedAtEnd = load.acked();
+            assertTrue(TestNode.waitUntil(Duration.ofSeconds(20), () -> load.acked() >= ackedAtEnd + 50),
+                    "writes do not go on after the rotation");
+        } finally {
+            load.close();
+        }
+        record.add("load: " + load.acked() + " writes acknowledged, " + load.failed() + " failed, longest gap "
+                + load.longestGapMs() + " ms");
+
+        // every node on the next secrets, the .next files consumed, the file still root-only
+        for (TestNode n : cluster.nodes) {
+            Path file = n.root.resolve(SECRETS);
+            assertEquals(next.fingerprint(), SecretsFile.load(file).fingerprint(), n.name);
+            assertFalse(Files.exists(SecretsRotation.nextFile(file)), n.name + " kept its .next file");
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)), n.name);
+        }
+        // the old etcd passwords (v3 users, v2 root) and admin key refused, the new ones taken, from outside
+        for (TestNode n : cluster.nodes) {
+            for (String user : List.of(Secrets.ETCD_ROOT_USER, Secrets.ETCD_CLUSTER_USER)) {
+                assertFalse(etcdLogin(n, old, user), n.name + " takes the old password of etcd user " + user);
+                assertTrue(etcdLogin(n, next, user), n.name + " refuses the new password of etcd user " + user);
+            }
+            assertEquals(401, etcdV2AsRoot(n, old), n.name + ": v2 root with the old password");
+            assertEquals(200, etcdV2AsRoot(n, next), n.name + ": v2 root with the new password");
+            assertEquals(401, adminCall(n, old).status(), n.name + " takes the old admin key");
+            assertEquals(200, adminCall(n, next).status(), n.name + " refuses the new admin key");
+        }
+        record.add("after: old etcd passwords (v3 root, chef-backend, v2 root) and old admin key refused on every node;"
+                + " new ones taken");
+        TestNode leaderAfter = cluster.leader().orElseThrow();
+        assertEquals(leader.name, leaderAfter.name, "the leader changed during the rotation");
+        assertThrows(SQLException.class, () -> pg(leaderAfter, old.dbSuperuserPassword()).close());
+        // every follower streams again, on a connection made after the passwords changed: with the new password
+        List<String> streaming = new ArrayList<>();
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> {
+            streaming.clear();
+            streaming.addAll(reconnectedReplicas(leaderAfter, rotationStart));
+            return streaming.size() == cluster.nodes.size() - 1;
+        }), "followers streaming on a connection made after the rotation: " + streaming);
+        record.add("replication after the rotation: " + streaming);
+        assertTrue(replicationLogin(leaderAfter, next.replicationPassword()), "the new replication password is refused");
+        assertFalse(replicationLogin(leaderAfter, old.replicationPassword()), "the old replication password is taken");
+        // no acknowledged write lost, on any node, once the followers caught up
+        for (TestNode n : cluster.nodes) {
+            assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> load.missingOn(n).isEmpty()),
+                    n.name + " lacks acknowledged writes: " + load.missingOn(n));
+        }
+        // negative control: a row removed on the leader is what the checker reports, on every node
+        long victim = load.someAcked();
+        try (Connection c = pg(leaderAfter, next.dbSuperuserPassword()); Statement st = c.createStatement()) {
+            assertEquals(1, st.executeUpdate("delete from rotation_load where id = " + victim));
+        }
+        for (TestNode n : cluster.nodes) {
+            assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> load.missingOn(n).equals(List.of(victim))),
+                    "the checker misses the removed row " + victim + " on " + n.name + ": " + load.missingOn(n));
+        }
+        assertEquals(pidsBefore, servicePids(), "a service restarted during the rotation");
+    }
+
+    @Test
+    @Order(3)
+    void newCertificatesAreServedWithoutARestart() throws Exception {
+        Map<String, List<Long>> pidsBefore = servicePids();
+        Map<String, String> before = new LinkedHashMap<>();
+        for (TestNode n : cluster.nodes) {
+            before.put(n.name + " postgresql", serial(n, 5432, true));
+            before.put(n.name + " etcd", serial(n, 2379, false));
+        }
+        TestNode.Run rotated = cluster.nodes.get(0).ctlOk("rotate-certificates", "--all", "-y");
+        record.add("rotate-certificates --all:\n" + rotated.out().strip());
+        Map<String, String> after = new LinkedHashMap<>();
+        for (TestNode n : cluster.nodes) {
+            for (boolean postgres : List.of(true, false)) {
+                String what = n.name + (postgres ? " postgresql" : " etcd");
+                assertTrue(TestNode.waitUntil(Duration.ofSeconds(15), () -> {
+                    String now = serial(n, postgres ? 5432 : 2379, postgres);
+                    after.put(what, now);
+                    return !now.isEmpty() && !now.equals(before.get(what));
+                }), what + " still serves serial " + before.get(what));
+                assertTrue(rotated.out().contains(after.get(what).toLowerCase().replaceFirst("^0+", "")),
+                        what + " serves " + after.get(what) + ", not what the command issued: " + rotated.out());
+            }
+        }
+        record.add("certificate serials before " + before + "\n  after " + after);
+        assertEquals(pidsBefore, servicePids(), "a service restarted to serve the new certificate");
+        assertEquals(cluster.nodes.size() - 1, cluster.synced(cluster.nodes.get(0)), "replication after the new"
+                + " certificates (verify-full)");
+    }
+
+    // ---- helpers
+
+    private void copyNext(TestNode to) throws IOException {
+        Path from = SecretsRotation.nextFile(cluster.nodes.get(0).root.resolve(SECRETS));
+        Path dest = SecretsRotation.nextFile(to.root.resolve(SECRETS));
+        Files.copy(from, dest, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
+    }
+
+    /** The pids of each node's PostgreSQL and etcd. */
+    private Map<String, List<Long>> servicePids() {
+        Map<String, List<Long>> pids = new LinkedHashMap<>();
+        for (TestNode n : cluster.nodes) {
+            List<Long> p = List.of(n.pid(PostgresRecipe.NAME), n.pid(EtcdRecipe.NAME));
+            assertFalse(p.contains(0L), n.name + " has a service down: " + p);
+            pids.put(n.name, p);
+        }
+        return pids;
+    }
+
+    /** A signed admin call from outside (the check step: it changes nothing), signed with {@code secrets}' key. */
+    private Curl.Answer adminCall(TestNode n, Secrets secrets) {
+        String body = "{\"step\":\"check\",\"fingerprint\":\"" + next.fingerprint() + "\"}";
+        String path = "/admin/rotate-secrets";
+        String header = AdminAuth.sign(secrets.adminKey(), n.address + ":7331", "POST", path,
+                body.getBytes(StandardCharsets.UTF_8), System.currentTimeMillis());
+        return outside.send("POST", "http://" + n.address + ":7331" + path, body, "-H", AdminAuth.HEADER + ": " + header);
+    }
+
+    private boolean etcdLogin(TestNode n, Secrets secrets, String user) {
+        Curl.Answer r = outside.send("POST", "https://" + n.address + ":2379/v3/auth/authenticate", "{\"name\":\""
+                + user + "\",\"password\":\"" + secrets.etcdPassword(user) + "\"}", "--cacert", caFile.toString());
+        return r.status() == 200 && r.body().contains("\"token\"");
+    }
+
+    private int etcdV2AsRoot(TestNode n, Secrets secrets) {
+        return outside.send("GET", "https://" + n.address + ":2379/v2/auth/users", null, "--cacert", caFile.toString(),
+                "-u", Secrets.ETCD_ROOT_USER + ":" + secrets.etcdPassword(Secrets.ETCD_ROOT_USER)).status();
+    }
+
+    static Connection pg(TestNode n, String password) throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", "chef_pgsql");
+        p.setProperty("password", password);
+        p.setProperty("connectTimeout", "2");
+        p.setProperty("socketTimeout", "5");
+        return DriverManager.getConnection("jdbc:postgresql://" + n.address + ":5432/postgres", p);
+    }
+
+    /** A physical replication login as the replication role (what a follower's walreceiver does), over TLS. */
+    private static boolean replicationLogin(TestNode n, String password) {
+        Properties p = new Properties();
+        p.setProperty("user", "replicator");
+        p.setProperty("password", password);
+        p.setProperty("sslmode", "require");
+        p.setProperty("replication", "true");
+        p.setProperty("assumeMinServerVersion", "10");
+        p.setProperty("preferQueryMode", "simple");
+        p.setProperty("connectTimeout", "2");
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + n.address + ":5432/postgres", p)) {
+            return true;
+        } catch (SQLException e) {
+            if (!"28P01".equals(e.getSQLState())) {
+                throw new AssertionError("replication login: " + e.getMessage(), e);
+            }
+            return false;
+        }
+    }
+
+    /** The followers streaming from {@code leader} on a connection that began after {@code sinceMillis}. */
+    private List<String> reconnectedReplicas(TestNode leader, long sinceMillis) {
+        List<String> out = new ArrayList<>();
+        try (Connection c = pg(leader, next.dbSuperuserPassword()); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("select application_name, state, backend_start from pg_stat_replication")) {
+            while (rs.next()) {
+                if (rs.getString(2).equals("streaming") && rs.getTimestamp(3).getTime() > sinceMillis) {
+                    out.add(rs.getString(1));
+                }
+            }
+        } catch (SQLException e) {
+            out.add("error: " + e.getMessage());
+        }
+        return out;
+    }
+
+    /** The serial number of the certificate served on {@code port}, as openssl s_client sees it; "" when none. */
+    private static String serial(TestNode n, int port, boolean postgres) {
+        List<String> command = new ArrayList<>(List.of("openssl", "s_client", "-connect", n.address + ":" + port));
+        if (postgres) {
+            command.addAll(List.of("-starttls", "postgres"));
+        }
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            if (!p.waitFor(15, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return "";
+            }
+            Matcher m = PEM.matcher(out);
+            if (!m.find()) {
+                return "";
+            }
+            X509Certificate served = Pem.certificates(m.group(), "the served certificate").get(0);
+            return served.getSerialNumber().toString(16);
+        } catch (IOException e) {
+            return "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
+    }
+
+    /**
+     * One insert at a time through the leader, each on a fresh connection every 20 writes (so new logins happen all
+     * through the rotation), logging in with whichever of the known passwords PostgreSQL takes.
+     */
+    static final class LoadWriter implements AutoCloseable {
+        private final TestCluster cluster;
+        private final List<String> passwords;
+        private final List<Long> acked = Collections.synchronizedList(new ArrayList<>());
+        private final List<Long> ackedAt = Collections.synchronizedList(new ArrayList<>());
+        private final AtomicInteger failed = new AtomicInteger();
+        private final AtomicBoolean writing = new AtomicBoolean(true);
+        private final Thread thread;
+
+        LoadWriter(TestCluster cluster, List<String> passwords) {
+            this.cluster = cluster;
+            this.passwords = passwords;
+            thread = new Thread(this::run, "rotation-load");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        private void run() {
+            long id = 0;
+            long end = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+            Connection c = null;
+            int uses = 0;
+            while (writing.get() && System.nanoTime() < end) {
+                try {
+                    if (c == null || uses >= 20) {
+                        close(c);
+                        c = connect();
+                        uses = 0;
+                    }
+                    id++;
+                    try (Statement st = c.createStatement()) {
+                        st.execute("insert into rotation_load values (" + id + ")");
+                    }
+                    uses++;
+                    acked.add(id);
+                    ackedAt.add(System.nanoTime());
+                    Thread.sleep(10);
+                } catch (SQLException | RuntimeException e) {
+                    failed.incrementAndGet();
+                    close(c);
+                    c = null;
+                    pause();
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+            close(c);
+        }
+
+        private Connection connect() throws SQLException {
+            TestNode leader = cluster.leader().orElseThrow(() -> new IllegalStateException("no leader"));
+            SQLException last = null;
+            for (String password : passwords) {
+                try {
+                    return pg(leader, password);
+                } catch (SQLException e) {
+                    last = e;
+                }
+            }
+            throw last;
+        }
+
+        private static void close(Connection c) {
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (SQLException e) {
+                    // broken already
+                }
+            }
+        }
+
+        private static void pause() {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        int acked() {
+            return acked.size();
+        }
+
+        int failed() {
+            return failed.get();
+        }
+
+        long longestGapMs() {
+            long longest = 0;
+            synchronized (ackedAt) {
+                for (int i = 1; i < ackedAt.size(); i++) {
+                    longest = Math.max(longest, ackedAt.get(i) - ackedAt.get(i - 1));
+                }
+            }
+            return longest / 1_000_000;
+        }
+
+        long someAcked() {
+            synchronized (acked) {
+                return acked.get(acked.size() / 2);
+            }
+        }
+
+        /** Acknowledged ids missing on {@code n}, read with whichever password it takes. */
+        List<Long> missingOn(TestNode n) {
+            Set<Long> present = new HashSet<>();
+            for (String password : passwords) {
+                try (Connection c = pg(n, password); Statement st = c.createStatement();
+                        ResultSet rs = st.executeQuery("select id from rotation_load")) {
+                    while (rs.next()) {
+                        present.add(rs.getLong(1));
+                    }
+                    synchronized (acked) {
+                        return acked.stream().filter(id -> !present.contains(id)).toList();
+                    }
+                } catch (SQLException e) {
+                    // the other password
+                }
+            }
+            throw new AssertionError("cannot read " + n.name + "'s rows with either password");
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            writing.set(false);
+            thread.join(15_000);
+        }
+    }
+}
