@@ -37,8 +37,8 @@ public final class RolePasswords {
             String superuser = node.settings().string("postgresql.db_superuser");
             String replication = node.settings().string("postgresql.replication_user");
             PGConnection pg = c.unwrap(PGConnection.class);
-            pg.alterUserPassword(replication, next.replicationPassword().toCharArray(), "SCRAM-SHA-256");
-            pg.alterUserPassword(superuser, next.dbSuperuserPassword().toCharArray(), "SCRAM-SHA-256");
+            pg.alterUserPassword(replication, next.replicationPassword().toCharArray(), "scram-sha-256");
+            pg.alterUserPassword(superuser, next.dbSuperuserPassword().toCharArray(), "scram-sha-256");
             List<String> done = new ArrayList<>();
             done.add("PostgreSQL role " + replication + ": password changed");
             done.add("PostgreSQL role " + superuser + ": password changed");
