@@ -183,7 +183,7 @@ class SecretsRotationIT {
         List<String> streaming = new ArrayList<>();
         assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> {
             streaming.clear();
-            streaming.addAll(reconnectedReplicas(leaderAfter, rotationStart));
+            streaming.addAll(reconnectedReplicas(leaderAfter, rotationStart, next.dbSuperuserPassword()));
             return streaming.size() == cluster.nodes.size() - 1;
         }), "followers streaming on a connection made after the rotation: " + streaming);
         record.add("replication after the rotation: " + streaming);
@@ -236,7 +236,87 @@ class SecretsRotationIT {
                 + " certificates (verify-full)");
     }
 
+    /**
+     * A node that is down while the others switch (driven here step by step, as the command does, since the command
+     * itself refuses while an agent does not answer) switches when its agent starts: etcd refuses its current
+     * passwords and takes the next ones. Its follower streams again with the new replication password.
+     */
+    @Test
+    @Order(4)
+    void aNodeDownDuringTheSwitchAdoptsTheNextSecretsWhenItStarts() throws Exception {
+        Secrets current = next;
+        TestNode leader = cluster.leader().orElseThrow();
+        List<TestNode> followers = cluster.nodes.stream().filter(n -> n != leader).toList();
+        TestNode down = followers.get(1);
+        TestNode driver = followers.get(0);
+        TestNode a = cluster.nodes.get(0);
+        Files.deleteIfExists(SecretsRotation.nextFile(a.root.resolve(SECRETS)));
+        a.ctlOk("rotate-secrets", "--prepare");
+        Secrets third = SecretsFile.load(SecretsRotation.nextFile(a.root.resolve(SECRETS)));
+        for (TestNode n : cluster.nodes) {
+            if (n != a) {
+                copyNext(n);
+            }
+        }
+        down.ctlOk("stop");
+        long since;
+        try (Connection c = pg(leader, current.dbSuperuserPassword()); Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("select now()")) {
+            rs.next();
+            since = rs.getTimestamp(1).getTime();
+        }
+        String fp = third.fingerprint();
+        for (TestNode n : List.of(driver, leader)) {
+            assertOk(adminCall(n, current, "stage", fp), n.name + " stage");
+        }
+        assertOk(adminCall(leader, current, "postgres", fp), "postgres");
+        assertOk(adminCall(driver, current, "etcd", fp), "etcd");
+        for (TestNode n : List.of(driver, leader)) {
+            assertOk(adminCall(n, third, "switch", fp), n.name + " switch");
+        }
+        assertOk(adminCall(leader, third, "replication", fp), "replication");
+        assertEquals(current.fingerprint(), SecretsFile.load(down.root.resolve(SECRETS)).fingerprint());
+
+        down.ctlOk("start");
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(90), () -> fingerprintOf(down).equals(fp)),
+                down.name + " did not switch when it started");
+        assertFalse(Files.exists(SecretsRotation.nextFile(down.root.resolve(SECRETS))));
+        List<String> streaming = new ArrayList<>();
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(60), () -> {
+            streaming.clear();
+            streaming.addAll(reconnectedReplicas(leader, since, third.dbSuperuserPassword()));
+            return streaming.contains(down.name) && streaming.contains(driver.name);
+        }), "followers streaming after the rotation: " + streaming);
+        assertEquals(401, adminCall(down, current, "check", fp).status(), down.name + " takes the old admin key");
+        assertTrue(Files.readString(down.root.resolve("var/log/chef-backend/leaderl/current"))
+                .contains("etcd refuses the current passwords and takes the next ones"), "not switched on etcd's sign");
+        record.add("down during the switch: " + down.name + " switched when it started; streaming: " + streaming);
+        // no password or derived key of any generation in any log
+        List<String> values = new ArrayList<>();
+        for (Secrets s : List.of(old, current, third)) {
+            values.addAll(s.accessValues());
+        }
+        try (var files = Files.walk(BASE)) {
+            for (Path f : files.filter(f -> f.toString().contains("/var/log/") && Files.isRegularFile(f)).toList()) {
+                String text = Files.readString(f, StandardCharsets.ISO_8859_1);
+                values.forEach(v -> assertFalse(text.contains(v), f + " holds a secret"));
+            }
+        }
+    }
+
     // ---- helpers
+
+    private String fingerprintOf(TestNode n) {
+        try {
+            return SecretsFile.load(n.root.resolve(SECRETS)).fingerprint();
+        } catch (RuntimeException e) {
+            return "";
+        }
+    }
+
+    private static void assertOk(Curl.Answer r, String what) {
+        assertEquals(200, r.status(), what + ": " + r);
+    }
 
     private void copyNext(TestNode to) throws IOException {
         Path from = SecretsRotation.nextFile(cluster.nodes.get(0).root.resolve(SECRETS));
@@ -257,7 +337,12 @@ class SecretsRotationIT {
 
     /** A signed admin call from outside (the check step: it changes nothing), signed with {@code secrets}' key. */
     private Curl.Answer adminCall(TestNode n, Secrets secrets) {
-        String body = "{\"step\":\"check\",\"fingerprint\":\"" + next.fingerprint() + "\"}";
+        return adminCall(n, secrets, "check", next.fingerprint());
+    }
+
+    /** A rotate-secrets step from outside, signed with {@code secrets}' key. */
+    private Curl.Answer adminCall(TestNode n, Secrets secrets, String step, String fingerprint) {
+        String body = "{\"step\":\"" + step + "\",\"fingerprint\":\"" + fingerprint + "\"}";
         String path = "/admin/rotate-secrets";
         String header = AdminAuth.sign(secrets.adminKey(), n.address + ":7331", "POST", path,
                 body.getBytes(StandardCharsets.UTF_8), System.currentTimeMillis());
@@ -305,9 +390,9 @@ class SecretsRotationIT {
     }
 
     /** The followers streaming from {@code leader} on a connection that began after {@code sinceMillis}. */
-    private List<String> reconnectedReplicas(TestNode leader, long sinceMillis) {
+    private List<String> reconnectedReplicas(TestNode leader, long sinceMillis, String password) {
         List<String> out = new ArrayList<>();
-        try (Connection c = pg(leader, next.dbSuperuserPassword()); Statement st = c.createStatement();
+        try (Connection c = pg(leader, password); Statement st = c.createStatement();
                 ResultSet rs = st.executeQuery("select application_name, state, backend_start from pg_stat_replication")) {
             while (rs.next()) {
                 if (rs.getString(2).equals("streaming") && rs.getTimestamp(3).getTime() > sinceMillis) {
