@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
                 + " the file it writes to every node, then run it without --prepare on any node.")
 final class RotateSecretsCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Duration STEP_TIMEOUT = Duration.ofMinutes(2);
+    private static final Duration STEP_TIMEOUT = Duration.ofMinutes(5); // replication: up to 30 s per follower
 
     @Option(names = "--prepare", description = "Write fresh secrets to chef-backend-secrets.json.next beside this"
             + " node's secrets file, and change nothing else.")

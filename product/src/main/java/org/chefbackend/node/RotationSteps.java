@@ -89,7 +89,7 @@ final class RotationSteps {
             case "postgres" -> Map.of("done", postgres(staged(fingerprint)));
             case "etcd" -> Map.of("done", etcd(staged(fingerprint)));
             case "switch" -> switchTo(fingerprint);
-            case "replication" -> Map.of("done", List.of(replication()));
+            case "replication" -> Map.of("done", replication());
             default -> throw new ApiException(400, "no such rotate-secrets step: " + step);
         };
     }
@@ -174,10 +174,9 @@ final class RotationSteps {
         }
     }
 
-    private String replication() {
+    private List<String> replication() {
         try {
-            return "replication connections ended, followers connect again: "
-                    + RolePasswords.reconnectReplication(node.get());
+            return RolePasswords.reconnectReplication(node.get(), Duration.ofSeconds(30));
         } catch (SQLException e) {
             throw new ApiException(409, node.get().nodeName() + ": PostgreSQL: " + e.getMessage());
         }
