@@ -73,6 +73,7 @@ public final class ChefBackendCtl implements Runnable {
         m.put("secure-cluster", SecureClusterCommand.class);
         m.put("rotate-secrets", RotateSecretsCommand.class);
         m.put("rotate-certificates", RotateCertificatesCommand.class);
+        m.put("rotate-ca", RotateCaCommand.class);
         return m;
     }
 

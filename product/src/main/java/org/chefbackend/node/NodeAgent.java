@@ -93,6 +93,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
     private final Object reconfiguring = new Object();
     private byte[] localAdminKey;
     private RotationSteps rotation;
+    private CaRotationSteps caRotation;
 
     NodeAgent(NodePaths paths) {
         this.paths = paths;
@@ -150,6 +151,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
         cluster = new ClusterAgent(node::get, statusSession);
         rotation = new RotationSteps(node::get, cluster, this::adoptSecrets);
         rotation.stageAtBoot();
+        caRotation = new CaRotationSteps(node::get, this::applySecrets);
         HaLoop loop = new HaLoop(node::get, cluster, supervisor, health);
         ha.set(loop);
         cluster.leaderl(loop::holdsLeaderKey, () -> loop.state().jsonName(), loop::ineligibleReason);
@@ -380,6 +382,9 @@ public final class NodeAgent implements AgentHttpServer.Node {
         if (action.equals("rotate-secrets")) {
             return rotation.step(body.path("step").asText(), body.path("fingerprint").asText());
         }
+        if (action.equals("rotate-ca")) {
+            return caRotation.step(body.path("phase").asInt(-1), body.path("fingerprint").asText());
+        }
         if (action.equals("rotate-certificate")) {
             synchronized (reconfiguring) {
                 return rotateCertificate();
@@ -498,6 +503,31 @@ public final class NodeAgent implements AgentHttpServer.Node {
                 supervisor.reload(PostgresRecipe.NAME);
             }
             done.put("secrets", "switched to " + next.fingerprint().substring(0, 12));
+            return done;
+        }
+    }
+
+    /**
+     * rotate-ca's phases on this node: the secrets file rewritten with {@code target} (its CA changed), then applied
+     * as a reconfigure (etcd restarts when the CAs it trusts changed; PostgreSQL reloads a new certificate), the etcd
+     * clients moved to the new trust, a standby's conninfo rendered again. A refusal puts the file back.
+     */
+    private Map<String, String> applySecrets(Secrets target) throws IOException {
+        synchronized (reconfiguring) {
+            Path file = paths.secretsFile();
+            Secrets before = node.get().secrets();
+            SecretsFile.write(file, target);
+            Map<String, String> done;
+            try {
+                done = new LinkedHashMap<>(reconfigure());
+            } catch (IOException | RuntimeException e) {
+                SecretsFile.write(file, before);
+                throw e;
+            }
+            cluster.retarget();
+            if (StandbyConfig.refresh(node.get()) == Change.RELOAD) {
+                supervisor.reload(PostgresRecipe.NAME);
+            }
             return done;
         }
     }

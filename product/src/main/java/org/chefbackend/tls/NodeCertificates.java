@@ -81,11 +81,22 @@ public final class NodeCertificates {
         try {
             if (!current(f, inputs)) {
                 issue(node, ca, f, inputs);
+            } else if (!Files.readString(f.caCertificate(), StandardCharsets.US_ASCII).equals(trusted(ca))) {
+                replace(f.caCertificate(), trusted(ca), "rw-r--r--"); // rotate-ca: a CA trusted beside, or no longer
             }
         } catch (IOException e) {
             throw new TlsException("cannot write this node's certificate into " + f.dir() + ": " + e.getMessage());
         }
         return Optional.of(f);
+    }
+
+    /**
+     * What ca.crt holds: the CA certificate as the secrets keep it; while rotate-ca runs, both CAs in an order that
+     * does not depend on which one signs ({@link CaRotation#trustBundle}).
+     */
+    static String trusted(ClusterCa ca) {
+        return Pem.certificates(ca.certificatePem(), "the cluster CA certificate").size() == 1 ? ca.certificatePem()
+                : CaRotation.trustBundle(ca);
     }
 
     /**
@@ -141,7 +152,7 @@ public final class NodeCertificates {
         Files.setPosixFilePermissions(f.dir(), PosixFilePermissions.fromString("rwx------"));
         Settings s = node.settings();
         try (Openssl.Scratch scratch = Openssl.scratch()) {
-            scratch.write("ca.crt", ca.certificatePem());
+            scratch.write("ca.crt", Pem.encode(Authority.certificate(ca))); // the signing CA: the first
             scratch.write("ca.key", ca.keyPem());
             scratch.write("ext.cnf", "basicConstraints=critical,CA:FALSE\n"
                     + "keyUsage=critical,digitalSignature,keyEncipherment\n"
@@ -154,7 +165,7 @@ public final class NodeCertificates {
                     "-days", String.valueOf(s.integer("ssl.duration")), "-extfile", "ext.cnf", "-out", "node.crt");
             replace(f.key(), scratch.read("node.key"), "rw-------");
             replace(f.certificate(), scratch.read("node.crt"), "rw-r--r--");
-            replace(f.caCertificate(), ca.certificatePem(), "rw-r--r--");
+            replace(f.caCertificate(), trusted(ca), "rw-r--r--");
             replace(f.inputs(), inputs, "rw-------"); // last: a crash before this issues again next time
         }
     }

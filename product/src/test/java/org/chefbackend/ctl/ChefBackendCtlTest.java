@@ -43,7 +43,7 @@ class ChefBackendCtlTest {
             assertTrue(cmd.contains(" ") || r.out().contains(cmd), cmd);
         }
         // not built yet, so not offered
-        for (String cmd : new String[] {"upgrade", "down-for-upgrade", "gather-logs", "uninstall", "rotate-ca"}) {
+        for (String cmd : new String[] {"upgrade", "down-for-upgrade", "gather-logs", "uninstall"}) {
             assertFalse(r.out().contains("  " + cmd + " "), cmd);
         }
     }
@@ -65,7 +65,7 @@ class ChefBackendCtlTest {
         "reconfigure", "start", "stop", "restart", "status", "tail", "service-list", "agent", "create-cluster",
         "join-cluster", "remove-node", "cleanse", "cluster-status", "promote", "demote", "force-leader",
         "set-cluster-failover", "set-node-failover", "gen-haproxy-config", "demo", "demo up", "demo status",
-        "demo down", "backup", "restore", "pgsql-follow", "rotate-secrets", "rotate-certificates"};
+        "demo down", "backup", "restore", "pgsql-follow", "rotate-secrets", "rotate-certificates", "rotate-ca"};
 
     @Test
     void recoveryCommandsRefuseBadInputInOneLine() {

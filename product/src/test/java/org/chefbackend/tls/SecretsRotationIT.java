@@ -67,6 +67,8 @@ class SecretsRotationIT {
     TestCluster cluster;
     Secrets old;
     Secrets next;
+    /** The secrets the cluster holds now. */
+    Secrets latest;
     Path caFile;
     final Curl outside = new Curl(OUTSIDE);
     final List<String> record = new ArrayList<>();
@@ -204,6 +206,7 @@ class SecretsRotationIT {
                     "the checker misses the removed row " + victim + " on " + n.name + ": " + load.missingOn(n));
         }
         assertEquals(pidsBefore, servicePids(), "a service restarted during the rotation");
+        latest = next;
     }
 
     @Test
@@ -290,6 +293,7 @@ class SecretsRotationIT {
         assertEquals(401, adminCall(down, current, "check", fp).status(), down.name + " takes the old admin key");
         assertTrue(Files.readString(down.root.resolve("var/log/chef-backend/leaderl/current"))
                 .contains("etcd refuses the current passwords and takes the next ones"), "not switched on etcd's sign");
+        latest = third;
         record.add("down during the switch: " + down.name + " switched when it started; streaming: " + streaming);
         // no password or derived key of any generation in any log
         List<String> values = new ArrayList<>();
@@ -302,6 +306,74 @@ class SecretsRotationIT {
                 values.forEach(v -> assertFalse(text.contains(v), f + " holds a secret"));
             }
         }
+    }
+
+    /**
+     * rotate-ca under writes: afterwards every node's PostgreSQL and etcd serve a certificate issued by the new CA,
+     * only the new CA is trusted (a client trusting the old one is refused by etcd), replication verifies the new
+     * certificates, no acknowledged write is lost, and PostgreSQL never restarted (etcd does, to trust another CA).
+     */
+    @Test
+    @Order(5)
+    void theClusterCaIsReplacedUnderWrites() throws Exception {
+        TestNode a = cluster.nodes.get(0);
+        Path oldCa = BASE.resolve("old-ca.crt");
+        Files.writeString(oldCa, latest.ca().certificatePem());
+        a.ctlOk("rotate-ca", "--prepare");
+        Path nextCaFile = CaRotation.nextFile(a.root.resolve(SECRETS));
+        Secrets withNewCa = SecretsFile.load(nextCaFile);
+        for (TestNode n : cluster.nodes) {
+            if (n != a) {
+                Files.copy(nextCaFile, CaRotation.nextFile(n.root.resolve(SECRETS)), StandardCopyOption.COPY_ATTRIBUTES);
+            }
+        }
+        X509Certificate newCa = Authority.certificate(withNewCa.ca());
+        Path newCaFile = BASE.resolve("new-ca.crt");
+        Files.writeString(newCaFile, withNewCa.ca().certificatePem());
+        TestNode leader = cluster.leader().orElseThrow();
+        Map<String, Long> postgresPids = new LinkedHashMap<>();
+        cluster.nodes.forEach(n -> postgresPids.put(n.name, n.pid(PostgresRecipe.NAME)));
+        try (Connection c = pg(leader, latest.dbSuperuserPassword()); Statement st = c.createStatement()) {
+            st.execute("truncate rotation_load");
+        }
+        LoadWriter load = new LoadWriter(cluster, List.of(latest.dbSuperuserPassword()));
+        try {
+            assertTrue(TestNode.waitUntil(Duration.ofSeconds(10), () -> load.acked() >= 50), "no writes acknowledged");
+            long t0 = System.nanoTime();
+            TestNode.Run rotated = cluster.nodes.get(1).ctlOk("rotate-ca", "-y");
+            record.add("rotate-ca took " + (System.nanoTime() - t0) / 1_000_000 + " ms:\n" + rotated.out().strip());
+            int ackedAtEnd = load.acked();
+            assertTrue(TestNode.waitUntil(Duration.ofSeconds(20), () -> load.acked() >= ackedAtEnd + 50),
+                    "writes do not go on after the CA rotation");
+        } finally {
+            load.close();
+        }
+        record.add("load during rotate-ca: " + load.acked() + " writes acknowledged, " + load.failed()
+                + " failed, longest gap " + load.longestGapMs() + " ms");
+        for (TestNode n : cluster.nodes) {
+            assertEquals(withNewCa.fingerprint(), fingerprintOf(n), n.name + " does not hold the new CA alone");
+            assertFalse(Files.exists(CaRotation.nextFile(n.root.resolve(SECRETS))), n.name + " kept its .next-ca");
+            for (boolean postgres : List.of(true, false)) {
+                X509Certificate served = served(n, postgres ? 5432 : 2379, postgres);
+                assertTrue(served != null, n.name + " serves no certificate");
+                served.verify(newCa.getPublicKey()); // throws unless the new CA issued it
+            }
+            List<X509Certificate> rootCrt = Pem.certificates(Files.readString(
+                    n.root.resolve("var/opt/chef-backend/postgresql/root.crt")), "root.crt");
+            assertEquals(List.of(newCa), rootCrt, n.name + ": PostgreSQL's clients trust more than the new CA");
+            assertEquals(60, outside.send("GET", "https://" + n.address + ":2379/health", null, "--cacert",
+                    oldCa.toString()).exit(), n.name + ": a client trusting only the old CA is not refused");
+            assertEquals(200, outside.send("GET", "https://" + n.address + ":2379/health", null, "--cacert",
+                    newCaFile.toString()).status(), n.name + ": a client trusting the new CA is refused");
+        }
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> cluster.synced(a) == cluster.nodes.size() - 1),
+                "followers not synced (verify-full against the new CA)");
+        for (TestNode n : cluster.nodes) {
+            assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> load.missingOn(n).isEmpty()),
+                    n.name + " lacks acknowledged writes: " + load.missingOn(n));
+            assertEquals(postgresPids.get(n.name), n.pid(PostgresRecipe.NAME), n.name + "'s PostgreSQL restarted");
+        }
+        assertEquals(leader.name, cluster.leader().orElseThrow().name, "the leader changed during rotate-ca");
     }
 
     // ---- helpers
@@ -407,6 +479,12 @@ class SecretsRotationIT {
 
     /** The serial number of the certificate served on {@code port}, as openssl s_client sees it; "" when none. */
     private static String serial(TestNode n, int port, boolean postgres) {
+        X509Certificate served = served(n, port, postgres);
+        return served == null ? "" : served.getSerialNumber().toString(16);
+    }
+
+    /** The certificate served on {@code port}, as openssl s_client sees it; null when none. */
+    private static X509Certificate served(TestNode n, int port, boolean postgres) {
         List<String> command = new ArrayList<>(List.of("openssl", "s_client", "-connect", n.address + ":" + port));
         if (postgres) {
             command.addAll(List.of("-starttls", "postgres"));
@@ -417,19 +495,15 @@ class SecretsRotationIT {
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
             if (!p.waitFor(15, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                return "";
+                return null;
             }
             Matcher m = PEM.matcher(out);
-            if (!m.find()) {
-                return "";
-            }
-            X509Certificate served = Pem.certificates(m.group(), "the served certificate").get(0);
-            return served.getSerialNumber().toString(16);
+            return m.find() ? Pem.certificates(m.group(), "the served certificate").get(0) : null;
         } catch (IOException e) {
-            return "";
+            return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return "";
+            return null;
         }
     }
 
