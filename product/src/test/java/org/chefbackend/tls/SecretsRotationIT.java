@@ -53,7 +53,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * old or new secrets, on 127.0.0.163): a refusal that changes nothing when one node lacks the next file; then a
  * rotation under a write load through the leader, after which the old etcd passwords and admin key are refused and
  * the new ones taken, every follower streams again (it had to log in with the new password), no acknowledged write is
- * lost, and nothing restarted; then new certificates that PostgreSQL and etcd serve without a restart.
+ * lost, and nothing restarted; new certificates that PostgreSQL and etcd serve without a restart; a node down during
+ * a switch adopting the next secrets when it starts; and the cluster CA replaced under writes.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
