@@ -19,6 +19,7 @@ import java.util.function.Supplier;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.NodeState;
 import org.chefbackend.api.ApiException;
+import org.chefbackend.config.Secrets;
 import org.chefbackend.dcs.ClusterStore;
 import org.chefbackend.dcs.DcsException;
 import org.chefbackend.dcs.EtcdAuthSetup;
@@ -32,6 +33,7 @@ import org.chefbackend.postgres.PostgresAdmin;
 import org.chefbackend.postgres.ReplicationSlots;
 import org.chefbackend.search.OpenSearchRecipe;
 import org.chefbackend.search.SearchClient;
+import org.chefbackend.tls.NodeCertificates;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +58,8 @@ public final class ClusterAgent {
     static final long JOIN_LOCK_TTL_SECONDS = 600;
 
     private final Supplier<NodeContext> node;
+    private volatile Secrets rotating; // next secrets staged by rotate-secrets, null when none
+    private volatile Runnable onRotated;
     private final SearchClient search = new SearchClient();
     /** Read for the published status (shared with /status). */
     private final LocalSession postgres;
@@ -197,6 +201,30 @@ public final class ClusterAgent {
         }
         membership = access.membership(endpoints, PREFIX, timeout);
         store = access.keys(endpoints, PREFIX, timeout);
+        Secrets next = rotating;
+        if (next != null) {
+            fallBackTo(next, onRotated);
+        }
+    }
+
+    /**
+     * While secrets are rotated ({@code next} staged on this node): both etcd clients log in with {@code next}'s
+     * passwords from the moment etcd refuses the current ones, and the first that does so runs {@code adopted}. That
+     * refusal, and etcd taking the next passwords, is what shows the cluster has moved on. Null clears it.
+     */
+    public void fallBackTo(Secrets next, Runnable adopted) {
+        rotating = next;
+        onRotated = adopted;
+        EtcdAccess access = next == null ? null
+                : EtcdAccess.of(next, NodeCertificates.existing(node.get()).orElseThrow());
+        ClusterStore s = store;
+        ClusterStore m = membership;
+        if (s != null) {
+            s.fallBackTo(access == null ? null : access.clusterUser(), adopted);
+        }
+        if (m != null) {
+            m.fallBackTo(access == null ? null : access.root(), adopted);
+        }
     }
 
     /**

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
@@ -61,6 +63,29 @@ public record Secrets(
     public Secrets withCa(ClusterCa ca) {
         return new Secrets(dbSuperuserPassword, replicationPassword, etcdInitialClusterToken, elasticsearchClusterName,
                 ca);
+    }
+
+    /**
+     * The same cluster with new database passwords, and so new derived keys (etcd passwords, admin key): what
+     * {@code rotate-secrets --prepare} writes. The etcd initial cluster token, the search cluster name and the CA
+     * stay: none of them can change under a running cluster.
+     */
+    public Secrets withNewPasswords(SecureRandom random) {
+        return new Secrets(randomHex(random, 50), randomHex(random, 50), etcdInitialClusterToken,
+                elasticsearchClusterName, ca);
+    }
+
+    /**
+     * Names these secrets without giving them away: SHA-256 of the whole file's contents (CA included), so nodes can
+     * show each other that they hold the same file. The passwords are 200 random bits each: no guessing back.
+     */
+    public String fingerprint() {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(toJson().getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e); // SHA-256 is mandatory in every JRE
+        }
     }
 
     /** The file contents: pretty-printed, keys always in the same order, trailing newline. */

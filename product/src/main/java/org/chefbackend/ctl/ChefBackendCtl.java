@@ -71,6 +71,9 @@ public final class ChefBackendCtl implements Runnable {
         m.put("restore", RestoreCommand.class);
         m.put("pgsql-follow", PgsqlFollowCommand.class);
         m.put("secure-cluster", SecureClusterCommand.class);
+        m.put("rotate-secrets", RotateSecretsCommand.class);
+        m.put("rotate-certificates", RotateCertificatesCommand.class);
+        m.put("rotate-ca", RotateCaCommand.class);
         return m;
     }
 

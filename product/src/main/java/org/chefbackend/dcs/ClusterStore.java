@@ -296,6 +296,14 @@ public final class ClusterStore implements AutoCloseable {
         etcd.retarget(endpoints, credentials, tls);
     }
 
+    /**
+     * While secrets are rotated: once etcd refuses this store's credentials and accepts {@code next}, the store goes
+     * on as {@code next} and runs {@code adopted} (once). Null clears it.
+     */
+    public void fallBackTo(EtcdCredentials next, Runnable adopted) {
+        etcd.fallBackTo(next, adopted);
+    }
+
     /** Closes the watches still open; later calls fail. Every request has its own connection: nothing else to do. */
     @Override
     public void close() {

@@ -38,6 +38,9 @@ final class EtcdGateway {
     private volatile SSLContext tls; // null: the JDK's default for https endpoints
     private volatile int preferred; // the endpoint that took the last connection
     private volatile String token; // etcd's auth token, null until authenticated
+    // secrets being rotated: who to log in as once etcd refuses the current credentials, and whom to tell
+    private volatile EtcdCredentials fallback;
+    private volatile Runnable onFallback;
     // etcd said auth is off (a cluster being closed by secure-cluster): no token until it asks for a user
     private volatile boolean authOff;
 
@@ -59,6 +62,17 @@ final class EtcdGateway {
         preferred = 0;
         token = null;
         authOff = false;
+        fallback = null; // the credentials given here are the ones to use
+        onFallback = null;
+    }
+
+    /**
+     * Logs in as {@code next} from the moment etcd refuses the current credentials and takes these (rotate-secrets
+     * changed the passwords), and then runs {@code adopted} once; null clears it.
+     */
+    void fallBackTo(EtcdCredentials next, Runnable adopted) {
+        onFallback = adopted;
+        fallback = next;
     }
 
     /**
@@ -166,10 +180,36 @@ final class EtcdGateway {
                 authOff = true;
                 return null;
             }
+            EtcdCredentials next = fallback;
+            if (refused != null && next != null) {
+                return authenticateAsFallback(what, next, deadline, budget, e);
+            }
             throw refused == null ? e : new DcsException(what + ": etcd refused user " + credentials.user() + ": "
                     + refused, e.getCause());
         }
         token = current;
+        return current;
+    }
+
+    /** The current credentials were refused: the rotated ones are taken when etcd accepts them (else that refusal). */
+    private String authenticateAsFallback(String what, EtcdCredentials next, long deadline, Duration budget,
+            DcsException refusal) {
+        ObjectNode login = JSON.createObjectNode().put("name", next.user()).put("password", next.password());
+        String current;
+        try {
+            current = send(what, "/v3/auth/authenticate", login, null, deadline, budget).path("token").asText("");
+        } catch (DcsException e) {
+            throw new DcsException(what + ": etcd refused user " + credentials.user() + ": "
+                    + EtcdRefusal.message(refusal), refusal.getCause());
+        }
+        credentials = next;
+        fallback = null;
+        token = current;
+        Runnable adopted = onFallback;
+        onFallback = null;
+        if (adopted != null) {
+            adopted.run();
+        }
         return current;
     }
 

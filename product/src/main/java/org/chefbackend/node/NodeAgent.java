@@ -14,6 +14,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -49,6 +50,7 @@ import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsException;
 import org.chefbackend.config.SecretsFile;
+import org.chefbackend.config.SecretsRotation;
 import org.chefbackend.config.Settings;
 import org.chefbackend.etcd.EtcdAccess;
 import org.chefbackend.etcd.EtcdRecipe;
@@ -56,13 +58,17 @@ import org.chefbackend.leaderl.HaLoop;
 import org.chefbackend.leaderl.Intent;
 import org.chefbackend.postgres.LocalSession;
 import org.chefbackend.postgres.PeerTls;
+import org.chefbackend.postgres.PgpassFile;
 import org.chefbackend.postgres.PostgresRecipe;
 import org.chefbackend.postgres.StandbyConfig;
 import org.chefbackend.search.OpenSearchRecipe;
 import org.chefbackend.system.Binaries;
 import org.chefbackend.system.Http;
 import org.chefbackend.tls.Authority;
+import org.chefbackend.tls.NodeCertificates;
+import org.chefbackend.tls.Pem;
 import org.chefbackend.tls.SecurityMode;
+import org.chefbackend.tls.TlsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,6 +96,8 @@ public final class NodeAgent implements AgentHttpServer.Node {
     private InetSocketAddress httpBind;
     private final Object reconfiguring = new Object();
     private byte[] localAdminKey;
+    private RotationSteps rotation;
+    private CaRotationSteps caRotation;
 
     NodeAgent(NodePaths paths) {
         this.paths = paths;
@@ -145,6 +153,9 @@ public final class NodeAgent implements AgentHttpServer.Node {
         health.start(() -> node.get().settings().integer("leaderl.health_check.interval_seconds") * 1000L);
         supervisor = new Supervisor(node::get, recipes, ha::get);
         cluster = new ClusterAgent(node::get, statusSession);
+        rotation = new RotationSteps(node::get, cluster, this::adoptSecrets);
+        rotation.stageAtBoot();
+        caRotation = new CaRotationSteps(node::get, this::applySecrets);
         HaLoop loop = new HaLoop(node::get, cluster, supervisor, health);
         ha.set(loop);
         cluster.leaderl(loop::holdsLeaderKey, () -> loop.state().jsonName(), loop::ineligibleReason);
@@ -396,6 +407,17 @@ public final class NodeAgent implements AgentHttpServer.Node {
                 return securityStep(body.path("step").asText(), body.path("ca").asText(), body.path("check").asBoolean());
             }
         }
+        if (action.equals("rotate-secrets")) {
+            return rotation.step(body.path("step").asText(), body.path("fingerprint").asText());
+        }
+        if (action.equals("rotate-ca")) {
+            return caRotation.step(body.path("phase").asInt(-1), body.path("fingerprint").asText());
+        }
+        if (action.equals("rotate-certificate")) {
+            synchronized (reconfiguring) {
+                return rotateCertificate();
+            }
+        }
         if (action.equals("cluster/remove")) {
             return Map.of("done", cluster.remove(body.path("name").asText()));
         }
@@ -485,6 +507,77 @@ public final class NodeAgent implements AgentHttpServer.Node {
     }
 
     /**
+     * rotate-secrets' switch on this node: the secrets file replaced by the next one (atomically, it stays 0600 root),
+     * then everything that reads the secrets moves on: the context (PostgreSQL's own connections, the admin key),
+     * the etcd clients, the pgpass file replication and pg_rewind read. A refusal puts the files back as they were.
+     */
+    private Map<String, String> adoptSecrets(Secrets next) throws IOException {
+        synchronized (reconfiguring) {
+            Path file = paths.secretsFile();
+            Path nextFile = SecretsRotation.nextFile(file);
+            Secrets before = node.get().secrets();
+            Files.move(nextFile, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Map<String, String> done;
+            try {
+                done = new LinkedHashMap<>(reconfigure());
+            } catch (IOException | RuntimeException e) {
+                SecretsFile.write(file, before);
+                SecretsFile.write(nextFile, next);
+                throw e;
+            }
+            cluster.retarget(); // the etcd clients log in with the new passwords
+            PgpassFile.write(node.get());
+            if (StandbyConfig.refresh(node.get()) == Change.RELOAD) {
+                supervisor.reload(PostgresRecipe.NAME);
+            }
+            done.put("secrets", "switched to " + next.fingerprint().substring(0, 12));
+            return done;
+        }
+    }
+
+    /**
+     * rotate-ca's phases on this node: the secrets file rewritten with {@code target} (its CA changed), then applied
+     * as a reconfigure (etcd restarts when the CAs it trusts changed; PostgreSQL reloads a new certificate), the etcd
+     * clients moved to the new trust, a standby's conninfo rendered again. A refusal puts the file back.
+     */
+    private Map<String, String> applySecrets(Secrets target) throws IOException {
+        synchronized (reconfiguring) {
+            Path file = paths.secretsFile();
+            Secrets before = node.get().secrets();
+            SecretsFile.write(file, target);
+            Map<String, String> done;
+            try {
+                done = new LinkedHashMap<>(reconfigure());
+            } catch (IOException | RuntimeException e) {
+                SecretsFile.write(file, before);
+                throw e;
+            }
+            cluster.retarget();
+            if (StandbyConfig.refresh(node.get()) == Change.RELOAD) {
+                supervisor.reload(PostgresRecipe.NAME);
+            }
+            return done;
+        }
+    }
+
+    /** rotate-certificates on this node: a new certificate now, served by reload (PostgreSQL) or handshake (etcd). */
+    private Map<String, Object> rotateCertificate() throws IOException {
+        NodeCertificates.CertificateFiles files;
+        try {
+            files = NodeCertificates.reissue(node.get());
+        } catch (TlsException e) {
+            throw new ApiException(409, node.get().nodeName() + ": " + e.getMessage());
+        }
+        Map<String, String> done = reconfigure();
+        X509Certificate issued = Pem.certificates(Files.readString(files.certificate()), files.certificate().toString())
+                .get(0);
+        log.info("rotate-certificates: certificate serial {} issued and served: {}",
+                issued.getSerialNumber().toString(16), done);
+        return Map.of("serial", issued.getSerialNumber().toString(16), "not_after",
+                issued.getNotAfter().toInstant().toString(), "reconfigure", done);
+    }
+
+    /**
      * All or nothing: the new chef-backend.rb is checked against this machine first (addresses, ports, what the
      * services would refuse) and a refusal leaves everything as it was; then every file is rendered (a failure puts
      * the previous ones back), and only then do the settings change and the services reload or restart.
@@ -551,7 +644,9 @@ public final class NodeAgent implements AgentHttpServer.Node {
 
     @Override
     public List<byte[]> adminKeys() {
-        return List.of(localAdminKey, node.get().secrets().adminKey());
+        List<byte[]> keys = new ArrayList<>(List.of(localAdminKey, node.get().secrets().adminKey()));
+        rotation.stagedAdminKey().ifPresent(keys::add); // while the cluster rotates its secrets
+        return keys;
     }
 
     public static void main(String[] args) {

@@ -74,11 +74,40 @@ public final class NodeCertificates {
         try {
             if (!current(f, inputs)) {
                 issue(node, ca, f, inputs);
+            } else if (!Files.readString(f.caCertificate(), StandardCharsets.US_ASCII).equals(trusted(ca))) {
+                replace(f.caCertificate(), trusted(ca), "rw-r--r--"); // rotate-ca: a CA trusted beside, or no longer
             }
         } catch (IOException e) {
             throw new TlsException("cannot write this node's certificate into " + f.dir() + ": " + e.getMessage());
         }
         return Optional.of(f);
+    }
+
+    /**
+     * What ca.crt holds: the CA certificate as the secrets keep it; while rotate-ca runs, both CAs in an order that
+     * does not depend on which one signs ({@link CaRotation#trustBundle}).
+     */
+    static String trusted(ClusterCa ca) {
+        return Pem.certificates(ca.certificatePem(), "the cluster CA certificate").size() == 1 ? ca.certificatePem()
+                : CaRotation.trustBundle(ca);
+    }
+
+    /**
+     * Issues this node's certificate again now, whatever is left of the current one (rotate-certificates): a new key
+     * and serial. The services pick it up when they next render (PostgreSQL by reload, etcd at its next handshake).
+     */
+    public static synchronized CertificateFiles reissue(NodeContext node) {
+        ClusterCa ca = node.secrets().ca();
+        if (ca == null) {
+            throw new TlsException("this node has no cluster CA (an open cluster); close it with secure-cluster first");
+        }
+        CertificateFiles f = new CertificateFiles(node.path("ssl.data_dir").resolve(DIR));
+        try {
+            issue(node, ca, f, inputs(node, ca));
+        } catch (IOException e) {
+            throw new TlsException("cannot write this node's certificate into " + f.dir() + ": " + e.getMessage());
+        }
+        return f;
     }
 
     /** The files of a node with a cluster CA, without issuing anything (for clients such as chef-backend-ctl). */
@@ -116,7 +145,7 @@ public final class NodeCertificates {
         Files.setPosixFilePermissions(f.dir(), PosixFilePermissions.fromString("rwx------"));
         Settings s = node.settings();
         try (Openssl.Scratch scratch = Openssl.scratch()) {
-            scratch.write("ca.crt", ca.certificatePem());
+            scratch.write("ca.crt", Pem.encode(Authority.certificate(ca))); // the signing CA: the first
             scratch.write("ca.key", ca.keyPem());
             scratch.write("ext.cnf", "basicConstraints=critical,CA:FALSE\n"
                     + "keyUsage=critical,digitalSignature,keyEncipherment\n"
@@ -129,7 +158,7 @@ public final class NodeCertificates {
                     "-days", String.valueOf(s.integer("ssl.duration")), "-extfile", "ext.cnf", "-out", "node.crt");
             replace(f.key(), scratch.read("node.key"), "rw-------");
             replace(f.certificate(), scratch.read("node.crt"), "rw-r--r--");
-            replace(f.caCertificate(), ca.certificatePem(), "rw-r--r--");
+            replace(f.caCertificate(), trusted(ca), "rw-r--r--");
             replace(f.inputs(), inputs, "rw-------"); // last: a crash before this issues again next time
         }
     }

@@ -8,6 +8,7 @@ import java.security.KeyFactory;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
+import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
@@ -40,6 +41,18 @@ public final class Pem {
             return out;
         } catch (CertificateException e) {
             throw new TlsException(what + " is not a PEM certificate: " + e.getMessage());
+        }
+    }
+
+    /** {@code c} as PEM text, 64 characters a line, with a final newline. */
+    public static String encode(X509Certificate c) {
+        try {
+            return "-----BEGIN CERTIFICATE-----\n"
+                    + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(c.getEncoded())
+                    + "\n-----END CERTIFICATE-----\n";
+        } catch (CertificateEncodingException e) {
+            throw new TlsException("cannot encode the certificate of " + c.getSubjectX500Principal() + ": "
+                    + e.getMessage());
         }
     }
 

@@ -65,7 +65,7 @@ class ChefBackendCtlTest {
         "reconfigure", "start", "stop", "restart", "status", "tail", "service-list", "agent", "create-cluster",
         "join-cluster", "remove-node", "cleanse", "cluster-status", "promote", "demote", "force-leader",
         "set-cluster-failover", "set-node-failover", "gen-haproxy-config", "demo", "demo up", "demo status",
-        "demo down", "backup", "restore", "pgsql-follow"};
+        "demo down", "backup", "restore", "pgsql-follow", "rotate-secrets", "rotate-certificates", "rotate-ca"};
 
     @Test
     void recoveryCommandsRefuseBadInputInOneLine() {
