@@ -1,6 +1,5 @@
 package org.chefbackend.ctl;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -15,8 +14,8 @@ import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
 import org.chefbackend.config.Settings;
+import org.chefbackend.ctl.ClusterMembers.Member;
 import org.chefbackend.system.OperatorException;
-import org.chefbackend.system.Poll;
 import org.chefbackend.tls.Authority;
 import org.chefbackend.tls.SecurityMode;
 import org.chefbackend.tls.Subject;
@@ -46,10 +45,6 @@ final class SecureClusterCommand implements Callable<Integer> {
 
     /** The secrets' admin key: what every member's agent takes a signed call from another node with. */
     private byte[] clusterKey;
-
-    /** A member as this command reaches it: its name, its address, and its agent. */
-    record Member(String name, String address, AgentClient agent) {
-    }
 
     @Override
     public Integer call() {
@@ -103,40 +98,35 @@ final class SecureClusterCommand implements Callable<Integer> {
         for (Member m : behind(members, SecurityMode.ETCD_TLS)) {
             etcd.usePeerTls(m.address());
             apply(m, SecurityMode.ETCD_TLS, fingerprint, out);
-            awaitSettled(local, members.size(), "etcd on " + m.name() + " restarted with TLS");
+            settled(local, members.size(), "etcd on " + m.name() + " restarted with TLS");
         }
         for (Member m : behind(members, SecurityMode.CLIENTS)) {
             apply(m, SecurityMode.CLIENTS, fingerprint, out);
         }
-        awaitSettled(local, members.size(), "every node's clients verify");
+        settled(local, members.size(), "every node's clients verify");
         etcd.enableAuth().forEach(done -> options.step(out, "etcd: " + done));
         options.step(out, "etcd: auth on (users root and chef-backend); v2 guest access revoked");
         for (Member m : behind(members, SecurityMode.CLOSED)) {
             apply(m, SecurityMode.CLOSED, fingerprint, out);
         }
-        awaitSettled(local, members.size(), "closed");
+        settled(local, members.size(), "closed");
         options.step(out, "The cluster is closed to strangers (docs/SECURITY.md)");
         return 0;
     }
 
     /** Every member, from this node's agent's view of the cluster; each agent must answer. */
     private static List<Member> members(AgentClient local, Settings settings, NodePaths paths) {
-        JsonNode cluster = local.get("/cluster").filter(r -> r.status() == 200).map(AgentClient.Response::body)
-                .orElseThrow(() -> OperatorException.failure("this node's agent does not know the cluster"));
-        List<Member> out = new ArrayList<>();
-        List<String> silent = new ArrayList<>();
-        for (JsonNode n : cluster.path("nodes")) {
-            AgentClient agent = new AgentClient(n.path("ip").asText(), settings.intValue("leaderl.http_port"), paths);
-            if (agent.status().isEmpty()) {
-                silent.add(n.path("name").asText());
-            }
-            out.add(new Member(n.path("name").asText(), n.path("ip").asText(), agent));
-        }
+        List<Member> out = ClusterMembers.of(local, settings, paths).members();
+        List<String> silent = out.stream().filter(m -> m.agent().status().isEmpty()).map(Member::name).toList();
         if (!silent.isEmpty()) {
             throw OperatorException.usage("every node's agent must run; no answer from " + String.join(", ", silent)
                     + "; nothing was changed");
         }
         return out;
+    }
+
+    private static void settled(AgentClient local, int size, String after) {
+        ClusterMembers.awaitSettled(local, size, SETTLE, after, "chef-backend-ctl secure-cluster");
     }
 
     /** The members not yet at {@code step}, as their agents report it now. */
@@ -159,36 +149,5 @@ final class SecureClusterCommand implements Callable<Integer> {
                     + "; run chef-backend-ctl secure-cluster again once it is fixed");
         }
         options.step(out, m.name() + ": " + step.jsonName());
-    }
-
-    /** A leader and every other node a synced follower again, or a failure naming what is missing. */
-    private static void awaitSettled(AgentClient local, int size, String after) {
-        List<String> missing = new ArrayList<>();
-        boolean settled = Poll.until(SETTLE, Duration.ofMillis(500), () -> {
-            missing.clear();
-            JsonNode c = local.get("/cluster").filter(r -> r.status() == 200).map(AgentClient.Response::body)
-                    .orElse(null);
-            if (c == null) {
-                missing.add("this node's agent cannot show the cluster (GET /cluster)");
-                return false;
-            }
-            if (c.path("cluster").path("leader").isNull()) {
-                missing.add("no leader");
-                return false;
-            }
-            for (JsonNode n : c.path("nodes")) {
-                String role = n.path("role").asText();
-                if (!role.equals("leader") && !(role.equals("follower")
-                        && n.path("pgsql").path("role").asText().equals("synced"))) {
-                    missing.add(n.path("name").asText() + " is " + role);
-                }
-            }
-            return missing.isEmpty() && c.path("nodes").size() == size;
-        });
-        if (!settled) {
-            throw OperatorException.failure("the cluster did not settle within " + SETTLE.toMinutes() + " min after "
-                    + after + ": " + String.join(", ", missing) + "; run chef-backend-ctl secure-cluster again once"
-                    + " it has");
-        }
     }
 }
