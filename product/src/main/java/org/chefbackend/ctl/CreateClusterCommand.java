@@ -63,8 +63,8 @@ final class CreateClusterCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         NodePaths paths = node.paths();
         Settings settings = node.settings();
-        String address = settings.optionalString("publish_address").orElseThrow(() -> OperatorException.usage(
-                "publish_address is not set in " + node.configFile() + "; add: publish_address 'IP_OF_THIS_NODE'"));
+        String address = settings.optionalString("publish_address").orElseThrow(() -> NodeHints.noPublishAddress(
+                node.configFile(), "; add: publish_address 'IP_OF_THIS_NODE'"));
         LocalAddress.require(address);
         if (quorumLossRecovery) {
             return recoverFromQuorumLoss(out, paths, settings, address);

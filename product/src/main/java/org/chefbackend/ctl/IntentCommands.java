@@ -24,8 +24,7 @@ final class IntentCommands {
 
     /** The cluster view from the local agent; an error on a node that is not a member. */
     static JsonNode view(AgentClient client) {
-        return answeredView(client).orElseThrow(() -> OperatorException.failure(
-                "the node agent is not running; this node is not an active cluster member"));
+        return answeredView(client).orElseThrow(() -> NodeHints.agentNotRunning(client.paths()));
     }
 
     /** The cluster view, empty when the agent does not answer; an error when it answers that it is no member. */
