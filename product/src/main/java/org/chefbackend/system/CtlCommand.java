@@ -26,7 +26,8 @@ public final class CtlCommand {
         return forRoot(ctl(), root, args);
     }
 
-    static String forRoot(String ctl, Path root, String args) {
+    /** The same with the command given (a test's, or the demo's). */
+    public static String forRoot(String ctl, Path root, String args) {
         String prefix = root.getNameCount() == 0 ? "" : "CHEF_BACKEND_ROOT=" + quote(root.toString()) + " ";
         return prefix + ctl + " " + args;
     }
