@@ -205,6 +205,18 @@ class ChefBackendCtlTest {
         }
     }
 
+    /** promote's refusal of a deposed leader names the commands for that node as they can be pasted. */
+    @Test
+    void theReinstateHintNamesThatNodesRoot() {
+        assertEquals("cannot promote be1: it is a deposed leader and its safety lock no-start-pgsql is in place; to "
+                + "reinstate it, on be1 run: rm /tmp/d/node1/var/opt/chef-backend/leaderl/data/no-start-pgsql; "
+                + "CHEF_BACKEND_ROOT=/tmp/d/node1 /opt/cb/bin/chef-backend-ctl restart postgresql; then promote it again",
+                IntentCommands.reinstateHint("be1", Path.of("/tmp/d/node1"), "/opt/cb/bin/chef-backend-ctl"));
+        assertTrue(IntentCommands.reinstateHint("be1", Path.of("/"), "chef-backend-ctl").endsWith(
+                "rm /var/opt/chef-backend/leaderl/data/no-start-pgsql; chef-backend-ctl restart postgresql; then "
+                        + "promote it again"));
+    }
+
     /** A member whose agent is stopped is called stopped, with the command that starts it, as it can be pasted. */
     @Test
     void aStoppedMemberIsCalledStoppedWithTheCommandThatStartsIt() throws IOException {
