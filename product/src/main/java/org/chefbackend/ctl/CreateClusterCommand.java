@@ -20,6 +20,7 @@ import org.chefbackend.config.SecretsFile;
 import org.chefbackend.config.Settings;
 import org.chefbackend.etcd.EtcdRecipe;
 import org.chefbackend.recovery.QuorumLossRecovery;
+import org.chefbackend.system.CtlCommand;
 import org.chefbackend.system.OperatorException;
 import org.chefbackend.tls.Authority;
 import org.chefbackend.tls.Subject;
@@ -142,7 +143,7 @@ final class CreateClusterCommand implements Callable<Integer> {
                 () -> QuorumLossRecovery.dropStaleSlots(ctx));
         list.detail(slots.isEmpty() ? "none" : String.join(", ", slots));
         out.println("Cluster re-formed; " + id.name() + " is its leader. Join new nodes (cleanse lost ones first) with: "
-                + "chef-backend-ctl join-cluster " + address + " -s " + paths.secretsFile());
+                + CtlCommand.ctl() + " join-cluster " + address + " -s " + paths.secretsFile());
         out.flush();
         return 0;
     }
