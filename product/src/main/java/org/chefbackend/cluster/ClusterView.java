@@ -130,7 +130,7 @@ public final class ClusterView {
             return "no status published yet";
         }
         if (stopped(st)) {
-            return "stopped " + (nowMillis - st.updatedAt()) / 1000 + " s ago (chef-backend-ctl stop); "
+            return "stopped " + Math.max(0, nowMillis - st.updatedAt()) / 1000 + " s ago (chef-backend-ctl stop); "
                     + "chef-backend-ctl start on that node starts it";
         }
         if (!fresh) {
