@@ -1,5 +1,6 @@
 package org.chefbackend;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -13,6 +14,7 @@ class ReadmeTest {
     /** The checkout's root (set by the build; the module's directory is one below it). */
     static final Path REPO = Path.of(System.getProperty("chefbackend.repo", "..")).toAbsolutePath().normalize();
 
+    /** A fresh machine gets what the tests need first: install-deps --test, not the bare build-and-run set. */
     @Test
     void ciRunsReadmesTestCommand() throws IOException {
         String readme = Files.readString(REPO.resolve("README.md"));
@@ -20,6 +22,7 @@ class ReadmeTest {
         assertTrue(section >= 0, "README.md has no 'Run the tests' section");
         int start = readme.indexOf("```sh\n", section) + "```sh\n".length();
         String command = readme.substring(start, readme.indexOf('\n', start)).trim();
+        assertEquals("bin/install-deps --test && mvn -B verify", command, "README's test command");
         List<String> ci = Files.readAllLines(REPO.resolve(".ci/run"));
         assertTrue(ci.contains(command), ".ci/run does not run README's test command: " + command);
     }

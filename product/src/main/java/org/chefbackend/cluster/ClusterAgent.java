@@ -109,8 +109,9 @@ public final class ClusterAgent {
     }
 
     /**
-     * Says, before the services stop, that this node is going away: cluster-status then shows it stopping (not, for
-     * up to three publishing intervals, as the leader or an eligible follower it no longer is). Waits at most
+     * Says, before the services stop, that this node is going away: cluster-status then shows it stopped until it
+     * starts again (not, for up to three publishing intervals, as the leader or an eligible follower it no longer
+     * is, and then as "unreachable", as a crashed node is shown). Waits at most
      * {@code limit}: a stop never waits on an etcd that does not answer.
      */
     public void publishStopping(Duration limit) {
@@ -123,7 +124,7 @@ public final class ClusterAgent {
             try {
                 Records.NodeStatus last = statuses().get(ctx.nodeName());
                 if (last != null) {
-                    s.put("nodes/" + ctx.nodeName(), Records.json(last.stopping(System.currentTimeMillis())));
+                    s.put("nodes/" + ctx.nodeName(), Records.json(last.stopped(System.currentTimeMillis())));
                 }
             } catch (RuntimeException e) {
                 log.debug("cluster: could not publish the stop: {}", e.getMessage()); // the status goes stale instead

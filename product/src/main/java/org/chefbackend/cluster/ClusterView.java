@@ -23,6 +23,9 @@ import java.util.Optional;
  * elected cluster manager)", "no status for 31 s"); null when it is eligible and not blocked.
  */
 public final class ClusterView {
+    /** The role of a node whose agent was stopped: its last status said so. */
+    public static final String STOPPED = "stopped";
+
     private ClusterView() {
     }
 
@@ -48,7 +51,8 @@ public final class ClusterView {
         List<Map<String, Object>> nodes = new ArrayList<>();
         for (Records.Member m : members.values()) {
             Records.NodeStatus st = statuses.get(m.name());
-            boolean fresh = st != null && nowMillis - st.updatedAt() <= staleAfterMillis;
+            // a stopped node's last status is no fact about it now: like a stale one, but known to be stopped
+            boolean fresh = st != null && nowMillis - st.updatedAt() <= staleAfterMillis && !stopped(st);
             boolean isLeader = leader.map(l -> l.name().equals(m.name())).orElse(false);
             Map<String, Object> pg = new LinkedHashMap<>();
             Records.Replica replica = replicas.get(m.name());
@@ -93,6 +97,9 @@ public final class ClusterView {
      * nobody's) has lost it since (a crash, a partition): shown as what it now is to the cluster, a deposed leader.
      */
     static String role(Records.NodeStatus st, boolean fresh, boolean isLeader) {
+        if (stopped(st)) {
+            return STOPPED;
+        }
         if (!fresh) {
             return "unreachable";
         }
@@ -100,6 +107,11 @@ public final class ClusterView {
             return "leader";
         }
         return st.role().equals("leader") ? "deposed_leader" : st.role();
+    }
+
+    /** A node whose agent stopped cleanly; "stopping" is what agents before "stopped" published. */
+    static boolean stopped(Records.NodeStatus st) {
+        return st != null && (st.role().equals(STOPPED) || st.role().equals("stopping"));
     }
 
     private static Map<String, Object> search(Records.NodeStatus st, boolean fresh) {
@@ -116,6 +128,10 @@ public final class ClusterView {
     static String reason(Records.NodeStatus st, boolean fresh, boolean eligible, boolean nodeFailover, long nowMillis) {
         if (st == null) {
             return "no status published yet";
+        }
+        if (stopped(st)) {
+            return "stopped " + Math.max(0, nowMillis - st.updatedAt()) / 1000 + " s ago (chef-backend-ctl stop); "
+                    + "chef-backend-ctl start on that node starts it";
         }
         if (!fresh) {
             return "no status for " + (nowMillis - st.updatedAt()) / 1000 + " s (agent stopped or host down)";

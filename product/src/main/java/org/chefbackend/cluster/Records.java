@@ -141,10 +141,13 @@ public final class Records {
     public record NodeStatus(String name, String guid, String address, String role, Pgsql pgsql, Search elasticsearch,
             List<Replica> replicas, boolean partiallySynced, boolean eligibleForLeader, boolean failoverEnabled,
             long updatedAt, String ineligibleReason) implements Named {
-        /** The same status as the node's agent stops: no longer eligible, saying so. */
-        public NodeStatus stopping(long at) {
-            return new NodeStatus(name, guid, address, "stopping", pgsql, elasticsearch, replicas, partiallySynced, false,
-                    failoverEnabled, at, "the node agent is stopping (chef-backend-ctl stop)");
+        /**
+         * The same status as the node's agent stops: its last word, so "stopped" (the others see it so until the
+         * node starts again), no longer eligible, saying so.
+         */
+        public NodeStatus stopped(long at) {
+            return new NodeStatus(name, guid, address, ClusterView.STOPPED, pgsql, elasticsearch, replicas,
+                    partiallySynced, false, failoverEnabled, at, "the node agent was stopped (chef-backend-ctl stop)");
         }
 
         @Override

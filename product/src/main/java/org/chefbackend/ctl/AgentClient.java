@@ -43,7 +43,7 @@ final class AgentClient {
         return runningAgentBase(paths).map(URI::create).orElseGet(() -> {
             String address = settings.optionalString("leaderl.http_address").filter(a -> !wildcard(a))
                     .or(() -> settings.optionalString("publish_address"))
-                    .orElseThrow(() -> OperatorException.usage("publish_address is not set in chef-backend.rb"));
+                    .orElseThrow(() -> NodeHints.noPublishAddress(paths.configFile(), ""));
             return URI.create(Http.base(address, settings.intValue("leaderl.http_port")));
         });
     }
@@ -96,6 +96,11 @@ final class AgentClient {
 
     URI base() {
         return base;
+    }
+
+    /** The local node's paths (also for a remote agent: its admin key is this node's). */
+    NodePaths paths() {
+        return paths;
     }
 
     /** GET path: the status code and JSON body, or empty when no agent answers. */

@@ -10,6 +10,7 @@ import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.SecretsFile;
 import org.chefbackend.config.Settings;
 import org.chefbackend.recovery.Backup;
+import org.chefbackend.system.CtlCommand;
 import org.chefbackend.system.OperatorException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -52,7 +53,8 @@ final class BackupCommand implements Callable<Integer> {
         Settings settings = node.settings();
         AgentClient client = ServiceCommands.client(node, settings);
         JsonNode status = client.status().orElseThrow(() -> OperatorException.failure(
-                "the node agent is not running; backup reads the running PostgreSQL (chef-backend-ctl start)"));
+                "the node agent is not running; backup reads the running PostgreSQL (start it with: "
+                        + CtlCommand.forRoot(paths.root(), "start") + ")"));
         boolean leader = status.path("cluster").path("leader").asBoolean();
         String role = leader ? "leader" : status.path("leaderl").path("state").asText("standalone");
         if (leader && !force) {

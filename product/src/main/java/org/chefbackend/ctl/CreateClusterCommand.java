@@ -20,6 +20,7 @@ import org.chefbackend.config.SecretsFile;
 import org.chefbackend.config.Settings;
 import org.chefbackend.etcd.EtcdRecipe;
 import org.chefbackend.recovery.QuorumLossRecovery;
+import org.chefbackend.system.CtlCommand;
 import org.chefbackend.system.OperatorException;
 import org.chefbackend.tls.Authority;
 import org.chefbackend.tls.Subject;
@@ -63,8 +64,8 @@ final class CreateClusterCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         NodePaths paths = node.paths();
         Settings settings = node.settings();
-        String address = settings.optionalString("publish_address").orElseThrow(() -> OperatorException.usage(
-                "publish_address is not set in " + node.configFile() + "; add: publish_address 'IP_OF_THIS_NODE'"));
+        String address = settings.optionalString("publish_address").orElseThrow(() -> NodeHints.noPublishAddress(
+                node.configFile(), "; add: publish_address 'IP_OF_THIS_NODE'"));
         LocalAddress.require(address);
         if (quorumLossRecovery) {
             return recoverFromQuorumLoss(out, paths, settings, address);
@@ -142,7 +143,7 @@ final class CreateClusterCommand implements Callable<Integer> {
                 () -> QuorumLossRecovery.dropStaleSlots(ctx));
         list.detail(slots.isEmpty() ? "none" : String.join(", ", slots));
         out.println("Cluster re-formed; " + id.name() + " is its leader. Join new nodes (cleanse lost ones first) with: "
-                + "chef-backend-ctl join-cluster " + address + " -s " + paths.secretsFile());
+                + CtlCommand.ctl() + " join-cluster " + address + " -s " + paths.secretsFile());
         out.flush();
         return 0;
     }

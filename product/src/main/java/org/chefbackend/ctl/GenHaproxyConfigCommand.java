@@ -52,8 +52,8 @@ final class GenHaproxyConfigCommand implements Callable<Integer> {
             throw OperatorException.usage("--postgresql-port and --elasticsearch-port must differ, both are " + postgresqlPort);
         }
         Settings settings = node.settings();
-        String self = settings.optionalString("publish_address").orElseThrow(() -> OperatorException.usage(
-                "publish_address is not set in " + node.configFile() + "; the frontend needs the members' addresses"));
+        String self = settings.optionalString("publish_address").orElseThrow(() -> NodeHints.noPublishAddress(
+                node.configFile(), "; the frontend needs the members' addresses"));
         HaproxyConfig.Options options;
         try {
             options = new HaproxyConfig.Options(listen, postgresqlPort, elasticsearchPort,

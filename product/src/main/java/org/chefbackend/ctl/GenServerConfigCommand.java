@@ -43,8 +43,8 @@ final class GenServerConfigCommand implements Callable<Integer> {
             throw OperatorException.usage("FQDN must be a host name, got '" + fqdn + "'");
         }
         Settings settings = node.settings();
-        String self = settings.optionalString("publish_address").orElseThrow(() -> OperatorException.usage(
-                "publish_address is not set in " + node.configFile() + "; the frontend needs the members' addresses"));
+        String self = settings.optionalString("publish_address").orElseThrow(() -> NodeHints.noPublishAddress(
+                node.configFile(), "; the frontend needs the members' addresses"));
         Secrets secrets = SecretsFile.load(node.paths().secretsFile());
         List<String> members = LiveMembers.fetch(node, settings)
                 .map(l -> l.stream().map(HaproxyConfig.Member::address).toList())

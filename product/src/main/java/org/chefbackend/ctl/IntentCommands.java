@@ -3,10 +3,14 @@ package org.chefbackend.ctl;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.chefbackend.agent.NodeState;
+import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Settings;
+import org.chefbackend.system.CtlCommand;
 import org.chefbackend.system.OperatorException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -24,8 +28,7 @@ final class IntentCommands {
 
     /** The cluster view from the local agent; an error on a node that is not a member. */
     static JsonNode view(AgentClient client) {
-        return answeredView(client).orElseThrow(() -> OperatorException.failure(
-                "the node agent is not running; this node is not an active cluster member"));
+        return answeredView(client).orElseThrow(() -> NodeHints.agentNotRunning(client.paths()));
     }
 
     /** The cluster view, empty when the agent does not answer; an error when it answers that it is no member. */
@@ -57,18 +60,24 @@ final class IntentCommands {
         AgentClient target = new AgentClient(ip, node.settings().intValue("leaderl.http_port"), node.paths());
         target.get("/status").filter(r -> r.status() == 200).ifPresent(r -> {
             JsonNode sentinels = r.body().path("sentinels");
-            String dir = r.body().path("node").path("root").asText("/").replaceFirst("/$", "")
-                    + "/var/opt/chef-backend/leaderl/data/";
+            String root = r.body().path("node").path("root").asText("/");
+            String dir = root.replaceFirst("/$", "") + "/var/opt/chef-backend/leaderl/data/";
             if (sentinels.path("no-start-pgsql").asBoolean()) {
-                throw OperatorException.usage("cannot promote " + name + ": it is a deposed leader and its safety lock "
-                        + "no-start-pgsql is in place; to reinstate it, on " + name + " run: rm " + dir
-                        + "no-start-pgsql; chef-backend-ctl restart postgresql; then promote it again");
+                throw OperatorException.usage(reinstateHint(name, Path.of(root), CtlCommand.ctl()));
             }
             if (sentinels.path("unsynced").asBoolean()) {
                 throw OperatorException.usage("cannot promote " + name + ": it is partially synced (" + dir
                         + "unsynced); resync it first (pgsql-follow)");
             }
         });
+    }
+
+    /** The failure-recovery guide's "Promoting a Previous Leader", as commands to paste on that node. */
+    static String reinstateHint(String name, Path root, String ctl) {
+        Path sentinel = new NodePaths(root).leaderlDataDir().resolve(NodeState.NO_START_PGSQL);
+        return "cannot promote " + name + ": it is a deposed leader and its safety lock no-start-pgsql is in place; "
+                + "to reinstate it, on " + name + " run: rm " + CtlCommand.quote(sentinel.toString()) + "; "
+                + CtlCommand.forRoot(ctl, root, "restart postgresql") + "; then promote it again";
     }
 
     static String leader(JsonNode view) {

@@ -28,6 +28,7 @@ import org.chefbackend.config.Settings;
 import org.chefbackend.etcd.EtcdRecipe;
 import org.chefbackend.search.OpenSearchRecipe;
 import org.chefbackend.search.SearchClient;
+import org.chefbackend.system.CtlCommand;
 import org.chefbackend.system.FileTrees;
 import org.chefbackend.system.OperatorException;
 import picocli.CommandLine.Command;
@@ -181,7 +182,7 @@ final class JoinClusterCommand implements Callable<Integer> {
                 case 401: // checked before, so the cluster's secrets changed meanwhile
                     throw OperatorException.usage("the cluster at " + peer + " no longer accepts the secrets in "
                             + (secretsFile != null ? secretsFile : "this node's secrets file") + "; this node's agent"
-                            + " was stopped: start it with chef-backend-ctl start");
+                            + " was stopped: start it with " + CtlCommand.forRoot(ctx.paths().root(), "start"));
                 case 423:
                     if (System.nanoTime() > deadline) {
                         throw OperatorException.failure(r.body().path("error").asText() + "; gave up after "

@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.chefbackend.config.Settings;
+import org.chefbackend.system.CtlCommand;
 import org.chefbackend.system.OperatorException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -42,8 +43,9 @@ final class PgsqlFollowCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (!"true".equals(System.getenv(GUARD))) {
             throw OperatorException.usage("pgsql-follow is internal: leaderl runs it. For a manual recovery, "
-                    + "stop leaderl first, then run: " + GUARD + "=true chef-backend-ctl pgsql-follow " + leader
-                    + (forceBaseBackup ? " --force-basebackup" : "") + " --verbose");
+                    + "stop leaderl first (" + CtlCommand.forRoot(node.paths().root(), "stop leaderl") + "), then run: "
+                    + GUARD + "=true " + CtlCommand.forRoot(node.paths().root(), "pgsql-follow " + leader
+                    + (forceBaseBackup ? " --force-basebackup" : "") + " --verbose"));
         }
         if (!leader.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9A-Fa-f:]+:[0-9A-Fa-f:.]*")) {
             throw OperatorException.usage("LEADER_IP must be an IP address, not '" + leader + "'");

@@ -22,6 +22,7 @@ import org.chefbackend.etcd.EtcdRecipe;
 import org.chefbackend.postgres.BaseBackup;
 import org.chefbackend.recovery.Backup;
 import org.chefbackend.recovery.Restore;
+import org.chefbackend.system.CtlCommand;
 import org.chefbackend.system.FileTrees;
 import org.chefbackend.system.OperatorException;
 import picocli.CommandLine.Command;
@@ -115,7 +116,7 @@ final class RestoreCommand implements Callable<Integer> {
             list.step("Cleaning Up Temporary Files", () -> deleteStaging(staging));
         }
         out.println("Restore complete: " + node.paths().root() + " leads a new cluster; join the other nodes with "
-                + "chef-backend-ctl join-cluster " + node.settings().string("publish_address") + " -s SECRETS");
+                + CtlCommand.ctl() + " join-cluster " + node.settings().string("publish_address") + " -s SECRETS");
         out.flush();
         return 0;
     }

@@ -32,8 +32,7 @@ final class ServiceCommands {
 
     /** The agent's status; an operator error when it does not run. */
     static JsonNode requireAgent(RootOptions node, AgentClient client) {
-        return client.status().orElseThrow(() -> OperatorException.failure(
-                "the node agent of " + node.paths().root() + " is not running; start it with chef-backend-ctl start"));
+        return client.status().orElseThrow(() -> NodeHints.agentNotRunning(node.paths()));
     }
 
     /** Starts the agent unless it runs, and waits until its API answers (or it exits, saying why). */

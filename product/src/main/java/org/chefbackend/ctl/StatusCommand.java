@@ -57,6 +57,8 @@ final class StatusCommand implements Callable<Integer> {
                 out.println(simple ? "down: " + name + ": agent not running" : name + ": down (the node agent is not running)");
             }
             out.flush();
+            spec.commandLine().getErr().println(NodeHints.agentNotRunning(node.paths()).getMessage());
+            spec.commandLine().getErr().flush();
             return 3;
         }
         List<JsonNode> services = ServiceCommands.select(status.get(), targets);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import org.chefbackend.cluster.ClusterView;
 
 /**
  * The original's status table:
@@ -91,9 +92,12 @@ final class StatusTable {
         JsonNode nodes = cluster.path("nodes");
         int total = nodes.size();
         switch (service) {
-            case "leaderl":
+            case "leaderl": {
+                int stopped = count(nodes, "role", ClusterView.STOPPED);
                 return "leader: " + count(nodes, "role", "leader") + "; waiting: " + count(nodes, "role", "waiting_for_leader")
-                        + "; follower: " + count(nodes, "role", "follower") + "; total: " + total + synchronousMode(status);
+                        + "; follower: " + count(nodes, "role", "follower") + (stopped > 0 ? "; stopped: " + stopped : "")
+                        + "; total: " + total + synchronousMode(status);
+            }
             case "postgresql":
                 return "leader: " + countPg(nodes, "leader") + "; offline: " + countPg(nodes, "offline")
                         + "; syncing: " + countPg(nodes, "syncing") + "; synced: " + countPg(nodes, "synced");

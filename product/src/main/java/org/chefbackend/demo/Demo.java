@@ -38,6 +38,7 @@ import org.chefbackend.config.Settings;
 import org.chefbackend.frontend.HaproxyConfig;
 import org.chefbackend.frontend.HaproxyStats;
 import org.chefbackend.system.Binaries;
+import org.chefbackend.system.CtlCommand;
 import org.chefbackend.system.FileTrees;
 import org.chefbackend.system.OperatorException;
 import org.chefbackend.system.Poll;
@@ -94,7 +95,8 @@ public final class Demo {
         Path dir = o.dir().toAbsolutePath().normalize();
         if (Files.exists(dir.resolve(STATE_FILE))) {
             throw OperatorException.failure("a demo already exists in " + dir
-                    + " (see 'chef-backend-ctl demo status'; remove it with 'chef-backend-ctl demo down')");
+                    + " (see '" + CtlCommand.ctl() + " demo status'; remove it with '" + CtlCommand.ctl()
+                    + " demo down')");
         }
         validate(o, dir);
         Path haproxy = Binaries.require("haproxy", "haproxy");
@@ -129,7 +131,7 @@ public final class Demo {
             err.flush();
             stopEverything(dir, state);
             throw OperatorException.failure("demo up failed: " + e.getMessage() + " (logs kept in " + dir
-                    + "; remove them with 'chef-backend-ctl demo down')");
+                    + "; remove them with '" + CtlCommand.ctl() + " demo down')");
         }
     }
 
@@ -371,20 +373,31 @@ public final class Demo {
 
     private void printHowToConnect(Options o, Path dir, Path firstRoot, String activeGuid) {
         String password = SecretsFile.load(new NodePaths(firstRoot).secretsFile()).dbSuperuserPassword();
-        Path node1 = firstRoot;
-        out.println("HAProxy forwards to the leader (" + activeGuid + "); connect through it:");
-        out.println("  PostgreSQL (superuser chef_pgsql; password = db_superuser_password in "
-                + new NodePaths(firstRoot).secretsFile() + "):");
-        out.println("    PGPASSWORD=" + password + " psql -h " + o.listen() + " -p " + o.postgresqlPort()
-                + " -U chef_pgsql -d postgres");
-        out.println("  Search:");
-        out.println("    curl http://" + o.listen() + ":" + o.elasticsearchPort() + "/");
-        out.println("  A Chef Server frontend's configuration: CHEF_BACKEND_ROOT=" + node1
-                + " chef-backend-ctl gen-server-config frontend.example.com");
-        out.println("  One node's commands (status, cluster-status, stop, promote …): CHEF_BACKEND_ROOT=" + node1
-                + " chef-backend-ctl status");
-        out.println("  The demo: chef-backend-ctl demo status | chef-backend-ctl demo down"
-                + (dir.equals(DEFAULT_DIR) ? "" : "   (with --dir " + dir + ")"));
+        howToConnect(o, dir, firstRoot, activeGuid, password, CtlCommand.ctl()).forEach(out::println);
+    }
+
+    /**
+     * What {@code demo up} prints last: each command on a line of its own (indented four spaces), runnable as pasted
+     * from any directory: chef-backend-ctl by the path it was run by, the node named by CHEF_BACKEND_ROOT.
+     */
+    static List<String> howToConnect(Options o, Path dir, Path firstRoot, String activeGuid, String password,
+            String ctl) {
+        String demoDir = dir.equals(DEFAULT_DIR) ? "" : " --dir " + CtlCommand.quote(dir.toString());
+        return List.of(
+                "HAProxy forwards to the leader (" + activeGuid + "); connect through it:",
+                "  PostgreSQL (superuser chef_pgsql; password = db_superuser_password in "
+                        + new NodePaths(firstRoot).secretsFile() + "):",
+                "    PGPASSWORD=" + password + " psql -h " + o.listen() + " -p " + o.postgresqlPort()
+                        + " -U chef_pgsql -d postgres",
+                "  Search:",
+                "    curl http://" + o.listen() + ":" + o.elasticsearchPort() + "/",
+                "  A Chef Server frontend's configuration:",
+                "    " + CtlCommand.forRoot(ctl, firstRoot, "gen-server-config frontend.example.com"),
+                "  One node's commands (status, cluster-status, stop, start, promote …), here the first node's:",
+                "    " + CtlCommand.forRoot(ctl, firstRoot, "status"),
+                "  The demo, then its removal:",
+                "    " + ctl + " demo status" + demoDir,
+                "    " + ctl + " demo down" + demoDir);
     }
 
     // ------------------------------------------------------------------------------------------------ status
@@ -392,7 +405,7 @@ public final class Demo {
     public int status(Path dirOption) throws IOException {
         Path dir = dirOption.toAbsolutePath().normalize();
         JsonNode state = readState(dir).orElseThrow(() -> OperatorException.failure("no demo in " + dir
-                + " (start one with 'chef-backend-ctl demo up')"));
+                + " (start one with '" + CtlCommand.ctl() + " demo up')"));
         List<String> problems = new ArrayList<>();
         boolean shown = false;
         for (JsonNode n : state.path("nodes")) {

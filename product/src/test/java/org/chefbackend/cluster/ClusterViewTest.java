@@ -64,12 +64,32 @@ class ClusterViewTest {
                 "its last status said leader, but the key is another's");
         assertEquals("leader", ClusterView.role(wasLeader, true, true));
         assertEquals("unreachable", ClusterView.role(wasLeader, false, true));
-        Records.NodeStatus stopping = wasLeader.stopping(NOW);
-        assertEquals("stopping", ClusterView.role(stopping, true, false));
-        Map<String, Object> view = ClusterView.of(Map.of("be1", member("be1")), Map.of("be1", stopping),
+        Records.NodeStatus stopped = wasLeader.stopped(NOW);
+        Map<String, Object> view = ClusterView.of(Map.of("be1", member("be1")), Map.of("be1", stopped),
                 Optional.empty(), NOW, STALE, 1000);
         assertEquals(false, node(view, "be1").get("eligible_for_leader"));
-        assertEquals("the node agent is stopping (chef-backend-ctl stop)", node(view, "be1").get("reason"));
+        assertEquals("stopped", node(view, "be1").get("role"));
+        assertEquals("stopped 0 s ago (chef-backend-ctl stop); chef-backend-ctl start on that node starts it",
+                node(view, "be1").get("reason"));
+    }
+
+    /** A node stopped cleanly stays "stopped" (not "stopping", nor "unreachable" as a crashed one) until it starts. */
+    @Test
+    void aStoppedNodeIsShownStoppedLongAfterItsStop() {
+        Records.NodeStatus synced = status("be1", true, null, GREEN, NOW);
+        long later = NOW + 10 * STALE;
+        for (Records.NodeStatus st : List.of(synced.stopped(NOW), new Records.NodeStatus("be1", "g", "a", "stopping",
+                synced.pgsql(), GREEN, List.of(), false, false, true, NOW, "an agent from before 'stopped'"))) {
+            for (long now : new long[] {NOW + 1000, later}) {
+                Map<String, Object> n = node(ClusterView.of(Map.of("be1", member("be1")), Map.of("be1", st),
+                        Optional.empty(), now, STALE, 1000), "be1");
+                assertEquals("stopped", n.get("role"), st.role() + " at +" + (now - NOW) + " ms");
+                assertEquals("offline", ((Map<?, ?>) n.get("pgsql")).get("role"), "its last PostgreSQL role is gone");
+                assertEquals(false, n.get("eligible_for_leader"));
+                assertTrue(((String) n.get("reason")).startsWith("stopped " + (now - NOW) / 1000 + " s ago"),
+                        (String) n.get("reason"));
+            }
+        }
     }
 
     @Test

@@ -15,6 +15,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
+import org.chefbackend.cluster.ClusterFile;
+import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
 import org.junit.jupiter.api.Test;
@@ -174,10 +176,73 @@ class ChefBackendCtlTest {
     }
 
     @Test
-    void genServerConfigWithoutPublishAddressSaysSo() {
+    void genServerConfigWithoutPublishAddressSaysSo() throws IOException {
+        Path rb = tmp.resolve("etc/chef-backend/chef-backend.rb");
+        Files.createDirectories(rb.getParent());
+        Files.writeString(rb, "fqdn 'be1.example.com'\n");
         Result r = run("gen-server-config", "fe1", "--root", tmp.toString());
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("publish_address is not set"), r.err());
+        assertTrue(r.err().contains("publish_address is not set in " + rb), r.err());
+    }
+
+    /** With no chef-backend.rb at all, a command says where it looked and how to point elsewhere, for each command. */
+    @Test
+    void aMissingChefBackendRbIsNamedWithTheWaysToPointElsewhere() {
+        Path root = tmp.resolve("no-node-here");
+        for (String[] args : List.of(new String[] {"status"}, new String[] {"cluster-status"}, new String[] {"stop"},
+                new String[] {"start"}, new String[] {"demote"}, new String[] {"gen-server-config", "fe1"},
+                new String[] {"gen-haproxy-config"}, new String[] {"create-cluster", "-y"})) {
+            List<String> withRoot = new ArrayList<>(List.of(args));
+            withRoot.addAll(List.of("--root", root.toString()));
+            Result r = run(withRoot.toArray(String[]::new));
+            String what = String.join(" ", args) + ": " + r.err();
+            assertEquals(2, r.code(), what);
+            assertTrue(r.err().startsWith("chef-backend-ctl: no chef-backend.rb at "
+                    + root.resolve("etc/chef-backend/chef-backend.rb") + ";"), what);
+            assertTrue(r.err().contains("--root DIR or CHEF_BACKEND_ROOT=DIR"), what);
+            assertFalse(r.err().contains("publish_address"), what);
+            assertEquals(1, r.err().strip().lines().count(), what);
+        }
+    }
+
+    /** promote's refusal of a deposed leader names the commands for that node as they can be pasted. */
+    @Test
+    void theReinstateHintNamesThatNodesRoot() {
+        assertEquals("cannot promote be1: it is a deposed leader and its safety lock no-start-pgsql is in place; to "
+                + "reinstate it, on be1 run: rm /tmp/d/node1/var/opt/chef-backend/leaderl/data/no-start-pgsql; "
+                + "CHEF_BACKEND_ROOT=/tmp/d/node1 /opt/cb/bin/chef-backend-ctl restart postgresql; then promote it again",
+                IntentCommands.reinstateHint("be1", Path.of("/tmp/d/node1"), "/opt/cb/bin/chef-backend-ctl"));
+        assertTrue(IntentCommands.reinstateHint("be1", Path.of("/"), "chef-backend-ctl").endsWith(
+                "rm /var/opt/chef-backend/leaderl/data/no-start-pgsql; chef-backend-ctl restart postgresql; then "
+                        + "promote it again"));
+    }
+
+    /** A member whose agent is stopped is called stopped, with the command that starts it, as it can be pasted. */
+    @Test
+    void aStoppedMemberIsCalledStoppedWithTheCommandThatStartsIt() throws IOException {
+        Path root = tmp.resolve("node");
+        Files.createDirectories(root.resolve("etc/chef-backend"));
+        // an address no test or demo runs an agent on: nothing answers there
+        Files.writeString(root.resolve("etc/chef-backend/chef-backend.rb"), "publish_address '127.0.0.250'\n");
+        Result loner = run("cluster-status", "--root", root.toString());
+        assertEquals(1, loner.code(), loner.err());
+        assertTrue(loner.err().contains("is in no cluster: make it the first member with CHEF_BACKEND_ROOT=" + root
+                + " chef-backend-ctl create-cluster"), loner.err());
+
+        ClusterFile.creating().asMember().write(new NodePaths(root));
+        String stopped = "this node (" + root + ") is stopped: its node agent is not running; start it with: "
+                + "CHEF_BACKEND_ROOT=" + root + " chef-backend-ctl start";
+        for (String command : new String[] {"cluster-status", "demote", "set-node-failover"}) {
+            Result r = command.equals("set-node-failover")
+                    ? run(command, "on", "--root", root.toString()) : run(command, "--root", root.toString());
+            assertEquals(1, r.code(), command + ": " + r.err());
+            assertEquals("chef-backend-ctl: " + stopped + "\n", r.err(), command);
+            assertFalse(r.err().contains("not an active cluster member"), r.err());
+        }
+        Result status = run("status", "--root", root.toString());
+        assertEquals(3, status.code(), status.err());
+        assertTrue(status.out().contains("postgresql: down (the node agent is not running)"), status.out());
+        assertEquals(stopped + "\n", status.err());
     }
 
     @Test

@@ -84,4 +84,13 @@ class StatusTableTest {
                 + " automatic failover", StatusTable.distributed(degraded, cluster, "leaderl"));
         assertEquals("leader: 1; waiting: 0; follower: 1; total: 2", StatusTable.distributed(async, cluster, "leaderl"));
     }
+
+    /** A member stopped on purpose is counted as such, not left out of every count but the total. */
+    @Test
+    void leaderlCountsStoppedMembers() throws Exception {
+        JsonNode cluster = JSON.readTree("{\"nodes\":[{\"role\":\"stopped\"},{\"role\":\"leader\"},"
+                + "{\"role\":\"follower\"}]}");
+        assertEquals("leader: 1; waiting: 0; follower: 1; stopped: 1; total: 3",
+                StatusTable.distributed(JSON.readTree("{\"in_cluster\":true,\"leaderl\":{}}"), cluster, "leaderl"));
+    }
 }

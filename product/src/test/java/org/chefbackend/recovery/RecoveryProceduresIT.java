@@ -217,7 +217,9 @@ class RecoveryProceduresIT {
         long pgPid = follower.pid("postgresql");
         TestNode.Run unguarded = follower.ctl("pgsql-follow", leader.address, "--force-basebackup");
         assertEquals(2, unguarded.code(), unguarded.out() + unguarded.err());
-        assertTrue(unguarded.err().contains("PSQL_INTERNAL_OK=true chef-backend-ctl pgsql-follow"), unguarded.err());
+        // the command to run, as it can be pasted: this node's root and bin/chef-backend-ctl by its path
+        assertTrue(unguarded.err().contains("PSQL_INTERNAL_OK=true CHEF_BACKEND_ROOT="), unguarded.err());
+        assertTrue(unguarded.err().contains("bin/chef-backend-ctl pgsql-follow " + leader.address), unguarded.err());
         assertEquals(pgPid, follower.pid("postgresql"), "the refused pgsql-follow touched PostgreSQL");
 
         assertTrue(clusterStatus(follower).path("nodes").size() == 3, "cluster-status does not answer on the follower");
@@ -304,7 +306,7 @@ class RecoveryProceduresIT {
         TestNode.Run refused = old.ctl("promote", old.name);
         assertEquals(2, refused.code(), refused.out() + refused.err());
         assertTrue(refused.err().contains("no-start-pgsql is in place"), refused.err());
-        assertTrue(refused.err().contains("chef-backend-ctl restart postgresql"), refused.err());
+        assertTrue(refused.err().contains("bin/chef-backend-ctl restart postgresql"), refused.err());
 
         // "Promoting a Previous Leader": remove the sentinel, restart postgresql, promote
         Files.delete(sentinel(old, "no-start-pgsql"));
