@@ -120,12 +120,16 @@ public final class EtcdRecipe implements ServiceRecipe {
     @Override
     public List<InetSocketAddress> claimedAddresses(NodeContext node) {
         List<InetSocketAddress> out = new ArrayList<>(listenAddresses(node));
-        InetSocketAddress discovery = new InetSocketAddress(publishAddress(node),
-                node.settings().intValue("etcd.client_port"));
+        InetSocketAddress discovery = discoveryAddress(node);
         if (!out.contains(discovery)) {
             out.add(discovery);
         }
         return out;
+    }
+
+    /** etcd.client_port on publish_address: where Chef Server frontends read {@code GET /v2/members}. */
+    public static InetSocketAddress discoveryAddress(NodeContext node) {
+        return new InetSocketAddress(publishAddress(node), node.settings().intValue("etcd.client_port"));
     }
 
     /**

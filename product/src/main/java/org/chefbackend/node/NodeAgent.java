@@ -189,7 +189,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
         if (!ctx.settings().bool(EtcdRecipe.NAME + ".enable") || !SecurityMode.of(ctx).discoveryByAgent()) {
             return Optional.empty();
         }
-        return Optional.of(new InetSocketAddress(ctx.publishAddress(), ctx.settings().intValue("etcd.client_port")));
+        return Optional.of(EtcdRecipe.discoveryAddress(ctx));
     }
 
     /** This node's etcd's answer to GET /v2/members. */
