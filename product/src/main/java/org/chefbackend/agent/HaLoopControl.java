@@ -9,6 +9,10 @@ public interface HaLoopControl {
     /** Runs until interrupted. */
     void run();
 
-    /** leaderl stops (stop leaderl, agent shutdown): a leader does not stay one without its loop. */
-    void stepDown();
+    /**
+     * leaderl stops (stop leaderl, agent shutdown): a leader does not stay one without its loop. {@code nodeStopping}:
+     * the whole node stops (chef-backend-ctl stop, the unit stopped), a clean stop that leaderl may undo by itself
+     * when nobody has led since; a stopped leaderl alone leaves the node deposed, as the documents describe.
+     */
+    void stepDown(boolean nodeStopping);
 }

@@ -67,6 +67,16 @@ final class LeaderlService implements Supervised {
 
     @Override
     public void stop() {
+        stop(false);
+    }
+
+    /** The agent shuts down: the node stops as a whole. */
+    @Override
+    public void close() {
+        stop(true);
+    }
+
+    private void stop(boolean nodeStopping) {
         Thread t;
         synchronized (this) {
             wantUp = false;
@@ -83,7 +93,7 @@ final class LeaderlService implements Supervised {
                 }
                 HaLoopControl loop = ha.get();
                 if (loop != null) {
-                    loop.stepDown(); // a leader without its loop must not stay one
+                    loop.stepDown(nodeStopping); // a leader without its loop must not stay one
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

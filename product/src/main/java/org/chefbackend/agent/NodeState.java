@@ -10,6 +10,8 @@ public final class NodeState {
     public static final String NO_START_PGSQL = "no-start-pgsql";
     /** What the agent writes into no-start-pgsql when PostgreSQL was a primary at its start. */
     public static final String BOOT_FENCE_NOTE = "PostgreSQL was a primary when the agent started; leaderl decides";
+    /** What leaderl writes into no-start-pgsql when its leader stops (node stop, stop leaderl): a clean stop, no fault. */
+    public static final String STOP_FENCE_NOTE = "the leader stopped cleanly (chef-backend-ctl stop); leaderl decides";
     /** The reason a PostgreSQL held down by {@link #NO_START_PGSQL} shows in its status. */
     public static final String HELD_BY_NO_START_PGSQL = "held down by the no-start-pgsql sentinel";
     /** A follower's sync is in progress or failed; the node is not eligible for leadership. */

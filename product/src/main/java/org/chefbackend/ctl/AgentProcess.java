@@ -2,6 +2,9 @@ package org.chefbackend.ctl;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,15 +21,25 @@ public final class AgentProcess {
      * Heap and collector for a small, long-running supervisor; keeps its footprint low on shared machines: one C1
      * compiler thread compiling only code that stays hot (the agent mostly waits; its compiled code had grown to
      * 13-20 MiB), a heap that gives back what it does not use, metaspace and glibc's heap trimmed as they empty.
+     * One list for both ways an agent starts: `mvn package` copies it to the distribution's lib/, where
+     * {@code chef-backend-ctl agent} (chef-backend.service) passes it to java as an argument file.
      */
-    public static final List<String> JVM_OPTIONS = List.of("-Xms16m", "-Xmx128m", "-XX:+UseSerialGC", "-Xss512k",
-            "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1", "-XX:Tier3InvocationThreshold=2000",
-            "-XX:Tier3MinInvocationThreshold=1000", "-XX:Tier3CompileThreshold=20000",
-            "-XX:Tier3BackEdgeThreshold=600000", "-XX:MaxMetaspaceSize=96m", "-XX:ReservedCodeCacheSize=24m",
-            "-XX:MaxDirectMemorySize=32m", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30",
-            "-XX:MetaspaceReclaimPolicy=aggressive", "-XX:TrimNativeHeapInterval=10000");
+    public static final List<String> JVM_OPTIONS = jvmOptions();
 
     private AgentProcess() {
+    }
+
+    private static List<String> jvmOptions() {
+        InputStream in = AgentProcess.class.getResourceAsStream("agent.jvm-options");
+        if (in == null) {
+            throw new IllegalStateException("the agent's JVM options (agent.jvm-options) are missing from the jar");
+        }
+        try (in) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().map(String::strip)
+                    .filter(line -> !line.isEmpty()).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The running agent of this node root, checked by pid and start time. */

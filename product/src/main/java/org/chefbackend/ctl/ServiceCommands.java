@@ -41,12 +41,34 @@ final class ServiceCommands {
         if (status.isPresent()) {
             return status.get();
         }
+        if (SystemdUnit.manages(paths)) {
+            SystemdUnit.start();
+            return waitForUnit(client);
+        }
         if (AgentProcess.running(paths).isPresent()) {
             // running but not answering yet: it is still booting
             return waitForApi(paths, client, null);
         }
         Process agent = AgentProcess.spawn(paths);
         return waitForApi(paths, client, agent);
+    }
+
+    /** As waitForApi, for an agent that chef-backend.service runs: systemd says when it has exited. */
+    private static JsonNode waitForUnit(AgentClient client) {
+        long deadline = System.nanoTime() + AGENT_BOOT_WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            Optional<JsonNode> status = client.status();
+            if (status.isPresent()) {
+                return status.get();
+            }
+            if (!SystemdUnit.active()) {
+                throw OperatorException.failure("the node agent (" + SystemdUnit.NAME + ") exited: "
+                        + SystemdUnit.lastLogLine());
+            }
+            sleep(200);
+        }
+        throw OperatorException.failure("the node agent did not answer within " + AGENT_BOOT_WAIT.toSeconds()
+                + " s; see journalctl -u " + SystemdUnit.NAME);
     }
 
     private static JsonNode waitForApi(NodePaths paths, AgentClient client, Process agent) throws IOException {
@@ -143,12 +165,18 @@ final class ServiceCommands {
         return wasRunning || AgentProcess.running(paths).isPresent();
     }
 
-    /** Waits for the agent process to end after a shutdown call. */
+    /**
+     * Waits for the agent process to end after a shutdown call. Under chef-backend.service the unit is stopped
+     * too (it has usually ended with its agent): its state says stopped, and nothing of the node lingers in its cgroup.
+     */
     static void waitForAgentExit(NodePaths paths) {
         Optional<ProcessIdentity> agent = AgentProcess.running(paths);
         if (agent.isPresent() && !Poll.until(AGENT_STOP_WAIT, Duration.ofMillis(200), () -> !agent.get().isAlive())) {
             throw OperatorException.failure("the node agent (pid " + agent.get().pid() + ") did not stop within "
                     + AGENT_STOP_WAIT.toSeconds() + " s");
+        }
+        if (SystemdUnit.manages(paths)) {
+            SystemdUnit.stop();
         }
     }
 

@@ -32,6 +32,9 @@ import org.slf4j.LoggerFactory;
  * etcd {@code history}) here. Also keeps etcd {@code history} fresh while leading.
  */
 final class ActionRunner {
+    /** The note of a fence for a fault (or stop leaderl): the node stays deposed until a leader exists. */
+    static final String FENCED_BY_LEADERL = "fenced by leaderl";
+
     // logs as HaLoop: the agent's log names the logger, and its lines stay as operators know them
     private static final Logger log = LoggerFactory.getLogger(HaLoop.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -175,9 +178,14 @@ final class ActionRunner {
 
     /** The no-start-pgsql sentinel, then {@code signal} (QUIT: immediate stop; INT: fast, clean stop). */
     void fence(String signal) throws IOException {
+        fence(signal, FENCED_BY_LEADERL);
+    }
+
+    /** As {@link #fence(String)}, with {@code note} in the sentinel: what leaderl reads when it decides again. */
+    void fence(String signal, String note) throws IOException {
         NodeContext ctx = node.get();
         Files.createDirectories(ctx.paths().leaderlDataDir());
-        Files.writeString(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL), "fenced by leaderl\n");
+        Files.writeString(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL), note + "\n");
         supervisor.kill("postgresql", signal, Duration.ofSeconds(signal.equals("QUIT") ? 10 : 60));
     }
 

@@ -417,9 +417,10 @@ public final class Decision {
                 || (f.lastLeaderName() == null && f.lastLeaderLsn() == Facts.NO_POSITION));
         if (deposed && !f.pgRunning() && f.bootFenced() && nobodyLedSince) {
             // Rule 4b: fenced only because it was a primary when its agent started (a crash, a power loss, a
-            // quorum-loss recovery), and nobody has led since (or ever, in this etcd), so nothing it holds was
-            // superseded; as a standby (read-only) it stands for election again like the others. A leader that
-            // leaderl fenced stays deposed until a new leader exists or the operator reinstates it.
+            // quorum-loss recovery) or because it stopped cleanly as leader (a node stop with nobody to take over:
+            // a cluster of one, failover off), and nobody has led since (or ever, in this etcd), so nothing it holds
+            // was superseded; as a standby (read-only) it stands for election again like the others. A leader that
+            // leaderl fenced for a fault stays deposed until a new leader exists or the operator reinstates it.
             return new Step(WAITING_FOR_LEADER, List.of(new ReinstateAsStandby()), false,
                     "fenced, but nobody has led since this node: restarting PostgreSQL as a standby to stand for"
                             + " election");

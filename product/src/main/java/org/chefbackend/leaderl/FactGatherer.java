@@ -138,10 +138,11 @@ final class FactGatherer {
                 .build();
     }
 
+    /** Fenced without a fault: at agent start after a crash, or by its own clean stop as leader. */
     private static boolean bootFenced(NodeContext ctx) {
         try {
-            return Files.readString(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL)).strip()
-                    .equals(NodeState.BOOT_FENCE_NOTE);
+            String note = Files.readString(NodeState.sentinel(ctx.paths(), NodeState.NO_START_PGSQL)).strip();
+            return note.equals(NodeState.BOOT_FENCE_NOTE) || note.equals(NodeState.STOP_FENCE_NOTE);
         } catch (IOException e) {
             return false;
         }

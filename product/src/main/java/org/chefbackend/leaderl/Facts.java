@@ -38,8 +38,9 @@ import java.util.TreeSet;
  * @param etcdHealthy this node's own etcd member, after {@code max_etcd_failures}
  * @param disksHealthy every {@code disk_paths} entry has {@code disk_min_space_mb} free
  * @param noStartPgsql the {@code no-start-pgsql} sentinel exists (fenced former leader)
- * @param bootFenced {@code no-start-pgsql} was written at agent start because PostgreSQL was a primary then (a crash
- *     or power loss), not by leaderl fencing a leader
+ * @param bootFenced {@code no-start-pgsql} was written without a fault: at agent start because PostgreSQL was a
+ *     primary then (a crash or power loss), or by this leader's own clean stop (node stop, stop leaderl); not by
+ *     leaderl fencing a leader that lost its lease or failed its checks
  * @param unsynced the {@code unsynced} sentinel exists (a sync failed or is incomplete: partially_synced)
  * @param clusterFailover failover enabled cluster-wide ({@code set-cluster-failover})
  * @param nodeFailover failover enabled for this node ({@code set-node-failover})

@@ -12,6 +12,7 @@ import java.util.function.Supplier;
 import org.chefbackend.agent.HaLoopControl;
 import org.chefbackend.agent.HealthMonitor;
 import org.chefbackend.agent.NodeContext;
+import org.chefbackend.agent.NodeState;
 import org.chefbackend.agent.Supervisor;
 import org.chefbackend.agent.Watchdog;
 import org.chefbackend.cluster.ClusterAgent;
@@ -185,7 +186,7 @@ public final class HaLoop implements HaLoopControl {
 
     /** leaderl stops (stop leaderl, agent shutdown): a leader does not stay one without its loop. */
     @Override
-    public void stepDown() {
+    public void stepDown(boolean nodeStopping) {
         if (lease.current() == null) {
             return;
         }
@@ -194,7 +195,7 @@ public final class HaLoop implements HaLoopControl {
         try {
             // a fast (not immediate) shutdown: PostgreSQL sends every WAL record, its shutdown checkpoint
             // included, to the streaming followers before it exits, so the best of them has all of it
-            actions.fence("INT");
+            actions.fence("INT", nodeStopping ? NodeState.STOP_FENCE_NOTE : ActionRunner.FENCED_BY_LEADERL);
         } catch (IOException | RuntimeException e) {
             log.error("leaderl: fencing failed: {}", e.toString());
         }

@@ -1,5 +1,6 @@
 package org.chefbackend.agent;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import org.chefbackend.config.MachineFacts;
 import org.chefbackend.config.NodePaths;
@@ -26,6 +28,7 @@ class SupervisorShutdownTest {
     @TempDir
     Path root;
     Supervisor supervisor;
+    final IdleLoop loop = new IdleLoop();
 
     /** Runs `sleep 60` as root under the name of a real service, so that its settings (log directory…) exist. */
     record Sleeper(String name) implements ServiceRecipe {
@@ -45,8 +48,10 @@ class SupervisorShutdownTest {
         }
     }
 
-    /** leaderl's loop: idle until interrupted. */
+    /** leaderl's loop: idle until interrupted; records how it was told to step down. */
     static final class IdleLoop implements HaLoopControl {
+        final List<Boolean> stepDowns = new CopyOnWriteArrayList<>();
+
         @Override
         public void run() {
             try {
@@ -57,7 +62,8 @@ class SupervisorShutdownTest {
         }
 
         @Override
-        public void stepDown() {
+        public void stepDown(boolean nodeStopping) {
+            stepDowns.add(nodeStopping);
         }
     }
 
@@ -75,7 +81,7 @@ class SupervisorShutdownTest {
         Files.createDirectories(root.resolve("var"));
         Settings settings = Settings.defaults(new MachineFacts(8L << 30, "be1"));
         NodeContext ctx = new NodeContext(settings, new NodePaths(root), "be1", "0".repeat(32), null);
-        supervisor = new Supervisor(() -> ctx, List.of(new Sleeper("etcd")), IdleLoop::new);
+        supervisor = new Supervisor(() -> ctx, List.of(new Sleeper("etcd")), () -> loop);
         return supervisor;
     }
 
@@ -102,5 +108,21 @@ class SupervisorShutdownTest {
         s.restart("etcd");
         ServiceStatus after = s.status("etcd");
         assertTrue(after.running() && after.pid() != first, "restart did not start a new process: " + after);
+    }
+
+    /**
+     * A leader whose node stops (the agent's shutdown) stepped down as if leaderl alone stopped, so it came back
+     * deposed even where nobody could have led since: a cluster of one stayed without a leader after stop and start.
+     * leaderl tells the two apart: only the node's stop is a clean stop it may undo by itself.
+     */
+    @Test
+    void leaderlKnowsTheNodeStopsFromItsOwnStop() throws IOException {
+        Supervisor s = supervisor();
+        s.start("leaderl");
+        s.stop("leaderl");
+        assertEquals(List.of(false), loop.stepDowns, "stop leaderl");
+        s.start("leaderl");
+        s.shutdown();
+        assertEquals(List.of(false, true), loop.stepDowns, "the agent's shutdown");
     }
 }
