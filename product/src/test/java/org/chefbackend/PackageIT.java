@@ -145,7 +145,6 @@ class PackageIT {
         Files.writeString(ETC.resolve("chef-backend.rb"), "publish_address '" + ADDRESS + "'\n"
                 + "# one machine shares several test nodes: a small search heap and shared_buffers\n"
                 + "elasticsearch.heap_size = 512\npostgresql.shared_buffers = '128MB'\n");
-        agent = startAsTheUnitWould();
         Run create = run(Duration.ofMinutes(6), CTL.toString(), "create-cluster", "-y");
         assertEquals(0, create.code(), create.out());
         awaitHealthyLeader();
@@ -158,8 +157,29 @@ class PackageIT {
         }
     }
 
+    /**
+     * Without systemd the CLI started the agent; from here on the unit's ExecStart runs it. A node stopped while it
+     * led, with nobody to take over (a cluster of one), leads again when it starts: it used to stay held by
+     * no-start-pgsql, waiting for an operator.
+     */
     @Test
     @Order(4)
+    void theUnitsExecStartRunsTheNodeAndAStoppedLoneLeaderLeadsAgain() throws Exception {
+        Run stop = run(Duration.ofMinutes(3), CTL.toString(), "stop");
+        assertEquals(0, stop.code(), stop.out());
+        assertTrue(Files.exists(VAR.resolve("leaderl/data/no-start-pgsql")), "the leader stopped fenced");
+        agent = startAsTheUnitWould();
+        awaitHealthyLeader();
+        assertTrue(agent.isAlive(), "the agent runs in the foreground");
+        assertEquals(agent.pid(), TestNode.existing(ADDRESS, Path.of("/"), "package-it").agentPid(),
+                "the node's agent is the unit's process");
+        try (Connection c = pg()) {
+            assertEquals(1, count(c), "the data kept through stop and start");
+        }
+    }
+
+    @Test
+    @Order(5)
     void aNewerBuildInstalledUnderTheRunningNodeRestartsNothing() throws Exception {
         String before = installedVersion();
         String newer = before + "+1";
@@ -185,7 +205,7 @@ class PackageIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void removeStopsTheNodeAndKeepsItsDataAndConfiguration() throws Exception {
         List<Long> pids = agent.descendants().map(ProcessHandle::pid).toList();
         assertFalse(pids.isEmpty(), "the node's services run under the agent");
@@ -205,7 +225,7 @@ class PackageIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void purgeSaysWhatItRemovesAndRemovesIt() throws Exception {
         Run purge = apt("purge", "-y", "chef-backend");
         assertEquals(0, purge.code(), purge.out());
