@@ -1,7 +1,7 @@
 package org.chefbackend.system;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,7 +60,7 @@ public final class ReplacedFiles {
                 }
             }
             return Optional.of(List.copyOf(found));
-        } catch (IOException | UncheckedIOException | SecurityException e) {
+        } catch (IOException | DirectoryIteratorException | SecurityException e) {
             return Optional.empty();
         }
     }
