@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import org.chefbackend.config.Settings;
+import org.chefbackend.system.CtlCommand;
 import org.chefbackend.tls.CertificateExpiry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -21,7 +22,10 @@ import picocli.CommandLine.Spec;
         description = "Show the node's services: local state, pid, time in state, and the cluster-wide view. "
                 + "Exits 0 when every enabled service runs and is healthy; 3 when one that should run is down; 1 when "
                 + "all run but one is unhealthy (PostgreSQL not accepting connections, etcd member unhealthy, search "
-                + "not a counted member of a search cluster with an elected cluster manager), naming it.")
+                + "not a counted member of a search cluster with an elected cluster manager), naming it. A process still "
+                + "running a program, library or jar replaced on disk since it started (a Debian or package upgrade) "
+                + "gets one line naming the file and the restart that uses the new one; the exit code does not change "
+                + "for it (docs/UPGRADES.md).")
 final class StatusCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "SERVICE",
             description = "elasticsearch, etcd, leaderl or postgresql")
@@ -71,6 +75,10 @@ final class StatusCommand implements Callable<Integer> {
                     ? clusterView.join().filter(r -> r.status() == 200).map(AgentClient.Response::body).orElse(null)
                     : null;
             StatusTable.print(out, status.get(), cluster, services, service == null, now);
+        }
+        // informs, never fails: the services still work, on the old files, until restarted (docs/UPGRADES.md)
+        for (String line : ReplacedFileLines.lines(status.get(), service, node.paths().root(), CtlCommand.ctl())) {
+            (simple ? spec.commandLine().getErr() : out).println(line);
         }
         for (String warning : warnings(status.get(), now)) {
             spec.commandLine().getErr().println("warning: " + warning); // never among --simple's lines

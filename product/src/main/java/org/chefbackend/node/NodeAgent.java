@@ -35,6 +35,7 @@ import org.chefbackend.agent.NodeState;
 import org.chefbackend.agent.ProcessIdentity;
 import org.chefbackend.agent.ServiceRecipe;
 import org.chefbackend.agent.ServiceSetupException;
+import org.chefbackend.agent.ServiceStatus;
 import org.chefbackend.agent.Supervisor;
 import org.chefbackend.agent.Watchdog;
 import org.chefbackend.api.AgentHttpServer;
@@ -332,11 +333,13 @@ public final class NodeAgent implements AgentHttpServer.Node {
         doc.put("node", Map.of("name", ctx.nodeName(), "guid", ctx.nodeGuid(), "publish_address", ctx.publishAddress(),
                 "root", paths.root().toString()));
         doc.put("agent", Map.of("pid", ProcessHandle.current().pid(), "since", startedMillis));
-        doc.put("services", supervisor.statuses());
+        List<ServiceStatus> services = supervisor.statuses();
+        doc.put("services", services);
         doc.put("health", health.checks());
         doc.put("cluster", cluster.progress());
         doc.put("leaderl", ha.get().describe());
         doc.putAll(report.snapshot());
+        doc.put("replaced_files", report.replacedFiles(services));
         return doc;
     }
 

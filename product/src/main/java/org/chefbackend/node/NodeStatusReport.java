@@ -13,19 +13,23 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.LongFunction;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
 import org.chefbackend.agent.HealthMonitor;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.NodeState;
+import org.chefbackend.agent.ServiceStatus;
 import org.chefbackend.etcd.EtcdAccess;
 import org.chefbackend.etcd.EtcdProbe;
 import org.chefbackend.postgres.LocalSession;
 import org.chefbackend.postgres.PostgresAdmin;
 import org.chefbackend.search.SearchClient;
+import org.chefbackend.system.ReplacedFiles;
 import org.chefbackend.tls.Authority;
 import org.chefbackend.tls.CertificateExpiry;
 import org.chefbackend.tls.SecurityMode;
@@ -45,6 +49,7 @@ final class NodeStatusReport {
     private final Supplier<NodeContext> node;
     private final SearchClient search = new SearchClient();
     private final LocalSession postgres;
+    private final ReplacedFiles replacedFiles = ReplacedFiles.forProduct();
 
     NodeStatusReport(Supplier<NodeContext> node, LocalSession postgres) {
         this.node = node;
@@ -90,6 +95,41 @@ final class NodeStatusReport {
         }
         doc.put("certificates", CertificateExpiry.report(ctx, Instant.now()));
         return doc;
+    }
+
+    /** The running services, and the agent itself, that still run files an upgrade replaced: see {@link #replaced}. */
+    List<Map<String, Object>> replacedFiles(List<ServiceStatus> services) {
+        return replaced(services, ProcessHandle.current().pid(), replacedFiles::of);
+    }
+
+    /**
+     * Per running process, the files it still runs that were replaced on disk since it started (Debian upgraded
+     * postgresql-15 or etcd-server, or the package itself): only a restart puts the new ones to use. The agent's JVM
+     * is "agent" (leaderl runs in it and shares its pid); processes with nothing replaced, or unreadable, are left
+     * out. The services stay healthy: this informs, it does not fail a health check.
+     */
+    static List<Map<String, Object>> replaced(List<ServiceStatus> services, long agentPid,
+            LongFunction<Optional<List<String>>> filesOf) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        add(out, "agent", agentPid, filesOf);
+        for (ServiceStatus s : services) {
+            if (s.running() && s.pid() > 0 && s.pid() != agentPid) {
+                add(out, s.name(), s.pid(), filesOf);
+            }
+        }
+        return out;
+    }
+
+    private static void add(List<Map<String, Object>> out, String service, long pid,
+            LongFunction<Optional<List<String>>> filesOf) {
+        List<String> files = filesOf.apply(pid).orElse(List.of());
+        if (!files.isEmpty()) {
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("service", service);
+            entry.put("pid", pid);
+            entry.put("files", files);
+            out.add(entry);
+        }
     }
 
     /** This node's etcd and, asked at the same time, every member's; members are counted only while it is healthy. */

@@ -7,7 +7,10 @@ import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.Properties;
 
-/** The installed product: its version, bundled component versions and where the bundled search engine lives. */
+/**
+ * The installed product: its version, the search engine's and where it lives. What else the package bundles is in
+ * its version-manifest.json ({@link VersionManifest}).
+ */
 public final class Distribution {
     /** Set by bin/chef-backend-ctl to the assembled distribution (target/dist in a checkout). */
     public static final String HOME_PROPERTY = "chefbackend.dist";
@@ -23,10 +26,6 @@ public final class Distribution {
 
     public static String opensearchVersion() {
         return BUILD.getProperty("opensearch.version", "unknown");
-    }
-
-    public static String libraryVersion(String name) {
-        return BUILD.getProperty(name + ".version", "unknown");
     }
 
     /** The distribution directory: the system property, else the parent of the lib/ holding this class's jar. */

@@ -3,6 +3,7 @@ package org.chefbackend.system;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,6 +72,39 @@ class ProductJarsIT {
             }
         });
         assertTrue(netty.size() <= 1, "Netty jars of several versions: " + netty);
+    }
+
+    /** `mvn package` wrote version-manifest.json from what lib/ holds now: every file there, with its version. */
+    @Test
+    void versionManifestListsEveryFileInLibAndTheDebianPackagesAsNotBundled() throws IOException {
+        VersionManifest.Result read = VersionManifest.read(LIB.getParent());
+        assertEquals(null, read.problem());
+        JsonNode software = read.manifest().path("software");
+        Map<String, String> listed = new TreeMap<>();
+        software.forEach(s -> listed.put(s.path("path").asText(), s.path("locked_version").asText()));
+        TreeSet<String> inLib = new TreeSet<>();
+        try (Stream<Path> s = Files.list(LIB)) {
+            s.forEach(p -> inLib.add("lib/" + p.getFileName()));
+        }
+        inLib.forEach(f -> assertTrue(listed.containsKey(f), f + " is not in the manifest: " + listed.keySet()));
+        listed.forEach((path, version) -> {
+            assertTrue(path.equals("opensearch") || inLib.contains(path), path + " is listed but not in lib/");
+            assertTrue(version.matches("\\d+\\.\\d+.*"), path + ": " + version);
+        });
+        assertEquals(Distribution.opensearchVersion(), software.at("/opensearch/locked_version").asText());
+        assertEquals(Distribution.version(), software.at("/chef-backend/locked_version").asText());
+        assertEquals(List.of("analysis-common", "lang-painless", "reindex"),
+                names(software.at("/opensearch/modules_added")));
+        JsonNode requires = read.manifest().path("requires");
+        assertEquals(List.of("postgresql-15", "etcd-server", "etcd-client", "java17-runtime-headless"),
+                names(requires));
+        requires.forEach(r -> assertEquals(false, r.path("bundled").asBoolean(true), r.toString()));
+    }
+
+    static List<String> names(JsonNode object) {
+        List<String> out = new ArrayList<>();
+        object.fieldNames().forEachRemaining(out::add);
+        return out;
     }
 
     static List<Path> jars() throws IOException {
