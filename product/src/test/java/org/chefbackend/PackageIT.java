@@ -96,6 +96,24 @@ class PackageIT {
         deleteTree(work);
     }
 
+    /**
+     * A fresh Debian 12 machine has none of the dependencies: apt, told that nothing is installed (an empty dpkg
+     * status), still finds every one of them in Debian's archive for the package.
+     */
+    @Test
+    @Order(0)
+    void onAFreshMachineAptFindsEveryDependency() throws Exception {
+        Path empty = Files.writeString(work.resolve("empty-dpkg-status"), "");
+        Run plan = run(Duration.ofMinutes(2), "apt-get", "-s", "-o", "Dir::State::status=" + empty, "install",
+                deb.toString());
+        assertEquals(0, plan.code(), plan.out());
+        for (String pkg : List.of("chef-backend", "postgresql-15", "etcd-server", "etcd-client")) {
+            assertTrue(plan.out().lines().anyMatch(l -> l.startsWith("Inst " + pkg + " ")), pkg + " not planned:\n" + plan.out());
+        }
+        assertTrue(plan.out().lines().anyMatch(l -> l.matches("Inst openjdk-\\d+-jre-headless .*")),
+                "no Java runtime planned:\n" + plan.out());
+    }
+
     @Test
     @Order(1)
     void installsWithAptGetAndNothingElseTakesTheNodesPorts() throws Exception {
@@ -242,6 +260,23 @@ class PackageIT {
         }
         Run known = run(Duration.ofSeconds(30), "dpkg-query", "-W", "-f=${Status}", "chef-backend");
         assertTrue(known.code() != 0 || known.out().contains("not-installed"), "dpkg still knows chef-backend: " + known);
+    }
+
+    /** The control: an operator who answers no (here preseeded, as debconf's rules allow) keeps the node's files. */
+    @Test
+    @Order(8)
+    void purgeKeepsTheDataWhenTheOperatorSaysNo() throws Exception {
+        Run install = apt("install", "-y", deb.toString());
+        assertEquals(0, install.code(), install.out());
+        Path kept = Files.writeString(Files.createDirectories(VAR).resolve("keep-me"), "a node's data\n");
+        Run preseed = run(Duration.ofSeconds(30), "sh", "-c",
+                "echo 'chef-backend chef-backend/purge_data boolean false' | debconf-set-selections");
+        assertEquals(0, preseed.code(), preseed.out());
+        Run purge = apt("purge", "-y", "chef-backend");
+        assertEquals(0, purge.code(), purge.out());
+        assertTrue(purge.out().contains("kept /var/opt/chef-backend"), purge.out());
+        assertTrue(Files.isRegularFile(kept), "the purge removed data the operator kept");
+        assertFalse(Files.exists(OPT.resolve("lib")), "the package itself is purged either way");
     }
 
     // ---- the node, as chef-backend.service runs it ------------------------------------------------------------
