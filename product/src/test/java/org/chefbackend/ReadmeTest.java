@@ -20,7 +20,8 @@ class ReadmeTest {
         String readme = Files.readString(REPO.resolve("README.md"));
         int section = readme.indexOf("## Run the tests");
         assertTrue(section >= 0, "README.md has no 'Run the tests' section");
-        int start = readme.indexOf("```sh\n", section) + "```sh\n".length();
+        // a console block: the command is for a shell on the build machine, after its prompt
+        int start = readme.indexOf("```console\n$ ", section) + "```console\n$ ".length();
         String command = readme.substring(start, readme.indexOf('\n', start)).trim();
         assertEquals("bin/install-deps --test && mvn -B verify", command, "README's test command");
         List<String> ci = Files.readAllLines(REPO.resolve(".ci/run"));

@@ -33,6 +33,7 @@ import org.chefbackend.postgres.PostgresAdmin;
 import org.chefbackend.postgres.ReplicationSlots;
 import org.chefbackend.search.OpenSearchRecipe;
 import org.chefbackend.search.SearchClient;
+import org.chefbackend.system.CtlCommand;
 import org.chefbackend.tls.NodeCertificates;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -500,7 +501,7 @@ public final class ClusterAgent {
         List<String> running = RemoteAgent.runningServices(m.address(), m.httpPort());
         if (!running.isEmpty()) {
             throw new Refusal(409, name + " still runs " + String.join(", ", running)
-                    + "; stop it (chef-backend-ctl stop) or power it off first");
+                    + "; stop it (" + CtlCommand.elsewhere("stop") + ") or power it off first");
         }
         return forget(m);
     }

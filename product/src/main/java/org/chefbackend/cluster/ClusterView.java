@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.chefbackend.system.CtlCommand;
 
 /**
  * The cluster as {@code cluster-status --json} and {@code GET /cluster} show it, computed from the records in etcd
@@ -130,8 +131,8 @@ public final class ClusterView {
             return "no status published yet";
         }
         if (stopped(st)) {
-            return "stopped " + Math.max(0, nowMillis - st.updatedAt()) / 1000 + " s ago (chef-backend-ctl stop); "
-                    + "chef-backend-ctl start on that node starts it";
+            return "stopped " + Math.max(0, nowMillis - st.updatedAt()) / 1000 + " s ago (" + CtlCommand.elsewhere("stop")
+                    + "); " + CtlCommand.elsewhere("start") + " on that node starts it";
         }
         if (!fresh) {
             return "no status for " + (nowMillis - st.updatedAt()) / 1000 + " s (agent stopped or host down)";

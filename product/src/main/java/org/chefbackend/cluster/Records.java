@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import org.chefbackend.agent.NodeState;
 import org.chefbackend.config.NodePaths;
+import org.chefbackend.system.CtlCommand;
 
 /**
  * The JSON documents the cluster keeps in etcd (docs/DESIGN.md, "etcd layout"), one record type each, and what a
@@ -147,7 +148,7 @@ public final class Records {
          */
         public NodeStatus stopped(long at) {
             return new NodeStatus(name, guid, address, ClusterView.STOPPED, pgsql, elasticsearch, replicas,
-                    partiallySynced, false, failoverEnabled, at, "the node agent was stopped (chef-backend-ctl stop)");
+                    partiallySynced, false, failoverEnabled, at, "the node agent was stopped (" + CtlCommand.elsewhere("stop") + ")");
         }
 
         @Override

@@ -15,6 +15,7 @@ import org.chefbackend.agent.NodeState;
 import org.chefbackend.api.AdminAuth;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Settings;
+import org.chefbackend.system.CtlCommand;
 import org.chefbackend.system.Http;
 import org.chefbackend.system.OperatorException;
 
@@ -29,6 +30,8 @@ final class AgentClient {
     private final String host;
     private final int port;
     private final NodePaths paths;
+    /** This node's agent, rather than another member's: where a hint to start it can be pasted. */
+    private final boolean local;
 
     /** This node's agent: where the running one listens, else where chef-backend.rb says it will. */
     AgentClient(NodePaths paths, Settings settings) {
@@ -36,7 +39,7 @@ final class AgentClient {
     }
 
     private AgentClient(URI endpoint, NodePaths paths) {
-        this(endpoint.getHost(), endpoint.getPort(), paths);
+        this(endpoint.getHost(), endpoint.getPort(), paths, true);
     }
 
     private static URI localEndpoint(NodePaths paths, Settings settings) {
@@ -70,7 +73,12 @@ final class AgentClient {
 
     /** A remote agent (another member), whose admin calls are signed with the cluster secrets' key. */
     AgentClient(String address, int port, NodePaths paths) {
+        this(address, port, paths, false);
+    }
+
+    private AgentClient(String address, int port, NodePaths paths, boolean local) {
         this.paths = paths;
+        this.local = local;
         this.host = address;
         this.port = port;
         this.base = URI.create(Http.base(address, port));
@@ -154,8 +162,13 @@ final class AgentClient {
             return json;
         } catch (IOException e) {
             throw OperatorException.failure("the node agent at " + base + " did not answer: " + e.getMessage()
-                    + " (is it running? chef-backend-ctl start)");
+                    + " (is it running? " + startHint() + ")");
         }
+    }
+
+    /** This node's start as it can be pasted here; another member's is run on its own host. */
+    private String startHint() {
+        return local ? CtlCommand.forRoot(paths.root(), "start") : CtlCommand.elsewhere("start") + " on that node";
     }
 
     byte[] adminKey() {

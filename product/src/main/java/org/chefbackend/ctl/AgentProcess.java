@@ -13,6 +13,7 @@ import java.util.Optional;
 import org.chefbackend.agent.NodeState;
 import org.chefbackend.agent.ProcessIdentity;
 import org.chefbackend.config.NodePaths;
+import org.chefbackend.system.CtlCommand;
 import org.chefbackend.system.Distribution;
 
 /** Starting the node agent as a detached process that outlives the CLI, and finding the running one. */
@@ -63,6 +64,10 @@ public final class AgentProcess {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(JVM_OPTIONS);
         command.add("-D" + Distribution.HOME_PROPERTY + "=" + Distribution.home());
+        String ctl = System.getProperty(CtlCommand.PROPERTY);
+        if (ctl != null && !ctl.isBlank()) { // the agent's hints name the command the operator started it with
+            command.add("-D" + CtlCommand.PROPERTY + "=" + ctl);
+        }
         command.add("-cp");
         command.add(Distribution.home().resolve("lib") + "/*");
         command.add("org.chefbackend.node.NodeAgent");

@@ -77,16 +77,24 @@ public final class ChefBackendCtl implements Runnable {
         return m;
     }
 
+    /** The command with every subcommand: what help lists, and what checks of written command lines parse with. */
+    public static CommandLine everyCommand() {
+        CommandLine cli = new CommandLine(new ChefBackendCtl());
+        COMMANDS.forEach(cli::addSubcommand);
+        return cli;
+    }
+
     /** Runs one command line; the entry point tests use. */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cli = new CommandLine(new ChefBackendCtl());
         // picocli reflects over every subcommand it is given, a good part of a short command's start-up: a command
         // line naming one subcommand gets only that one; anything else (help, --version, a typo) gets them all
         Class<?> only = args.length > 0 && !args[0].equals("help") ? COMMANDS.get(args[0]) : null;
+        CommandLine cli;
         if (only != null) {
+            cli = new CommandLine(new ChefBackendCtl());
             cli.addSubcommand(args[0], only);
         } else {
-            COMMANDS.forEach(cli::addSubcommand);
+            cli = everyCommand();
         }
         cli.setOut(out);
         cli.setErr(err);

@@ -168,6 +168,6 @@ final class CreateClusterCommand implements Callable<Integer> {
                     && status.get().path("elasticsearch").path("healthy").asBoolean();
             return ready ? status : Optional.<JsonNode>empty();
         }).orElseThrow(() -> OperatorException.failure("the cluster was not ready within " + READY_WAIT.toMinutes()
-                + " minutes; see chef-backend-ctl tail leaderl"));
+                + " minutes; see " + CtlCommand.forRoot(client.paths().root(), "tail leaderl")));
     }
 }

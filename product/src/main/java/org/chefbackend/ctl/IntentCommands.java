@@ -131,7 +131,7 @@ final class IntentCommands {
             return 0;
         }
         throw OperatorException.failure(request + " did not complete within " + timeout
-                + " s (see chef-backend-ctl tail leaderl on the leader)");
+                + " s (see " + CtlCommand.elsewhere("tail leaderl") + " on the leader)");
     }
 
     @Command(name = "promote", mixinStandardHelpOptions = true,

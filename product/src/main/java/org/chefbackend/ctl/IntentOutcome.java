@@ -2,6 +2,7 @@ package org.chefbackend.ctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Optional;
+import org.chefbackend.system.CtlCommand;
 
 /**
  * How leaderl ended an operator's request, as {@code GET /cluster} shows it ({@code intent_outcome}), told apart from
@@ -30,7 +31,7 @@ record IntentOutcome(String outcome, String reason) {
         return switch (outcome) {
             case "refused" -> request + " refused: " + (reason != null ? reason : "leaderl gave no reason");
             case "timed_out" -> request + " timed out: not completed within leaderl.control_worker_timeout_seconds ("
-                    + timeoutSeconds + " s); see chef-backend-ctl tail leaderl on the leader";
+                    + timeoutSeconds + " s); see " + CtlCommand.elsewhere("tail leaderl") + " on the leader";
             default -> request + " ended as '" + outcome + "'" + (reason != null ? ": " + reason : "");
         };
     }

@@ -13,6 +13,7 @@ import org.chefbackend.agent.NodeState;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
 import org.chefbackend.config.Settings;
+import org.chefbackend.system.CtlCommand;
 import org.chefbackend.system.OperatorException;
 import org.chefbackend.tls.Authority;
 import org.chefbackend.tls.CaRotation;
@@ -55,7 +56,8 @@ final class RotateCaCommand implements Callable<Integer> {
         }
         Secrets current = SecretsFile.load(node.paths().secretsFile());
         if (current.ca() == null) {
-            throw OperatorException.usage("this cluster is open (no cluster CA); close it with secure-cluster first");
+            throw OperatorException.usage("this cluster is open (no cluster CA); close it with "
+                    + CtlCommand.forRoot(node.paths().root(), "secure-cluster") + " first");
         }
         Path nextFile = CaRotation.nextFile(node.paths().secretsFile());
         return prepare ? prepare(out, current, nextFile) : rotate(out, current, nextFile);
@@ -64,21 +66,22 @@ final class RotateCaCommand implements Callable<Integer> {
     private int prepare(PrintWriter out, Secrets current, Path nextFile) {
         if (Files.exists(nextFile)) {
             throw OperatorException.usage(nextFile + " exists already (an earlier --prepare): copy it to every node and"
-                    + " run chef-backend-ctl rotate-ca, or remove it to prepare anew");
+                    + " run " + CtlCommand.forRoot(node.paths().root(), "rotate-ca") + ", or remove it to prepare anew");
         }
         Settings s = node.settings();
         SecretsFile.write(nextFile, current.withCa(Authority.generate(Subject.of(s), s.intValue("ssl.key_length"),
                 s.intValue("ssl.duration"))));
         options.step(out, "Made the new cluster CA in " + nextFile);
         out.println("Next: copy " + nextFile + " to the same path on every other node (root, mode 0600), then run"
-                + " chef-backend-ctl rotate-ca on any node.");
+                + " here: " + CtlCommand.forRoot(node.paths().root(), "rotate-ca") + " (or "
+                + CtlCommand.elsewhere("rotate-ca") + " on any other node).");
         return 0;
     }
 
     private int rotate(PrintWriter out, Secrets current, Path nextFile) {
         if (!Files.exists(nextFile)) {
-            throw OperatorException.usage("no " + nextFile + ": run chef-backend-ctl rotate-ca --prepare on one node and"
-                    + " copy the file it writes to every node first");
+            throw OperatorException.usage("no " + nextFile + ": run " + CtlCommand.elsewhere("rotate-ca --prepare")
+                    + " on one node and copy the file it writes to every node first");
         }
         Secrets next = SecretsFile.load(nextFile);
         CaRotation.problem(current, next).ifPresent(p -> {
@@ -107,11 +110,11 @@ final class RotateCaCommand implements Callable<Integer> {
                 if (r.status() != 200) {
                     throw OperatorException.failure(m.name() + ": rotate-ca phase " + phase + " failed: "
                             + r.body().path("error").asText("HTTP " + r.status())
-                            + "; run chef-backend-ctl rotate-ca again once it is fixed");
+                            + "; run " + CtlCommand.forRoot(node.paths().root(), "rotate-ca") + " again once it is fixed");
                 }
                 if (!r.body().path("already").asBoolean()) {
                     ClusterMembers.awaitSettled(local, members.size(), SETTLE, m.name() + "'s phase " + phase,
-                            "chef-backend-ctl rotate-ca");
+                            CtlCommand.forRoot(node.paths().root(), "rotate-ca"));
                 }
                 options.step(out, m.name() + ": " + PHASES[phase]);
             }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
+import org.chefbackend.system.CtlCommand;
 import org.chefbackend.system.OperatorException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -39,7 +40,8 @@ final class RotateCertificatesCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Secrets secrets = SecretsFile.load(node.paths().secretsFile());
         if (secrets.ca() == null) {
-            throw OperatorException.usage("this cluster is open (no cluster CA); close it with secure-cluster first");
+            throw OperatorException.usage("this cluster is open (no cluster CA); close it with "
+                    + CtlCommand.forRoot(node.paths().root(), "secure-cluster") + " first");
         }
         AgentClient local = ServiceCommands.client(node, node.settings());
         ServiceCommands.requireAgent(node, local);

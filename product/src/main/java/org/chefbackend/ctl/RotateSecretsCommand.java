@@ -15,6 +15,7 @@ import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
 import org.chefbackend.config.SecretsRotation;
+import org.chefbackend.system.CtlCommand;
 import org.chefbackend.system.OperatorException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -52,7 +53,8 @@ final class RotateSecretsCommand implements Callable<Integer> {
         }
         Secrets current = SecretsFile.load(paths.secretsFile());
         if (current.ca() == null) {
-            throw OperatorException.usage("this cluster is open (no cluster CA); close it with secure-cluster first");
+            throw OperatorException.usage("this cluster is open (no cluster CA); close it with "
+                    + CtlCommand.forRoot(paths.root(), "secure-cluster") + " first");
         }
         Path nextFile = SecretsRotation.nextFile(paths.secretsFile());
         return prepare ? prepare(out, current, nextFile) : rotate(out, current, nextFile);
@@ -61,20 +63,21 @@ final class RotateSecretsCommand implements Callable<Integer> {
     private int prepare(PrintWriter out, Secrets current, Path nextFile) {
         if (Files.exists(nextFile)) {
             throw OperatorException.usage(nextFile + " exists already (an earlier --prepare): copy it to every node and"
-                    + " run chef-backend-ctl rotate-secrets, or remove it to prepare anew");
+                    + " run " + CtlCommand.forRoot(node.paths().root(), "rotate-secrets") + ", or remove it to prepare anew");
         }
         SecretsFile.write(nextFile, current.withNewPasswords(new SecureRandom()));
         options.step(out, "Wrote the next secrets to " + nextFile + " (new database passwords; token, search cluster"
                 + " name and CA kept)");
         out.println("Next: copy " + nextFile + " to the same path on every other node (root, mode 0600), then run"
-                + " chef-backend-ctl rotate-secrets on any node.");
+                + " here: " + CtlCommand.forRoot(node.paths().root(), "rotate-secrets") + " (or "
+                + CtlCommand.elsewhere("rotate-secrets") + " on any other node).");
         return 0;
     }
 
     private int rotate(PrintWriter out, Secrets current, Path nextFile) {
         if (!Files.exists(nextFile)) {
-            throw OperatorException.usage("no " + nextFile + ": run chef-backend-ctl rotate-secrets --prepare on one"
-                    + " node and copy the file it writes to every node first");
+            throw OperatorException.usage("no " + nextFile + ": run " + CtlCommand.elsewhere("rotate-secrets --prepare")
+                    + " on one node and copy the file it writes to every node first");
         }
         Secrets next = SecretsFile.load(nextFile);
         SecretsRotation.problem(current, next).ifPresent(p -> {
@@ -117,7 +120,8 @@ final class RotateSecretsCommand implements Callable<Integer> {
         }
         done(out, call(leader, "replication", fingerprint, next.adminKey()));
         options.step(out, "The cluster's secrets are rotated (" + fingerprint.substring(0, 12) + ")");
-        out.println("Frontends still hold the old database superuser password: run chef-backend-ctl gen-server-config"
+        out.println("Frontends still hold the old database superuser password: run "
+                + CtlCommand.forRoot(node.paths().root(), "gen-server-config FRONTEND_FQDN")
                 + " again for each frontend and reconfigure it (chef-server-ctl reconfigure).");
         return 0;
     }
@@ -145,12 +149,12 @@ final class RotateSecretsCommand implements Callable<Integer> {
                 text(b, "problem"), text(b, "error"));
     }
 
-    private static AgentClient.Response call(ClusterMembers.Member m, String step, String fingerprint, byte[] key) {
+    private AgentClient.Response call(ClusterMembers.Member m, String step, String fingerprint, byte[] key) {
         AgentClient.Response r = post(m, step, fingerprint, key);
         if (r.status() != 200) {
             throw OperatorException.failure(m.name() + ": rotate-secrets step " + step + " failed: "
                     + r.body().path("error").asText("HTTP " + r.status())
-                    + "; run chef-backend-ctl rotate-secrets again once it is fixed");
+                    + "; run " + CtlCommand.forRoot(node.paths().root(), "rotate-secrets") + " again once it is fixed");
         }
         return r;
     }

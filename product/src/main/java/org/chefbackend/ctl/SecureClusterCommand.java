@@ -15,6 +15,7 @@ import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
 import org.chefbackend.config.Settings;
 import org.chefbackend.ctl.ClusterMembers.Member;
+import org.chefbackend.system.CtlCommand;
 import org.chefbackend.system.OperatorException;
 import org.chefbackend.tls.Authority;
 import org.chefbackend.tls.SecurityMode;
@@ -65,7 +66,8 @@ final class SecureClusterCommand implements Callable<Integer> {
                     settings.intValue("ssl.key_length"), settings.intValue("ssl.duration"))));
             options.step(out, "Made the cluster CA in " + paths.secretsFile());
             out.println("Next: copy " + paths.secretsFile() + " to /etc/chef-backend/chef-backend-secrets.json on every"
-                    + " other node (as for join-cluster), then run chef-backend-ctl secure-cluster here again.");
+                    + " other node (as for join-cluster), then run here again: "
+                    + CtlCommand.forRoot(paths.root(), "secure-cluster"));
             return 0;
         }
         String fingerprint = Authority.fingerprint(secrets.ca());
@@ -125,8 +127,8 @@ final class SecureClusterCommand implements Callable<Integer> {
         return out;
     }
 
-    private static void settled(AgentClient local, int size, String after) {
-        ClusterMembers.awaitSettled(local, size, SETTLE, after, "chef-backend-ctl secure-cluster");
+    private void settled(AgentClient local, int size, String after) {
+        ClusterMembers.awaitSettled(local, size, SETTLE, after, CtlCommand.forRoot(node.paths().root(), "secure-cluster"));
     }
 
     /** The members not yet at {@code step}, as their agents report it now. */
@@ -146,7 +148,7 @@ final class SecureClusterCommand implements Callable<Integer> {
         if (r.status() != 200) {
             throw OperatorException.failure(m.name() + ": step " + step.jsonName() + " failed: "
                     + r.body().path("error").asText("HTTP " + r.status())
-                    + "; run chef-backend-ctl secure-cluster again once it is fixed");
+                    + "; run " + CtlCommand.forRoot(node.paths().root(), "secure-cluster") + " again once it is fixed");
         }
         options.step(out, m.name() + ": " + step.jsonName());
     }

@@ -2,6 +2,7 @@ package org.chefbackend.ctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -80,7 +81,7 @@ final class StatusCommand implements Callable<Integer> {
         for (String line : ReplacedFileLines.lines(status.get(), service, node.paths().root(), CtlCommand.ctl())) {
             (simple ? spec.commandLine().getErr() : out).println(line);
         }
-        for (String warning : warnings(status.get(), now)) {
+        for (String warning : warnings(status.get(), now, node.paths().root())) {
             spec.commandLine().getErr().println("warning: " + warning); // never among --simple's lines
         }
         if (allUp && !unhealthy.isEmpty()) {
@@ -91,17 +92,21 @@ final class StatusCommand implements Callable<Integer> {
         return !allUp ? 3 : unhealthy.isEmpty() ? 0 : 1;
     }
 
-    /** Certificates close to expiry, and an open cluster: what needs the operator before it breaks. */
-    static List<String> warnings(JsonNode status, long now) {
+    /**
+     * Certificates close to expiry, and an open cluster: what needs the operator before it breaks, with the commands
+     * to run on this node (the one at {@code root}) as they can be pasted.
+     */
+    static List<String> warnings(JsonNode status, long now, Path root) {
         List<CertificateExpiry.Entry> entries = new ArrayList<>();
         for (JsonNode c : status.path("certificates")) {
             entries.add(new CertificateExpiry.Entry(c.path("name").asText(), c.path("file").asText(),
                     c.hasNonNull("not_after") ? Instant.parse(c.path("not_after").asText()) : null, null));
         }
-        List<String> out = new ArrayList<>(CertificateExpiry.warnings(entries, Instant.ofEpochMilli(now)));
+        List<String> out = new ArrayList<>(CertificateExpiry.warnings(entries, Instant.ofEpochMilli(now),
+                CtlCommand.forRoot(root, "reconfigure")));
         if (status.path("security").asText().equals("open")) {
             out.add("this cluster is open: etcd and PostgreSQL replication accept anyone who reaches their ports"
-                    + " (its secrets file has no cluster CA); close it with chef-backend-ctl secure-cluster"
+                    + " (its secrets file has no cluster CA); close it with " + CtlCommand.forRoot(root, "secure-cluster")
                     + " (docs/SECURITY.md)");
         }
         return out;

@@ -64,6 +64,7 @@ import org.chefbackend.postgres.PostgresRecipe;
 import org.chefbackend.postgres.StandbyConfig;
 import org.chefbackend.search.OpenSearchRecipe;
 import org.chefbackend.system.Binaries;
+import org.chefbackend.system.CtlCommand;
 import org.chefbackend.system.Http;
 import org.chefbackend.tls.Authority;
 import org.chefbackend.tls.NodeCertificates;
@@ -617,7 +618,8 @@ public final class NodeAgent implements AgentHttpServer.Node {
         Map<String, String> done = new LinkedHashMap<>(supervisor.apply(changes));
         if (!httpEndpoint(after).equals(httpBind)) {
             done.put("leaderl", "the HTTP API stays on " + httpBind.getHostString() + ":" + httpBind.getPort()
-                    + " until the agent restarts (chef-backend-ctl stop, then start)");
+                    + " until the agent restarts (" + CtlCommand.forRoot(paths.root(), "stop") + " && "
+                    + CtlCommand.forRoot(paths.root(), "start") + ")");
         }
         return done;
     }

@@ -23,6 +23,7 @@ import org.chefbackend.dcs.EtcdPasswords;
 import org.chefbackend.etcd.EtcdAccess;
 import org.chefbackend.etcd.EtcdRecipe;
 import org.chefbackend.postgres.RolePasswords;
+import org.chefbackend.system.CtlCommand;
 import org.chefbackend.tls.NodeCertificates;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -188,7 +189,7 @@ final class RotationSteps {
         Secrets s = staged;
         if (s == null || !s.fingerprint().equals(fingerprint)) {
             throw new ApiException(409, node.get().nodeName() + ": the next secrets " + abbreviated(fingerprint)
-                    + " are not staged here; run chef-backend-ctl rotate-secrets again");
+                    + " are not staged here; run " + CtlCommand.elsewhere("rotate-secrets") + " again");
         }
         return s;
     }

@@ -23,6 +23,7 @@ import org.chefbackend.etcd.EtcdRecipe;
 import org.chefbackend.postgres.PostgresAdmin;
 import org.chefbackend.postgres.ReplicationSlots;
 import org.chefbackend.search.OpenSearchRecipe;
+import org.chefbackend.system.CtlCommand;
 import org.chefbackend.system.Distribution;
 import org.chefbackend.system.FileTrees;
 import org.chefbackend.system.Http;
@@ -78,7 +79,7 @@ public final class QuorumLossRecovery {
                     continue;
                 }
                 if (agentAnswers(host, ctx.settings().intValue("leaderl.http_port"))) {
-                    return Optional.of("the member at " + host + " still runs; stop it (chef-backend-ctl stop) or "
+                    return Optional.of("the member at " + host + " still runs; stop it (" + CtlCommand.elsewhere("stop") + ") or "
                             + "power it off first, so only this node's cluster remains");
                 }
             }

@@ -32,6 +32,14 @@ public final class CtlCommand {
         return prefix + ctl + " " + args;
     }
 
+    /**
+     * {@code chef-backend-ctl ARGS} to be run on another host, or on whichever node the operator picks: bare, as a
+     * package install puts it on PATH; this node's path to it, and its root, would be wrong there.
+     */
+    public static String elsewhere(String args) {
+        return "chef-backend-ctl " + args;
+    }
+
     /** A word as a POSIX shell reads it back unchanged: plain words as they are, others in single quotes. */
     public static String quote(String word) {
         return PLAIN.matcher(word).matches() ? word : "'" + word.replace("'", "'\\''") + "'";

@@ -71,9 +71,10 @@ public final class CertificateExpiry {
 
     /**
      * The warnings {@code status} prints for a /status {@code certificates} list: one line per certificate that
-     * expires within {@link #WARN_BEFORE} or has expired.
+     * expires within {@link #WARN_BEFORE} or has expired; {@code reconfigure} is this node's reconfigure command as
+     * the operator can paste it.
      */
-    public static List<String> warnings(List<Entry> entries, Instant now) {
+    public static List<String> warnings(List<Entry> entries, Instant now, String reconfigure) {
         List<String> out = new ArrayList<>();
         for (Entry e : entries) {
             if (e.notAfter() == null) {
@@ -81,21 +82,21 @@ public final class CertificateExpiry {
             }
             String date = e.notAfter().atZone(ZoneOffset.UTC).toLocalDate().toString();
             if (!e.notAfter().isAfter(now)) {
-                out.add(e.name() + " " + e.file() + " expired on " + date + ": " + remedy(e.name()));
+                out.add(e.name() + " " + e.file() + " expired on " + date + ": " + remedy(e.name(), reconfigure));
             } else if (e.notAfter().isBefore(now.plus(WARN_BEFORE))) {
                 long days = Duration.between(now, e.notAfter()).toDays();
                 out.add(e.name() + " " + e.file() + " expires on " + date + " (in " + days + (days == 1 ? " day" : " days")
-                        + "): " + remedy(e.name()));
+                        + "): " + remedy(e.name(), reconfigure));
             }
         }
         return out;
     }
 
-    private static String remedy(String name) {
+    private static String remedy(String name, String reconfigure) {
         return switch (name) {
             case "cluster CA" -> "see docs/SECURITY.md, \"Certificates\"";
-            case "node certificate" -> "chef-backend-ctl reconfigure issues a new one";
-            default -> "replace the file ssl.certificate names and run chef-backend-ctl reconfigure";
+            case "node certificate" -> reconfigure + " issues a new one";
+            default -> "replace the file ssl.certificate names and run " + reconfigure;
         };
     }
 }
