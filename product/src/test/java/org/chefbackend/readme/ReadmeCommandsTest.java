@@ -34,7 +34,7 @@ class ReadmeCommandsTest {
         assertTrue(demo.contains("CHEF_BACKEND_ROOT=/tmp/chef-backend-demo/node1 bin/chef-backend-ctl start"), demo.toString());
         List<String> hosts = ReadmeCommands.hostCommands(readme()).stream()
                 .map(c -> c.prompt() + " " + c.text()).toList();
-        for (String step : List.of("node1# apt-get install ./chef-backend_*_amd64.deb",
+        for (String step : List.of("node1# apt-get install ./chef-backend_*_all.deb",
                 "node1# chef-backend-ctl create-cluster",
                 "node2# chef-backend-ctl join-cluster 10.0.0.1 -s /tmp/chef-backend-secrets.json",
                 "node1# chef-backend-ctl gen-server-config chef.example.com -f chef-server.rb")) {
