@@ -129,12 +129,21 @@ final class DebPackage {
             return List.of(); // the process is gone
         }
         try (Stream<String> maps = Files.lines(Path.of("/proc/" + pid + "/maps"))) {
-            maps.map(l -> l.indexOf(prefix) < 0 ? null : l.substring(l.indexOf(prefix))).filter(f -> f != null)
-                    .distinct().forEach(files::add);
+            maps.map(DebPackage::mappedPath).filter(f -> f.startsWith(prefix)).distinct().forEach(files::add);
         } catch (IOException | UncheckedIOException e) {
             // gone meanwhile: what its descriptors showed stands
         }
         return files.stream().distinct().toList();
+    }
+
+    /**
+     * The path column of a /proc/PID/maps line ("" for an anonymous mapping): the sixth field, to the end of the line
+     * (a path may hold spaces, and " (deleted)" follows a removed file). A node root's own var/opt/chef-backend holds
+     * "/opt/chef-backend/" too, so only the path's start may be compared.
+     */
+    static String mappedPath(String line) {
+        String[] f = line.strip().split("\\s+", 6);
+        return f.length == 6 ? f[5] : "";
     }
 
     /** Of {@link #packageFiles}, those replaced since the process opened them. */

@@ -249,7 +249,9 @@ final class RollingUpgrade {
     /** chef-backend-ctl stop, then start, on node i; back when its status exits 0 and the cluster is healed. */
     private Step restart(int i, String role) {
         String name = cb().nodeName(i);
-        Chaos.log("restart of the %s %s: stop, start", role, name);
+        // stopping the synchronous standby holds commits until the leader names the other follower: said per step
+        String what = "restart " + role + (chaos.syncOn && name.equals(chaos.syncStandby()) ? " (synchronous standby)" : "");
+        Chaos.log("%s %s: stop, start", what, name);
         long agent = agentPids().get(i);
         double from = Procs.now();
         Procs.Result stop = cb().ctl(i, Duration.ofSeconds(300), "stop");
@@ -274,7 +276,7 @@ final class RollingUpgrade {
         parts.put("start", started - stopped);
         parts.put("status 0", up - started);
         parts.put("healed", to - up);
-        return new Step("restart " + role, name, from, to, Double.NaN, parts);
+        return new Step(what, name, from, to, Double.NaN, parts);
     }
 
     /** The synchronous standby when there is one (it holds every commit already), else the first follower. */

@@ -107,6 +107,16 @@ class RollingUpgradeTest {
                 "/opt/chef-backend/lib/chef-backend.jar (deleted)", "/opt/chef-backend/lib/picocli-4.7.6.jar")));
     }
 
+    @Test
+    void aMappedFileIsJudgedByItsWholePathNotByASubstring() {
+        String opt = "7f0a1c000000-7f0a1c021000 r-xp 00000000 08:01 1234567                    /opt/chef-backend/lib/x.so (deleted)";
+        String root = "7f0a1c000000-7f0a1c021000 r-xp 00000000 00:2d 99 /tmp/r/n1/var/opt/chef-backend/elasticsearch/tmp/"
+                + "libzstd-jni-1.5.5-5.so (deleted)";
+        assertEquals("/opt/chef-backend/lib/x.so (deleted)", DebPackage.mappedPath(opt));
+        assertFalse(DebPackage.mappedPath(root).startsWith(DebPackage.OPT + "/"), "a node root's own file, not the package's");
+        assertEquals("", DebPackage.mappedPath("7ffd5000-7ffd6000 rw-p 00000000 00:00 0"));
+    }
+
     /** What dpkg does to an upgraded package's file (a new one renamed over it), seen from a process holding it. */
     @Test
     void aFileReplacedUnderAnOpenDescriptorShowsAsDeleted(@TempDir Path dir) throws Exception {
