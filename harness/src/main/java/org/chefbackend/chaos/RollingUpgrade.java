@@ -274,8 +274,8 @@ final class RollingUpgrade {
         Map<String, Double> parts = new LinkedHashMap<>();
         parts.put("stop", stopped - from);
         parts.put("start", started - stopped);
-        parts.put("status 0", up - started);
-        parts.put("healed", to - up);
+        parts.put("to status 0", up - started);
+        parts.put("to healed", to - up);
         return new Step(what, name, from, to, Double.NaN, parts);
     }
 
@@ -307,7 +307,7 @@ final class RollingUpgrade {
         double to = Procs.now();
         Map<String, Double> parts = new LinkedHashMap<>();
         parts.put("promote", done - from);
-        parts.put("healed", to - done);
+        parts.put("to healed", to - done);
         return new Step("promote", name, from, to, Double.NaN, parts);
     }
 

@@ -98,13 +98,14 @@ final class UpgradeReport {
                 + "chef-backend is installed) and builds its own cluster from the package, not from the checkout. "
                 + "Figures: `docs/results/rolling-upgrade.json`.\n\n");
         md.append("| run | mode | upgrade | writes acknowledged | lost on the final leader / most missing on a node "
-                + "| longest write gap (s) | leader changes | still on old files | whole run (s) | verdict |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|\n");
+                + "| longest write gap (s) | leader changes | still on old files | upgrade took (s) | whole run (s) | verdict |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (RollingUpgrade.Outcome o : r.runs()) {
-            md.append(String.format(Locale.ROOT, "| %d | %s | %s → %s (dpkg-query: %s) | %d | %d / %d | %s | %d | %s | %.0f | %s |%n",
+            md.append(String.format(Locale.ROOT, "| %d | %s | %s → %s (dpkg-query: %s) | %d | %d / %d | %s | %d | %s | %.0f | %.0f | %s |%n",
                     o.run(), o.synchronous() ? "sync" : "async", o.from(), o.to(), o.installed(), o.acked(), o.lost(),
                     o.missingOnANode(), seconds(o.longestGap()), o.leaderChanges(),
-                    o.oldCode().isEmpty() ? "nothing" : ResultsReport.cell(String.join("; ", o.oldCode())), o.seconds(),
+                    o.oldCode().isEmpty() ? "nothing" : ResultsReport.cell(String.join("; ", o.oldCode())),
+                    o.steps().stream().mapToDouble(RollingUpgrade.Step::seconds).sum(), o.seconds(),
                     o.passed() ? "passed" : "**failed**" + (o.error() == null ? "" : ": " + ResultsReport.cell(o.error()))));
         }
         md.append("\n| run | step | node | duration (s) | longest write gap (s) | its parts (s) |\n|---|---|---|---|---|---|\n");
