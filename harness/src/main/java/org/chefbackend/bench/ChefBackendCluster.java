@@ -29,7 +29,6 @@ import org.chefbackend.tls.NodeCertificates.CertificateFiles;
  */
 public final class ChefBackendCluster implements HaCluster {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private final Path repo;
     private final Path root;
     private final List<String> addresses;
     private final String proxyAddress;
@@ -38,16 +37,26 @@ public final class ChefBackendCluster implements HaCluster {
     private Secrets secrets;
     private Function<String, Path> cgroupOf = a -> null;
     private int dataDiskMb;
+    private Path ctl;
 
     /**
      * @param extraConfig chef-backend.rb lines every node gets (TTL, etcd timings, synchronous mode, ...)
      */
     public ChefBackendCluster(Path repo, Path root, List<String> addresses, String proxyAddress, List<String> extraConfig) {
-        this.repo = repo;
         this.root = root;
         this.addresses = List.copyOf(addresses);
         this.proxyAddress = proxyAddress;
         this.config = new ArrayList<>(extraConfig);
+        this.ctl = repo.resolve("bin/chef-backend-ctl");
+    }
+
+    /**
+     * From now on every node is driven by {@code ctl} (an installed package's /usr/bin/chef-backend-ctl) instead of
+     * the checkout's bin/chef-backend-ctl.
+     */
+    public ChefBackendCluster withCtl(Path ctl) {
+        this.ctl = ctl;
+        return this;
     }
 
     /**
@@ -190,7 +199,7 @@ public final class ChefBackendCluster implements HaCluster {
 
     /** chef-backend-ctl on node i with extra environment (PSQL_INTERNAL_OK for the manual recovery procedures). */
     public Procs.Result ctl(int i, Duration timeout, Map<String, String> env, String... args) {
-        List<String> cmd = new ArrayList<>(List.of(repo.resolve("bin/chef-backend-ctl").toString()));
+        List<String> cmd = new ArrayList<>(List.of(ctl.toString()));
         cmd.addAll(List.of(args));
         Map<String, String> all = new LinkedHashMap<>(env);
         all.put("CHEF_BACKEND_ROOT", nodeRoot(i).toString());
@@ -231,7 +240,7 @@ public final class ChefBackendCluster implements HaCluster {
                 .append("fqdn '").append(nodeName(0)).append("'\n");
         config.forEach(l -> text.append(l).append('\n'));
         Files.writeString(rb, text.toString());
-        List<String> cmd = List.of(repo.resolve("bin/chef-backend-ctl").toString(), "show-config");
+        List<String> cmd = List.of(ctl.toString(), "show-config");
         try {
             return Procs.run(Duration.ofSeconds(60), Map.of("CHEF_BACKEND_ROOT", probe.toString()), cmd);
         } finally {

@@ -81,10 +81,20 @@ public final class Chaos implements AutoCloseable {
     Notes notes = new Notes();
     boolean syncOn;
     final List<Outcome> outcomes = new ArrayList<>();
+    /** The chef-backend-ctl that drives the nodes; null: the checkout's bin/chef-backend-ctl. */
+    private final Path ctl;
+    /** Names the harness's cgroups and iptables chains (one name per harness that may run beside another). */
+    private final String netTag;
 
     public Chaos(Path repo, Options opt) {
+        this(repo, opt, null, "chaos");
+    }
+
+    Chaos(Path repo, Options opt, Path ctl, String netTag) {
         this.repo = repo;
         this.opt = opt;
+        this.ctl = ctl;
+        this.netTag = netTag;
     }
 
     /** chef-backend.rb lines: the TTL and fast etcd/health timings (FailoverIT's), asynchronous to start with. */
@@ -128,9 +138,13 @@ public final class Chaos implements AutoCloseable {
     }
 
     public void setUp() throws Exception {
-        net = LoopbackNet.create("chaos", opt.addresses());
+        net = LoopbackNet.create(netTag, opt.addresses());
         cb = new ChefBackendCluster(repo, opt.root(), opt.addresses(), opt.proxy(), settings()).inCgroups(net::cgroup)
                 .withDataDisks(DATA_DISK_MB);
+        if (ctl != null) {
+            cb.withCtl(ctl);
+        }
+        syncOn = false; // a cluster built again starts as settings() say: asynchronous
         healCheck = new Healed(cb, searchPort());
         String problem = cb.configProblem();
         if (problem != null) {
@@ -1442,6 +1456,16 @@ public final class Chaos implements AutoCloseable {
               --runs N (1)  --ttl S (5; etcd heartbeat 100 ms, election 1000 ms)  --mode sync|async (sync: the faults
               other than control run with leaderl.synchronous_mode true)
               report: only regenerate the report from docs/results/chaos.json
+
+            usage: bin/chaos rolling-upgrade [--runs N] [--ttl S] [--mode sync|async]
+              The documented rolling upgrade (docs/UPGRADES-ROLLING.md) under the writer through HAProxy; part of the
+              full tier beside `all`, not in it. Installs the Debian package mvn package built (version A; refuses a
+              machine where chef-backend is installed), builds a 3-node cluster from /usr/bin/chef-backend-ctl
+              (127.0.0.191-193, HAProxy on 127.0.0.190:5432, node roots under /tmp/cbit-upgrade/rolling), installs
+              A+1 under it, restarts the followers one at a time (stop, start, healed), promotes a follower, restarts
+              the old leader; checks lost writes, write gaps, that every node runs the new files, dpkg-query; then the
+              asynchronous negative control on the upgraded cluster; purges the package. Writes the section "Rolling
+              upgrade under load (issue 21)" of docs/RESULTS.md and docs/results/rolling-upgrade.json.
             """.formatted(String.join(", ", FAULTS), DATA_DISK_MB);
 
     public static void main(String[] args) {
@@ -1472,6 +1496,10 @@ public final class Chaos implements AutoCloseable {
         }
         Set<String> faults = new LinkedHashSet<>();
         String cmd = args[0];
+        if (cmd.equals(RollingUpgrade.SCENARIO)) {
+            System.exit(RollingUpgrade.main(repo, RollingUpgrade.options(repo, Integer.parseInt(o.get("runs")),
+                    Integer.parseInt(o.get("ttl")), o.get("mode").equals("sync"))));
+        }
         if (cmd.equals("all")) {
             faults.addAll(FAULTS);
         } else if (cmd.equals("ci")) {
