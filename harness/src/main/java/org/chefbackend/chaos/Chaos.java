@@ -1458,7 +1458,7 @@ public final class Chaos implements AutoCloseable {
               report: only regenerate the report from docs/results/chaos.json
 
             usage: bin/chaos rolling-upgrade [--runs N] [--ttl S] [--mode sync|async]
-              The documented rolling upgrade (docs/UPGRADES-ROLLING.md) under the writer through HAProxy; part of the
+              The documented rolling upgrade (docs/UPGRADES.md) under the writer through HAProxy; part of the
               full tier beside `all`, not in it. Installs the Debian package mvn package built (version A; refuses a
               machine where chef-backend is installed), builds a 3-node cluster from /usr/bin/chef-backend-ctl
               (127.0.0.191-193, HAProxy on 127.0.0.190:5432, node roots under /tmp/cbit-upgrade/rolling), installs

@@ -14,7 +14,7 @@ import org.chefbackend.bench.Procs;
 import org.chefbackend.bench.Writer;
 
 /**
- * {@code bin/chaos rolling-upgrade} (issue 21): the documented rolling upgrade of a 3-node cluster (docs/UPGRADES-ROLLING.md)
+ * {@code bin/chaos rolling-upgrade} (issue 21): the documented rolling upgrade of a 3-node cluster (docs/UPGRADES.md)
  * under the harness's write load through HAProxy. Each run installs the package {@code mvn package} built (version A)
  * on a machine without chef-backend, builds the cluster from /usr/bin/chef-backend-ctl with node roots of its own,
  * starts the writer and the leader watch, installs A+1 once under the running cluster, restarts each follower (stop,

@@ -77,7 +77,7 @@ final class UpgradeReport {
     static String markdown(Chaos.Options opt, Results r, String when, String load) {
         StringBuilder md = new StringBuilder(BEGIN).append("\n## Rolling upgrade under load (issue 21)\n\n");
         String mode = r.runs().stream().map(o -> o.synchronous() ? "sync" : "async").distinct().collect(Collectors.joining(", "));
-        md.append("The documented rolling upgrade ([UPGRADES-ROLLING.md](UPGRADES-ROLLING.md)) of a 3-node cluster built "
+        md.append("The documented rolling upgrade ([UPGRADES.md](UPGRADES.md)) of a 3-node cluster built "
                 + "from the installed Debian package (`/usr/bin/chef-backend-ctl`, each node in a root of its own) behind a "
                 + "real HAProxy, with the fault suite's writer (one unique-id insert per transaction through HAProxy every "
                 + "50 ms, every acknowledgement logged) and leader watch running throughout. Each run installs version A "
