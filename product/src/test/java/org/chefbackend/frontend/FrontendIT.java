@@ -40,6 +40,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.chefbackend.agent.ProcessIdentity;
 import org.chefbackend.system.FileTrees;
+import org.chefbackend.testing.DemoLogs;
 import org.chefbackend.testing.TestNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -170,16 +171,7 @@ class FrontendIT {
 
     /** The nodes' logs, copied where demo down does not remove them, for a failure's diagnosis. */
     static void keepLogs() throws IOException, InterruptedException {
-        Path target = Path.of("/tmp/cbit-i6/failed-logs");
-        FileTrees.deleteTree(target);
-        Files.createDirectories(target);
-        for (int i = 1; i <= 3; i++) {
-            Path logs = DIR.resolve("node" + i + "/var/log/chef-backend");
-            if (Files.isDirectory(logs)) {
-                new ProcessBuilder("cp", "-r", logs.toString(), target.resolve("node" + i).toString()).start()
-                        .waitFor(60, TimeUnit.SECONDS);
-            }
-        }
+        DemoLogs.keep(DIR, Path.of("/tmp/cbit-i6/failed-logs"));
     }
 
     @AfterAll

@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.chefbackend.readme.ReadmeCommands.Command;
-import org.chefbackend.system.FileTrees;
+import org.chefbackend.testing.DemoLogs;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -167,18 +167,8 @@ class ReadmeCommandsIT {
         }
     }
 
-    /** The nodes' logs, where demo down does not remove them, for a failure's diagnosis. */
+    /** The nodes' logs, copied where demo down does not remove them, for a failure's diagnosis. */
     static void keepLogs() throws IOException, InterruptedException {
-        Path target = Path.of("/tmp/readme-it-failed-logs");
-        FileTrees.deleteTree(target);
-        Files.createDirectories(target);
-        for (int i = 1; i <= 3; i++) {
-            Path logs = DEMO_DIR.resolve("node" + i + "/var/log/chef-backend");
-            if (Files.isDirectory(logs)) {
-                new ProcessBuilder("cp", "-r", logs.toString(), target.resolve("node" + i).toString()).start()
-                        .waitFor(60, TimeUnit.SECONDS);
-            }
-        }
-        System.out.println("the nodes' logs are kept in " + target);
+        DemoLogs.keep(DEMO_DIR, Path.of("/tmp/readme-it-failed-logs"));
     }
 }
