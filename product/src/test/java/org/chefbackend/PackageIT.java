@@ -209,7 +209,12 @@ class PackageIT {
         assertTrue(agent.isAlive(), "postinst stopped the agent");
         assertEquals(postgres, servicePid("postgresql"), "postinst restarted PostgreSQL");
         assertTrue(upgrade.out().contains("a running node keeps the old version until it is restarted"), upgrade.out());
+        // the agent looks at most every 5 s
         Run flagged = status();
+        for (int i = 0; i < 20 && !flagged.out().contains("running an old"); i++) {
+            Thread.sleep(500);
+            flagged = status();
+        }
         assertEquals(0, flagged.code(), "the node stays healthy through the upgrade: " + flagged.out());
         // dpkg replaced every file: the agent's and the search engine's JVMs hold jars that are gone from disk
         assertTrue(flagged.out().contains("agent: running an old /opt/chef-backend/lib/"), flagged.out());

@@ -46,10 +46,16 @@ final class NodeStatusReport {
         t.setDaemon(true);
         return t;
     });
+    /** Reading every process's maps and open files (the search engine's are thousands of lines) at most this often. */
+    private static final long REPLACED_SCAN_EVERY_NANOS = 5_000_000_000L;
     private final Supplier<NodeContext> node;
     private final SearchClient search = new SearchClient();
     private final LocalSession postgres;
     private final ReplacedFiles replacedFiles = ReplacedFiles.forProduct();
+    /** The last scan and when it was made: /status is polled (every 200 ms while the CLI waits) and open to anyone. */
+    private List<Map<String, Object>> lastReplaced = List.of();
+    private List<Long> lastReplacedPids = List.of();
+    private long lastReplacedNanos;
 
     NodeStatusReport(Supplier<NodeContext> node, LocalSession postgres) {
         this.node = node;
@@ -98,8 +104,16 @@ final class NodeStatusReport {
     }
 
     /** The running services, and the agent itself, that still run files an upgrade replaced: see {@link #replaced}. */
-    List<Map<String, Object>> replacedFiles(List<ServiceStatus> services) {
-        return replaced(services, ProcessHandle.current().pid(), replacedFiles::of);
+    synchronized List<Map<String, Object>> replacedFiles(List<ServiceStatus> services) {
+        long now = System.nanoTime();
+        List<Long> pids = services.stream().map(ServiceStatus::pid).toList();
+        if (lastReplacedNanos == 0 || now - lastReplacedNanos > REPLACED_SCAN_EVERY_NANOS
+                || !pids.equals(lastReplacedPids)) {
+            lastReplaced = replaced(services, ProcessHandle.current().pid(), replacedFiles::of);
+            lastReplacedPids = pids;
+            lastReplacedNanos = now;
+        }
+        return lastReplaced;
     }
 
     /**
