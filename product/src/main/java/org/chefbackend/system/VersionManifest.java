@@ -30,6 +30,7 @@ public final class VersionManifest {
     public static final String FILE = "version-manifest.json";
     public static final int FORMAT = 2;
     static final String CDS_ARCHIVE = "ctl.jsa";
+    static final String AGENT_OPTIONS = "agent.jvm-options";
     /** copy-dependencies names a jar artifactId-version.jar. */
     static final Pattern VERSIONED_JAR = Pattern.compile("^(.+?)-(\\d[^-]*(?:-[A-Za-z0-9.]+)?)\\.jar$");
     private static final Pattern OPENSEARCH_JAR = Pattern.compile("^opensearch-(\\d[^-]*)\\.jar$");
@@ -75,15 +76,10 @@ public final class VersionManifest {
             // two versions of one library (ProductJarsIT forbids it) would both show, under their file names
             software.put(software.containsKey(id.artifactId()) ? jar.getFileName().toString() : id.artifactId(), entry);
         }
-        if (Files.isRegularFile(lib.resolve(CDS_ARCHIVE))) {
-            Map<String, Object> entry = new LinkedHashMap<>();
-            entry.put("locked_version", Distribution.version());
-            entry.put("source", "this build: class-data archive of chef-backend-ctl's classes (src/build/cds-archive.sh);"
-                    + " a JVM it does not match ignores it");
-            entry.put("path", "lib/" + CDS_ARCHIVE);
-            entry.put("bundled", true);
-            software.put(CDS_ARCHIVE, entry);
-        }
+        buildFile(software, lib, CDS_ARCHIVE, "this build: class-data archive of chef-backend-ctl's classes"
+                + " (src/build/cds-archive.sh); a JVM it does not match ignores it");
+        buildFile(software, lib, AGENT_OPTIONS, "this build: the node agent's JVM options (chef-backend-ctl agent,"
+                + " chef-backend.service)");
         Map<String, Object> requires = new LinkedHashMap<>();
         for (DebianComponents.Required r : DebianComponents.REQUIRED) {
             Map<String, Object> entry = new LinkedHashMap<>();
@@ -99,6 +95,18 @@ public final class VersionManifest {
         manifest.put("software", software);
         manifest.put("requires", requires);
         return manifest;
+    }
+
+    /** A file of lib/ that this build made rather than a library, listed when present. */
+    private static void buildFile(Map<String, Object> software, Path lib, String name, String source) {
+        if (Files.isRegularFile(lib.resolve(name))) {
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("locked_version", Distribution.version());
+            entry.put("source", source);
+            entry.put("path", "lib/" + name);
+            entry.put("bundled", true);
+            software.put(name, entry);
+        }
     }
 
     /** The search engine: its version from its own core jar, and the modules added to the zip's. */
