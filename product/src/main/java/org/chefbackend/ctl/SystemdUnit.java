@@ -1,14 +1,13 @@
 package org.chefbackend.ctl;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.system.Distribution;
 import org.chefbackend.system.OperatorException;
+import org.chefbackend.system.ShortCommand;
 
 /**
  * chef-backend.service, the package's unit: when systemd is the init system and the unit runs this node, start and
@@ -79,20 +78,8 @@ final class SystemdUnit {
     }
 
     private static Result run(List<String> command) {
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            p.getOutputStream().close();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(200, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                return new Result(124, String.join(" ", command) + " did not finish within 200 s");
-            }
-            return new Result(p.exitValue(), out);
-        } catch (IOException e) {
-            return new Result(127, command.get(0) + " cannot run: " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw OperatorException.failure("interrupted");
-        }
+        return ShortCommand.run(Duration.ofSeconds(200), true, command)
+                .map(o -> new Result(o.exit(), o.text()))
+                .orElse(new Result(127, String.join(" ", command) + " did not run, or did not finish within 200 s"));
     }
 }

@@ -3,10 +3,10 @@ package org.chefbackend.system;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -86,20 +86,9 @@ public final class Binaries {
         String[] command = new String[args.length + 1];
         command[0] = program.toString();
         System.arraycopy(args, 0, command, 1, args.length);
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            p.getOutputStream().close();
-            String out = new String(p.getInputStream().readNBytes(4096));
-            if (!p.waitFor(5, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-            }
-            Matcher m = VERSION.matcher(out);
-            return m.find() ? Optional.of(m.group(1)) : Optional.empty();
-        } catch (IOException e) {
-            return Optional.empty();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Optional.empty();
-        }
+        return ShortCommand.run(Duration.ofSeconds(5), true, List.of(command))
+                .map(o -> VERSION.matcher(o.text()))
+                .filter(Matcher::find)
+                .map(m -> m.group(1));
     }
 }

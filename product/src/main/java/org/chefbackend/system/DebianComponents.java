@@ -1,11 +1,10 @@
 package org.chefbackend.system;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
+import org.chefbackend.system.ShortCommand.Output;
 
 /**
  * What chef-backend runs but does not bundle: Debian installs these packages and upgrades them on its own, so their
@@ -110,25 +109,8 @@ public final class DebianComponents {
         return Optional.of(arch > 0 ? pkg.substring(0, arch) : pkg);
     }
 
-    record Output(int exit, String text) {
-    }
-
     /** Runs a short query; empty when it cannot run (no dpkg-query: not a Debian system). */
     private static Optional<Output> run(String... command) {
-        try {
-            Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            p.getOutputStream().close();
-            String text = new String(p.getInputStream().readNBytes(16_384), StandardCharsets.UTF_8);
-            if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                return Optional.empty();
-            }
-            return Optional.of(new Output(p.exitValue(), text));
-        } catch (IOException e) {
-            return Optional.empty();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Optional.empty();
-        }
+        return ShortCommand.run(Duration.ofSeconds(10), false, List.of(command));
     }
 }
