@@ -5,12 +5,14 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.nio.file.attribute.UserPrincipalLookupService;
 import java.nio.file.attribute.UserPrincipalNotFoundException;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -87,6 +89,29 @@ public final class ServiceUsers {
             throw new ServiceSetupException(what + " " + dir + " is owned by user " + owner + ", not " + user
                     + "; move it away or chown it to " + user);
         }
+    }
+
+    /**
+     * Writes a file owned by {@code user} with {@code mode} if its content differs (atomically, via a sibling),
+     * and repairs owner and mode either way.
+     *
+     * @return whether the content changed
+     */
+    public static boolean writeOwned(Path file, byte[] content, String user, String mode) throws IOException {
+        boolean changed = !Files.exists(file, LinkOption.NOFOLLOW_LINKS) || !Arrays.equals(Files.readAllBytes(file), content);
+        if (changed) {
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            Files.deleteIfExists(tmp);
+            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.write(tmp, content);
+            chown(tmp, user);
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString(mode));
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } else {
+            chown(file, user);
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(mode));
+        }
+        return changed;
     }
 
     private static UserPrincipalLookupService lookup() {

@@ -123,13 +123,29 @@ public record Secrets(
     }
 
     /**
+     * The passphrase of an encrypted backup repository (backup.encryption): derived from the etcd initial cluster
+     * token alone, which no rotation changes, so every backup of the cluster stays readable with its secrets file.
+     */
+    public String repositoryCipherPass() {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(etcdInitialClusterToken.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            return HexFormat.of().formatHex(mac.doFinal(
+                    "chef-backend backup repository cipher v1".getBytes(StandardCharsets.UTF_8)));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot derive a key", e); // HmacSHA256 is mandatory in every JRE
+        }
+    }
+
+    /**
      * Every value of these secrets (and of what is derived from them) that gives access to something: what no log,
      * command line or world-readable file may show. The search cluster name is left out: every search node logs it
      * and anyone who reaches port 9200 reads it there.
      */
     public List<String> accessValues() {
         return List.of(dbSuperuserPassword, replicationPassword, etcdInitialClusterToken,
-                etcdPassword(ETCD_ROOT_USER), etcdPassword(ETCD_CLUSTER_USER), HexFormat.of().formatHex(adminKey()));
+                etcdPassword(ETCD_ROOT_USER), etcdPassword(ETCD_CLUSTER_USER), HexFormat.of().formatHex(adminKey()),
+                repositoryCipherPass());
     }
 
     /** HMAC-SHA256 of {@code label}, keyed with the four secrets' compact canonical JSON. */

@@ -60,11 +60,13 @@ public final class SettingsSchema {
         for (String service : SERVICES) {
             runitFlags(service);
         }
+        runitFlags("pgbackrest"); // run only with backup.repository set
         postgresql();
         etcd();
         elasticsearch();
         leaderl();
         ssl();
+        backup();
     }
 
     public List<SettingDefinition> definitions() {
@@ -299,6 +301,37 @@ public final class SettingsSchema {
         add("ssl.key_length", integer(2048, 16384), 2048L, "RSA key length of the generated certificate.");
         add("ssl.organizational_unit_name", string(), "Operations",
                 "Organizational unit of the generated certificate.");
+    }
+
+    /**
+     * Continuous WAL archiving and point-in-time restore (not in the original): off until backup.repository names a
+     * directory. pgBackRest does the archiving and the backups; these are its options, named for this product.
+     */
+    private void backup() {
+        add("backup.repository", nullable(path()), null,
+                "Directory of the pgBackRest repository every node archives WAL and writes base backups to (e.g. a"
+                        + " mount all nodes share), used exactly as written, not under the node root. nil (the"
+                        + " default): no archiving, as in the documents.");
+        add("backup.archive_timeout", integer(1, 86400), 60L,
+                "Seconds after which the leader switches to a new WAL segment so a quiet cluster's last writes reach"
+                        + " the repository: the recovery point of a disaster that takes every node."
+                        + " postgresql.archive_timeout, when set, wins.");
+        add("backup.full_every_hours", integer(0, 87600), 168L,
+                "Hours between scheduled full base backups, taken on a follower; 0 takes none.");
+        add("backup.diff_every_hours", integer(0, 87600), 24L,
+                "Hours between scheduled differential backups (only what changed since the last full); 0 takes none.");
+        add("backup.retention_full", integer(1, 9999), 2L,
+                "Full backups kept; older ones, their differentials and the WAL only they need are expired.");
+        add("backup.encryption", bool(), false,
+                "Encrypt the repository (AES-256-CBC) with a passphrase derived from the cluster's secrets: restore"
+                        + " needs the secrets file, the repository holds no key.");
+        add("backup.archive_queue_max_mb", integer(64, 16L * 1024 * 1024), 4096L,
+                "WAL waiting for the repository beyond this many MB is given up (pgBackRest's"
+                        + " archive-push-queue-max): archiving then has a gap until the next full backup, but PostgreSQL's"
+                        + " disk does not fill and the leader keeps taking writes.");
+        add("backup.tls_port", port(), 8432L,
+                "Port of this node's pgBackRest TLS server (on publish_address), through which a follower takes base"
+                        + " backups of the leader; only the cluster's nodes (certificates from the cluster CA) get in.");
     }
 
     // ---- builder -----------------------------------------------------------------------------------------------

@@ -3,13 +3,16 @@ package org.chefbackend.ctl;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.NodeIdentity;
+import org.chefbackend.backup.RepositoryBackup;
 import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.SecretsFile;
 import org.chefbackend.config.Settings;
 import org.chefbackend.recovery.Backup;
+import org.chefbackend.repository.RepositorySettings;
 import org.chefbackend.system.CtlCommand;
 import org.chefbackend.system.OperatorException;
 import picocli.CommandLine.Command;
@@ -22,7 +25,9 @@ import picocli.CommandLine.Spec;
         description = "Back up this node: a consistent PostgreSQL base backup, chef-backend.rb and the secrets, and a "
                 + "manifest (versions, node, WAL position, SHA-256 of every file), as "
                 + "/var/opt/chef-backup/chef-backup-YYYY-MM-DD-HH-MM-SS.tgz. Run it on a follower. The search index is "
-                + "not included: after a restore, run chef-server-ctl reindex --all.")
+                + "not included: after a restore, run chef-server-ctl reindex --all. With --repository, a pgBackRest base "
+                + "backup into chef-backend.rb's backup.repository instead, restorable to any moment since with "
+                + "restore --repository.")
 final class BackupCommand implements Callable<Integer> {
     @Option(names = {"-f", "--force"}, description = "Back up even when this node is the leader.")
     boolean force;
@@ -36,6 +41,14 @@ final class BackupCommand implements Callable<Integer> {
 
     @Option(names = "--quiet", description = "Print only errors and the archive's path.")
     boolean quiet;
+
+    @Option(names = "--repository", description = "Take the base backup into backup.repository (pgBackRest), not a "
+            + "tarball: with the WAL archive, any moment since it can be restored.")
+    boolean repository;
+
+    @Option(names = "--type", paramLabel = "TYPE", defaultValue = "full", description = "With --repository: full, "
+            + "diff (what changed since the last full) or incr (since the last backup) (default: ${DEFAULT-VALUE}).")
+    String type;
 
     @Mixin
     RootOptions node;
@@ -63,6 +76,12 @@ final class BackupCommand implements Callable<Integer> {
         }
         NodeIdentity id = NodeIdentity.load(paths, settings);
         NodeContext ctx = new NodeContext(settings, paths, id.name(), id.guid(), SecretsFile.load(paths.secretsFile()));
+        if (repository) {
+            return intoRepository(ctx, out, leader, role, client);
+        }
+        if (!type.equals("full")) {
+            throw OperatorException.usage("--type needs --repository: a tarball is always a full backup");
+        }
         Checklist list = new Checklist(out, quiet);
         Backup.Result r = list.step("Backing up " + id.name() + " (" + role + ")", () -> Backup.take(ctx, role,
                 Duration.ofSeconds(timeout), s -> list.detail("\u2713 " + s), list::detail));
@@ -76,5 +95,50 @@ final class BackupCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    private int intoRepository(NodeContext ctx, PrintWriter out, boolean leader, String role, AgentClient client) {
+        RepositorySettings r = RepositorySettings.of(ctx.settings()).orElseThrow(() -> OperatorException.usage(
+                "backup.repository is not set in " + ctx.paths().configFile() + "; set it to the repository directory"
+                        + " on every node, or run backup without --repository for a tarball"));
+        if (!RepositoryBackup.TYPES.contains(type)) {
+            throw OperatorException.usage("--type must be one of " + String.join(", ", RepositoryBackup.TYPES)
+                    + ", not " + type);
+        }
+        Optional<RepositoryBackup.Leader> target = Optional.empty();
+        if (!leader) {
+            String name = client.get("/cluster").filter(c -> c.status() == 200).map(c -> c.body().at("/cluster/leader")
+                    .asText(null)).orElseThrow(() -> OperatorException.failure("no leader now: a follower's backup "
+                            + "needs the leader to start and stop it; try again once the cluster has one"));
+            String address = client.get("/cluster").map(c -> leaderAddress(c.body(), name)).orElseThrow(() ->
+                    OperatorException.failure("the cluster view does not list leader " + name + "'s address"));
+            AgentClient remote = new AgentClient(address, ctx.settings().intValue("leaderl.http_port"), ctx.paths());
+            JsonNode status = remote.status().orElseThrow(() -> OperatorException.failure("leader " + name + "'s agent "
+                    + "at " + address + " does not answer; try again once it does"));
+            target = Optional.of(RepositoryBackup.Leader.fromStatus(address, status).orElseThrow(() ->
+                    OperatorException.usage("leader " + name + " has no backup.repository set; set it on every node")));
+        }
+        Checklist list = new Checklist(out, quiet);
+        Optional<RepositoryBackup.Leader> from = target;
+        long started = System.nanoTime();
+        list.step("Backing up " + ctx.nodeName() + " (" + role + ") into " + r.directory() + " (" + type + ")",
+                () -> RepositoryBackup.take(ctx, from, type, Duration.ofSeconds(timeout), line -> {
+                    if (line.contains("new backup label") || line.contains("backup size") || line.contains("ERROR")) {
+                        list.detail(line.replaceFirst("^\\S+ \\S+ P\\d+ +\\w+: ", ""));
+                    }
+                }));
+        out.printf("Backup complete: %s backup in %s, %.1f s%n", type, r.directory(),
+                (System.nanoTime() - started) / 1e9);
+        out.flush();
+        return 0;
+    }
+
+    private static String leaderAddress(JsonNode view, String name) {
+        for (JsonNode n : view.path("nodes")) {
+            if (n.path("name").asText().equals(name)) {
+                return n.path("ip").asText(null);
+            }
+        }
+        return null;
     }
 }

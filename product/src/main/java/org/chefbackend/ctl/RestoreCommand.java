@@ -38,8 +38,36 @@ import picocli.CommandLine.Spec;
                 + "configuration and secrets restored, PostgreSQL restored, and the node started as the leader of a new "
                 + "cluster. Other nodes then join it with join-cluster; afterwards run chef-server-ctl reindex --all.")
 final class RestoreCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "PATH", description = "The backup (.tgz) made by chef-backend-ctl backup.")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "PATH",
+            description = "The backup (.tgz) made by chef-backend-ctl backup (not with --repository).")
     Path archive;
+
+    @Option(names = "--repository", arity = "0..1", fallbackValue = "", paramLabel = "DIR",
+            description = "Restore from a pgBackRest repository (default DIR: backup.repository) to a moment: the newest "
+                    + "base backup before it, then the archived WAL up to it. This node's chef-backend.rb is kept; the "
+                    + "secrets come from -s.")
+    String repository;
+
+    @Option(names = "--target-time", paramLabel = "TIMESTAMP",
+            description = "With --repository: recover up to this moment, in PostgreSQL's recovery_target_time syntax, "
+                    + "e.g. '2026-01-01 12:00:00+00'.")
+    String targetTime;
+
+    @Option(names = "--target-lsn", paramLabel = "LSN", description = "With --repository: recover up to this WAL position.")
+    String targetLsn;
+
+    @Option(names = "--target-name", paramLabel = "NAME",
+            description = "With --repository: recover up to this restore point (pg_create_restore_point).")
+    String targetName;
+
+    @Option(names = {"-s", "--secrets-file-path"}, paramLabel = "PATH",
+            description = "With --repository: the cluster's chef-backend-secrets.json (the repository holds no secrets).")
+    Path secretsFile;
+
+    @Option(names = "--timeout", paramLabel = "SECS", defaultValue = "3600",
+            description = "With --repository: give up (changing nothing) when recovery has not reached the target in this "
+                    + "many seconds (default: ${DEFAULT-VALUE}).")
+    long timeout;
 
     @Option(names = {"--publish-address", "--publish_address"}, paramLabel = "IP",
             description = "This node's address (default: its chef-backend.rb's, else the backup's).")
@@ -62,6 +90,16 @@ final class RestoreCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         NodePaths paths = node.paths();
+        if (repository != null) {
+            return new RepositoryRestore(this, out).call();
+        }
+        if (targetTime != null || targetLsn != null || targetName != null || secretsFile != null) {
+            throw OperatorException.usage("--target-time, --target-lsn, --target-name and -s go with --repository");
+        }
+        if (archive == null) {
+            throw OperatorException.usage("name the backup file to restore, or restore from the repository with "
+                    + "--repository");
+        }
         Path file = archive.toAbsolutePath();
         if (!Files.isRegularFile(file)) {
             throw OperatorException.usage("no backup file at " + file);

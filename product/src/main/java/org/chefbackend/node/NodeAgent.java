@@ -41,6 +41,8 @@ import org.chefbackend.agent.Watchdog;
 import org.chefbackend.api.AgentHttpServer;
 import org.chefbackend.api.ApiException;
 import org.chefbackend.api.MemberDiscovery;
+import org.chefbackend.backup.BackupKeeper;
+import org.chefbackend.backup.PgBackRestServerRecipe;
 import org.chefbackend.cluster.ClusterAgent;
 import org.chefbackend.cluster.ClusterFile;
 import org.chefbackend.cluster.ClusterView;
@@ -62,6 +64,7 @@ import org.chefbackend.postgres.PeerTls;
 import org.chefbackend.postgres.PgpassFile;
 import org.chefbackend.postgres.PostgresRecipe;
 import org.chefbackend.postgres.StandbyConfig;
+import org.chefbackend.repository.RepositorySettings;
 import org.chefbackend.search.OpenSearchRecipe;
 import org.chefbackend.system.Binaries;
 import org.chefbackend.system.CtlCommand;
@@ -90,6 +93,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
     private NodeStatusReport report;
     private ClusterAgent cluster;
     private final AtomicReference<HaLoop> ha = new AtomicReference<>();
+    private volatile BackupKeeper backups;
     private Watchdog watchdog;
     private Supervisor supervisor;
     private AgentHttpServer http;
@@ -147,7 +151,11 @@ public final class NodeAgent implements AgentHttpServer.Node {
         log.info("agent starting: node {} ({}), root {}, pid {}", ctx.nodeName(), ctx.nodeGuid(), paths.root(),
                 ProcessHandle.current().pid());
         localAdminKey = adminKey();
-        List<ServiceRecipe> recipes = List.of(new PostgresRecipe(), new EtcdRecipe(), new OpenSearchRecipe());
+        List<ServiceRecipe> recipes = new ArrayList<>(List.of(new PostgresRecipe(), new EtcdRecipe(),
+                new OpenSearchRecipe()));
+        if (RepositorySettings.of(ctx.settings()).isPresent() && ctx.secrets().ca() != null) {
+            recipes.add(new PgBackRestServerRecipe()); // backup.repository: set before the agent starts
+        }
         // one kept session for the status readers (published status, /status); leaderl keeps its own
         var statusSession = new LocalSession(node::get, 1000);
         report = new NodeStatusReport(node::get, statusSession);
@@ -160,6 +168,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
         caRotation = new CaRotationSteps(node::get, this::applySecrets);
         HaLoop loop = new HaLoop(node::get, cluster, supervisor, health);
         ha.set(loop);
+        backups = new BackupKeeper(node::get, loop::holdsLeaderKey, statusSession);
         cluster.leaderl(loop::holdsLeaderKey, () -> loop.state().jsonName(), loop::ineligibleReason);
         supervisor.cleanOrphans();
         supervisor.preflight();
@@ -179,6 +188,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
         loop.watchdog(watchdog);
         fenceFormerPrimary(ctx);
         supervisor.begin();
+        backups.start();
         cluster.start();
         http.start();
         discovery = new MemberDiscovery(() -> discoveryEndpoint(node.get()), this::etcdMembers);
@@ -284,6 +294,11 @@ public final class NodeAgent implements AgentHttpServer.Node {
                 }
             });
             quietly("health checks", health::stop);
+            quietly("backup keeper", () -> {
+                if (backups != null) {
+                    backups.close();
+                }
+            });
             quietly("HTTP API", () -> {
                 if (discovery != null) {
                     discovery.stop();
@@ -340,6 +355,9 @@ public final class NodeAgent implements AgentHttpServer.Node {
         doc.put("cluster", cluster.progress());
         doc.put("leaderl", ha.get().describe());
         doc.putAll(report.snapshot());
+        if (RepositorySettings.of(ctx.settings()).isPresent()) {
+            doc.put("backup", backups.snapshot());
+        }
         doc.put("replaced_files", report.replacedFiles(services));
         return doc;
     }

@@ -16,6 +16,7 @@ import java.util.Properties;
 import java.util.Set;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.ServiceSetupException;
+import org.chefbackend.agent.ServiceUsers;
 import org.chefbackend.config.ClusterCa;
 import org.chefbackend.tls.Pem;
 import org.chefbackend.tls.SecurityMode;
@@ -52,7 +53,7 @@ public record PeerTls(String sslmode, Path rootCertificate) {
         PeerTls tls = of(node);
         if (tls.rootCertificate != null) {
             PostgresRecipe.traversableParents(tls.rootCertificate);
-            PostgresRecipe.writeOwned(tls.rootCertificate, bundle(node).getBytes(StandardCharsets.US_ASCII), "root",
+            ServiceUsers.writeOwned(tls.rootCertificate, bundle(node).getBytes(StandardCharsets.US_ASCII), "root",
                     "rw-r--r--");
         }
         return tls;

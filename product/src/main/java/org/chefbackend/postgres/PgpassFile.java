@@ -28,7 +28,7 @@ public final class PgpassFile {
         PostgresRecipe.traversableParents(file);
         String text = line(node.settings().string("postgresql.replication_user"), node.secrets().replicationPassword())
                 + line(node.settings().string("postgresql.db_superuser"), node.secrets().dbSuperuserPassword());
-        PostgresRecipe.writeOwned(file, text.getBytes(StandardCharsets.UTF_8), layout.user(), "rw-------");
+        ServiceUsers.writeOwned(file, text.getBytes(StandardCharsets.UTF_8), layout.user(), "rw-------");
         return file;
     }
 

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.ServiceSetupException;
+import org.chefbackend.repository.PgBackRestConf;
 
 /**
  * Where one node's PostgreSQL lives and who runs it. Every node has its own socket directory: several nodes share
@@ -32,6 +33,11 @@ public record PostgresLayout(String user, Path dataDir, Path socketDir, Path ssl
                 node.path("ssl.data_dir"),
                 address,
                 node.settings().intValue("postgresql.port"));
+    }
+
+    /** This server as pgBackRest reaches it: over the socket, as the superuser the local peer line lets in. */
+    public PgBackRestConf.LocalPostgres local(String superuser) {
+        return new PgBackRestConf.LocalPostgres(dataDir.toString(), port, socketDir.toString(), superuser);
     }
 
     /** The socket file the server creates; psql -h socketDir reaches it. */

@@ -23,6 +23,10 @@ import org.chefbackend.agent.ServiceRecipe;
 import org.chefbackend.agent.ServiceSetupException;
 import org.chefbackend.agent.ServiceUsers;
 import org.chefbackend.config.Settings;
+import org.chefbackend.repository.ArchiveScript;
+import org.chefbackend.repository.PgBackRestFiles;
+import org.chefbackend.repository.PgBackRestSetup;
+import org.chefbackend.repository.RepositorySettings;
 import org.chefbackend.system.Binaries;
 import org.chefbackend.system.FileTrees;
 
@@ -54,6 +58,7 @@ public final class PostgresRecipe implements ServiceRecipe {
     public Change prepare(NodeContext node) throws IOException {
         PostgresLayout layout = PostgresLayout.of(node);
         layout.requireShortSocketPath();
+        requireOneArchiver(node.settings());
         Path bin = binDir();
         ServiceUsers.ensureUser(layout.user());
         ServiceUsers.requireOwnedBy(layout.dataDir(), layout.user(), "postgresql.data_dir");
@@ -70,16 +75,17 @@ public final class PostgresRecipe implements ServiceRecipe {
         }
 
         ServerCertificate tls = ServerCertificate.forNode(node);
-        boolean tlsChanged = writeOwned(layout.serverCert(), tls.certificate(), layout.user(), "rw-r--r--")
-                | writeOwned(layout.serverKey(), tls.key(), layout.user(), "rw-------");
+        boolean tlsChanged = ServiceUsers.writeOwned(layout.serverCert(), tls.certificate(), layout.user(), "rw-r--r--")
+                | ServiceUsers.writeOwned(layout.serverKey(), tls.key(), layout.user(), "rw-------");
         PeerTls.ensure(node); // what this node's clients trust; read at each connection, so no reload
+        PgBackRestSetup.prepare(node, layout.local(node.settings().string("postgresql.db_superuser"))); // archive_command's script and configuration, before the server archives
 
         String oldConf = readOrEmpty(layout.postgresqlConf());
         String oldHba = readOrEmpty(layout.hbaFile());
         String newConf = renderPostgresqlConf(node);
         String newHba = PgHbaConf.render(node.settings());
-        writeOwned(layout.postgresqlConf(), newConf.getBytes(StandardCharsets.UTF_8), layout.user(), "rw-------");
-        writeOwned(layout.hbaFile(), newHba.getBytes(StandardCharsets.UTF_8), layout.user(), "rw-------");
+        ServiceUsers.writeOwned(layout.postgresqlConf(), newConf.getBytes(StandardCharsets.UTF_8), layout.user(), "rw-------");
+        ServiceUsers.writeOwned(layout.hbaFile(), newHba.getBytes(StandardCharsets.UTF_8), layout.user(), "rw-------");
 
         if (initialized) {
             return Change.RESTART; // nothing of ours ran on this data directory yet
@@ -90,6 +96,16 @@ public final class PostgresRecipe implements ServiceRecipe {
     @Override
     public void check(NodeContext node) {
         PostgresLayout.of(node).requireShortSocketPath();
+        requireOneArchiver(node.settings());
+    }
+
+    /** backup.repository archives with pgBackRest; a second archive_command would replace it. */
+    static void requireOneArchiver(Settings s) {
+        if (RepositorySettings.of(s).isPresent() && !s.string("postgresql.archive_command").isEmpty()) {
+            throw new ServiceSetupException(s.setAt("postgresql.archive_command").map(at -> at + ": ").orElse("")
+                    + "postgresql.archive_command and backup.repository both archive WAL; remove"
+                    + " postgresql.archive_command (with backup.repository, pgBackRest archives)");
+        }
     }
 
     @Override
@@ -154,6 +170,13 @@ public final class PostgresRecipe implements ServiceRecipe {
         p.put("default_text_search_config", "pg_catalog.english");
         p.put("dynamic_shared_memory_type", "posix");
         p.putAll(PostgresqlConf.parameters(s));
+        RepositorySettings.of(s).ifPresent(r -> { // continuous archiving: the same on every node, whatever its role
+            p.put("archive_mode", "always");
+            p.put("archive_command", ArchiveScript.archiveCommand(PgBackRestFiles.of(node)));
+            if (Long.valueOf(0).equals(s.get("postgresql.archive_timeout"))) {
+                p.put("archive_timeout", r.archiveTimeoutSeconds() + "s");
+            }
+        });
         // Last, so a follower's primary_conninfo, slot and feedback settings win; absent on a leader.
         p.put("include_if_exists", StandbyConfig.STANDBY_CONF);
         return HEADER + "\n" + String.join("\n", PostgresqlConf.lines(p)) + "\n"
@@ -241,29 +264,6 @@ public final class PostgresRecipe implements ServiceRecipe {
         for (Path p : missing) {
             Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
         }
-    }
-
-    /**
-     * Writes a file owned by {@code user} with {@code mode} if its content differs (atomically, via a sibling),
-     * and repairs owner and mode either way.
-     *
-     * @return whether the content changed
-     */
-    static boolean writeOwned(Path file, byte[] content, String user, String mode) throws IOException {
-        boolean changed = !Files.exists(file, LinkOption.NOFOLLOW_LINKS) || !Arrays.equals(Files.readAllBytes(file), content);
-        if (changed) {
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.deleteIfExists(tmp);
-            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.write(tmp, content);
-            ServiceUsers.chown(tmp, user);
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString(mode));
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } else {
-            ServiceUsers.chown(file, user);
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(mode));
-        }
-        return changed;
     }
 
     private static String readOrEmpty(Path file) throws IOException {

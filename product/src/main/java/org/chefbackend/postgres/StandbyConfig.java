@@ -10,6 +10,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.chefbackend.agent.Change;
 import org.chefbackend.agent.NodeContext;
+import org.chefbackend.agent.ServiceUsers;
 
 /**
  * Whom a standby follows: the standby settings in {@code DATA/standby.conf} (included by the rendered
@@ -77,8 +78,8 @@ public final class StandbyConfig {
         String before = Files.exists(conf) ? Files.readString(conf) : "";
         String after = render(node, leaderAddress, leaderPort, slot);
         boolean wasStandby = Files.exists(signal);
-        PostgresRecipe.writeOwned(conf, after.getBytes(StandardCharsets.UTF_8), layout.user(), "rw-------");
-        PostgresRecipe.writeOwned(signal, new byte[0], layout.user(), "rw-------");
+        ServiceUsers.writeOwned(conf, after.getBytes(StandardCharsets.UTF_8), layout.user(), "rw-------");
+        ServiceUsers.writeOwned(signal, new byte[0], layout.user(), "rw-------");
         // copied from the leader by a sync
         Files.deleteIfExists(layout.dataDir().resolve(SynchronousStandby.SYNCHRONOUS_CONF));
         if (!wasStandby) {
@@ -116,7 +117,7 @@ public final class StandbyConfig {
         PostgresLayout layout = PostgresLayout.of(node);
         Files.deleteIfExists(layout.dataDir().resolve(STANDBY_CONF));
         Files.deleteIfExists(layout.dataDir().resolve(SynchronousStandby.SYNCHRONOUS_CONF));
-        PostgresRecipe.writeOwned(layout.dataDir().resolve(STANDBY_SIGNAL), new byte[0], layout.user(), "rw-------");
+        ServiceUsers.writeOwned(layout.dataDir().resolve(STANDBY_SIGNAL), new byte[0], layout.user(), "rw-------");
     }
 
     /**

@@ -14,6 +14,7 @@ import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.chefbackend.agent.NodeContext;
+import org.chefbackend.agent.ServiceUsers;
 
 /** The standby every commit on the leader waits for, in synchronous mode: set, read back, and awaited. */
 public final class SynchronousStandby {
@@ -41,7 +42,7 @@ public final class SynchronousStandby {
         if (Files.exists(conf) && Files.readString(conf).equals(after)) {
             return false;
         }
-        PostgresRecipe.writeOwned(conf, after.getBytes(StandardCharsets.UTF_8), layout.user(), "rw-------");
+        ServiceUsers.writeOwned(conf, after.getBytes(StandardCharsets.UTF_8), layout.user(), "rw-------");
         return true;
     }
 

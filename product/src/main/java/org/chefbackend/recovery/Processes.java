@@ -12,12 +12,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /** Runs the external programs backup and restore need (pg_basebackup, tar, opensearch-node) within a deadline. */
-final class Processes {
+public final class Processes {
     private Processes() {
     }
 
     /** setpriv: run as the service user without a PAM session. */
-    static List<String> asUser(String user, List<String> command) {
+    public static List<String> asUser(String user, List<String> command) {
         List<String> all = new ArrayList<>(List.of("setpriv", "--reuid=" + user, "--regid=" + user, "--init-groups", "--"));
         all.addAll(command);
         return all;
@@ -28,7 +28,7 @@ final class Processes {
      * line (split at \r and \n) to {@code lines}. Throws with the last lines of output when it fails or runs past
      * {@code deadlineNanos} (then it is killed).
      */
-    static void run(List<String> command, Path dir, Map<String, String> env, String stdin, long deadlineNanos,
+    public static void run(List<String> command, Path dir, Map<String, String> env, String stdin, long deadlineNanos,
             Consumer<String> lines) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
         pb.environment().clear();
@@ -104,7 +104,7 @@ final class Processes {
     }
 
     /** A program ran past its deadline. */
-    static final class TimeoutException extends IOException {
+    public static final class TimeoutException extends IOException {
         private static final long serialVersionUID = 1L;
 
         TimeoutException(String message) {

@@ -73,7 +73,7 @@ public final class NodeCertificates {
         String inputs = inputs(node, ca);
         try {
             if (!current(f, inputs)) {
-                issue(node, ca, f, inputs);
+                issue(node, ca, f, inputs, Subject.of(node.settings()).withoutCommonName(), subjectAltName(node));
             } else if (!Files.readString(f.caCertificate(), StandardCharsets.US_ASCII).equals(trusted(ca))) {
                 replace(f.caCertificate(), trusted(ca), "rw-r--r--"); // rotate-ca: a CA trusted beside, or no longer
             }
@@ -103,7 +103,7 @@ public final class NodeCertificates {
         }
         CertificateFiles f = new CertificateFiles(node.path("ssl.data_dir").resolve(DIR));
         try {
-            issue(node, ca, f, inputs(node, ca));
+            issue(node, ca, f, inputs(node, ca), Subject.of(node.settings()).withoutCommonName(), subjectAltName(node));
         } catch (IOException e) {
             throw new TlsException("cannot write this node's certificate into " + f.dir() + ": " + e.getMessage());
         }
@@ -130,7 +130,7 @@ public final class NodeCertificates {
         return "DNS:" + node.nodeName() + ",IP:" + node.publishAddress();
     }
 
-    private static boolean current(CertificateFiles f, String inputs) throws IOException {
+    static boolean current(CertificateFiles f, String inputs) throws IOException {
         if (!Files.exists(f.certificate()) || !Files.exists(f.key()) || !Files.exists(f.caCertificate())
                 || !Files.exists(f.inputs()) || !Files.readString(f.inputs()).equals(inputs)) {
             return false;
@@ -140,7 +140,9 @@ public final class NodeCertificates {
         return Instant.now().plus(RENEW_BEFORE).isBefore(notAfter);
     }
 
-    private static void issue(NodeContext node, ClusterCa ca, CertificateFiles f, String inputs) throws IOException {
+    /** Issues a certificate from the cluster CA into {@code f}: serverAuth and clientAuth, for {@code subjectAltName}. */
+    static void issue(NodeContext node, ClusterCa ca, CertificateFiles f, String inputs, String subject,
+            String subjectAltName) throws IOException {
         Files.createDirectories(f.dir());
         Files.setPosixFilePermissions(f.dir(), PosixFilePermissions.fromString("rwx------"));
         Settings s = node.settings();
@@ -150,9 +152,9 @@ public final class NodeCertificates {
             scratch.write("ext.cnf", "basicConstraints=critical,CA:FALSE\n"
                     + "keyUsage=critical,digitalSignature,keyEncipherment\n"
                     + "extendedKeyUsage=serverAuth,clientAuth\n"
-                    + "subjectAltName=" + subjectAltName(node) + "\n");
+                    + "subjectAltName=" + subjectAltName + "\n");
             Openssl.run(scratch.dir(), "req", "-new", "-newkey", "rsa:" + s.integer("ssl.key_length"), "-nodes",
-                    "-subj", Subject.of(s).withoutCommonName(), "-keyout", "node.key", "-out", "node.csr");
+                    "-subj", subject, "-keyout", "node.key", "-out", "node.csr");
             Openssl.run(scratch.dir(), "x509", "-req", "-in", "node.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
                     "-set_serial", "0x" + HexFormat.of().formatHex(new SecureRandom().generateSeed(16)),
                     "-days", String.valueOf(s.integer("ssl.duration")), "-extfile", "ext.cnf", "-out", "node.crt");

@@ -314,9 +314,9 @@ class PostgresTlsIT {
 
     static void installCertificate(Path tls) throws IOException {
         Path data = ROGUE.resolve("data");
-        PostgresRecipe.writeOwned(data.resolve("server.crt"), Files.readAllBytes(tls.resolve("server.crt")), USER,
+        ServiceUsers.writeOwned(data.resolve("server.crt"), Files.readAllBytes(tls.resolve("server.crt")), USER,
                 "rw-r--r--");
-        PostgresRecipe.writeOwned(data.resolve("server.key"), Files.readAllBytes(tls.resolve("server.key")), USER,
+        ServiceUsers.writeOwned(data.resolve("server.key"), Files.readAllBytes(tls.resolve("server.key")), USER,
                 "rw-------");
     }
 

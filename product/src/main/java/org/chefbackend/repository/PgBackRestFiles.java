@@ -1,0 +1,40 @@
+package org.chefbackend.repository;
+
+import java.nio.file.Path;
+import org.chefbackend.agent.NodeContext;
+import org.chefbackend.tls.NodeCertificates.CertificateFiles;
+import org.chefbackend.tls.PgBackRestCertificate;
+
+/**
+ * Where this node's pgBackRest keeps what is its own: its configuration, PostgreSQL's archive_command script, its lock
+ * and spool directories, its log and its certificate. All owned by the PostgreSQL user, which runs pgBackRest.
+ */
+public record PgBackRestFiles(Path dir, Path logDir, CertificateFiles certificate) {
+    public static PgBackRestFiles of(NodeContext node) {
+        return new PgBackRestFiles(node.paths().resolve("/var/opt/chef-backend/pgbackrest"),
+                node.paths().resolve("/var/log/chef-backend/pgbackrest"), PgBackRestCertificate.files(node));
+    }
+
+    /** Holds the repository's passphrase when it is encrypted: 0600. */
+    public Path conf() {
+        return dir.resolve("pgbackrest.conf");
+    }
+
+    /** PostgreSQL's archive_command. */
+    public Path archiveScript() {
+        return dir.resolve("archive-wal");
+    }
+
+    public Path lockDir() {
+        return dir.resolve("lock");
+    }
+
+    public Path spoolDir() {
+        return dir.resolve("spool");
+    }
+
+    /** Where the archive script puts the copy it fetches to see that a segment is in the repository. */
+    public Path checkDir() {
+        return dir.resolve("check");
+    }
+}
