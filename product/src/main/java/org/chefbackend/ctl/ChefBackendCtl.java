@@ -68,6 +68,8 @@ public final class ChefBackendCtl implements Runnable {
         m.put("set-node-failover", SetFailoverCommands.Node.class);
         m.put("demo", DemoCommand.class);
         m.put("backup", BackupCommand.class);
+        m.put("backup-list", BackupListCommand.class);
+        m.put("backup-check", BackupCheckCommand.class);
         m.put("restore", RestoreCommand.class);
         m.put("pgsql-follow", PgsqlFollowCommand.class);
         m.put("secure-cluster", SecureClusterCommand.class);

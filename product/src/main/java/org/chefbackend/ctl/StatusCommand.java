@@ -104,6 +104,9 @@ final class StatusCommand implements Callable<Integer> {
         }
         List<String> out = new ArrayList<>(CertificateExpiry.warnings(entries, Instant.ofEpochMilli(now),
                 CtlCommand.forRoot(root, "reconfigure")));
+        ArchiveLine.failure(status.path("backup"), now).ifPresent(f -> out.add("WAL archiving fails: " + f
+                + "; the leader keeps taking writes and PostgreSQL keeps the WAL until it is archived (up to"
+                + " backup.archive_queue_max_mb, then given up: a gap until the next full backup)"));
         if (status.path("security").asText().equals("open")) {
             out.add("this cluster is open: etcd and PostgreSQL replication accept anyone who reaches their ports"
                     + " (its secrets file has no cluster CA); close it with " + CtlCommand.forRoot(root, "secure-cluster")

@@ -41,6 +41,8 @@ final class StatusTable {
             system.add(new String[] {"System", "Local Status", "Distributed Node Status"});
             system.add(new String[] {"disks", disks(status), "health: " + (disksOk(status) ? "green" : "red")
                     + "; healthy nodes: " + (disksOk(status) ? 1 : 0) + "/1"});
+            ArchiveLine.of(status, now).ifPresent(line -> system.add(new String[] {"archive", line,
+                    "repository: " + status.at("/backup/repository").asText()}));
             printColumns(out, system, new int[] {8, 0}, 2);
         }
     }
