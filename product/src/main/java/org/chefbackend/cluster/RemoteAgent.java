@@ -10,13 +10,13 @@ import java.util.Optional;
 import org.chefbackend.system.Http;
 
 /** Reading another member's agent over its HTTP API. */
-final class RemoteAgent {
+public final class RemoteAgent {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private RemoteAgent() {
     }
 
-    static Optional<JsonNode> status(String address, int port) {
+    public static Optional<JsonNode> status(String address, int port) {
         try {
             Http.Response r = Http.get(Http.base(address, port) + "/status", Duration.ofSeconds(2), Duration.ofSeconds(5));
             return r.status() == 200 ? Optional.of(JSON.readTree(r.body())) : Optional.empty();

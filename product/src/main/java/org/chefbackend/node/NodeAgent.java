@@ -168,7 +168,7 @@ public final class NodeAgent implements AgentHttpServer.Node {
         caRotation = new CaRotationSteps(node::get, this::applySecrets);
         HaLoop loop = new HaLoop(node::get, cluster, supervisor, health);
         ha.set(loop);
-        backups = new BackupKeeper(node::get, loop::holdsLeaderKey, statusSession);
+        backups = new BackupKeeper(node::get, loop::holdsLeaderKey, statusSession, cluster);
         cluster.leaderl(loop::holdsLeaderKey, () -> loop.state().jsonName(), loop::ineligibleReason);
         supervisor.cleanOrphans();
         supervisor.preflight();

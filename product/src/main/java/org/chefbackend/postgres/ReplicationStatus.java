@@ -87,11 +87,8 @@ public final class ReplicationStatus {
      * stay far below 2^63, so plain comparison orders them.
      */
     public static long lsnToLong(String lsn) {
-        int slash = lsn == null ? -1 : lsn.indexOf('/');
-        if (slash < 1 || slash == lsn.length() - 1 || slash > 8 || lsn.length() - slash - 1 > 8
-                || !lsn.matches("[0-9A-Fa-f]+/[0-9A-Fa-f]+")) {
-            throw new IllegalArgumentException("not an LSN: " + lsn);
-        }
+        return Lsn.parse(lsn);
+    }
         long high = Long.parseLong(lsn.substring(0, slash), 16);
         long low = Long.parseLong(lsn.substring(slash + 1), 16);
         return (high << 32) | low;
