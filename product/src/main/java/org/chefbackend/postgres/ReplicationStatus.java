@@ -6,6 +6,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import org.chefbackend.repository.Lsn;
 
 /** Where a server stands in replication, and who streams from it: WAL positions, timeline, walsenders. */
 public final class ReplicationStatus {
@@ -88,9 +89,5 @@ public final class ReplicationStatus {
      */
     public static long lsnToLong(String lsn) {
         return Lsn.parse(lsn);
-    }
-        long high = Long.parseLong(lsn.substring(0, slash), 16);
-        long low = Long.parseLong(lsn.substring(slash + 1), 16);
-        return (high << 32) | low;
     }
 }
