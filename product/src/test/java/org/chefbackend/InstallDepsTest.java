@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  * empty by stand-ins for dpkg-query, javac and mvn; --dry-run, so nothing is installed and apt-get never runs.
  */
 class InstallDepsTest {
-    static final List<String> BUILD_AND_RUN = List.of("postgresql-15", "etcd-server", "etcd-client", "openssl", "haproxy");
+    static final List<String> BUILD_AND_RUN = List.of("postgresql-15", "etcd-server", "etcd-client", "pgbackrest", "openssl",
+            "haproxy");
 
     @TempDir
     Path tmp;

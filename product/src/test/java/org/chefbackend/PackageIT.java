@@ -107,7 +107,7 @@ class PackageIT {
         Run plan = run(Duration.ofMinutes(2), "apt-get", "-s", "-o", "Dir::State::status=" + empty, "install",
                 deb.toString());
         assertEquals(0, plan.code(), plan.out());
-        for (String pkg : List.of("chef-backend", "postgresql-15", "etcd-server", "etcd-client")) {
+        for (String pkg : List.of("chef-backend", "postgresql-15", "etcd-server", "etcd-client", "pgbackrest")) {
             assertTrue(plan.out().lines().anyMatch(l -> l.startsWith("Inst " + pkg + " ")), pkg + " not planned:\n" + plan.out());
         }
         assertTrue(plan.out().lines().anyMatch(l -> l.matches("Inst openjdk-\\d+-jre-headless .*")),

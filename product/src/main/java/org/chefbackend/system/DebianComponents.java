@@ -30,7 +30,8 @@ public final class DebianComponents {
             new Required("postgresql-15", ">= 15, < 16", "postgres", Locator.POSTGRES, "--version"),
             new Required("etcd-server", ">= 3.4, < 3.6", "etcd", Locator.ON_PATH, "--version"),
             new Required("etcd-client", ">= 3.4, < 3.6", "etcdctl", Locator.ON_PATH, "version"),
-            new Required("java17-runtime-headless", ">= 17", "java", Locator.RUNNING_JAVA, "-version"));
+            new Required("java17-runtime-headless", ">= 17", "java", Locator.RUNNING_JAVA, "-version"),
+            new Required("pgbackrest", ">= 2.45", "pgbackrest", Locator.ON_PATH, "version"));
 
     /**
      * One component as installed now.

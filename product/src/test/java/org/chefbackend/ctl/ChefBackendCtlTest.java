@@ -251,7 +251,7 @@ class ChefBackendCtlTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().startsWith("chef-backend "), r.out());
         // the Debian packages are read on this machine: installed or not, each has its row
-        for (String c : new String[] {"postgresql-15", "etcd-server", "etcd-client"}) {
+        for (String c : new String[] {"postgresql-15", "etcd-server", "etcd-client", "pgbackrest"}) {
             assertTrue(r.out().contains("\n" + c + " "), c + " in " + r.out());
         }
         JsonNode manifest = new ObjectMapper().readTree(run("version", "--json").out());

@@ -96,7 +96,7 @@ class ProductJarsIT {
         assertEquals(List.of("analysis-common", "lang-painless", "reindex"),
                 names(software.at("/opensearch/modules_added")));
         JsonNode requires = read.manifest().path("requires");
-        assertEquals(List.of("postgresql-15", "etcd-server", "etcd-client", "java17-runtime-headless"),
+        assertEquals(List.of("postgresql-15", "etcd-server", "etcd-client", "java17-runtime-headless", "pgbackrest"),
                 names(requires));
         requires.forEach(r -> assertEquals(false, r.path("bundled").asBoolean(true), r.toString()));
     }

@@ -79,7 +79,7 @@ class VersionManifestTest {
         assertEquals("4.7.6", m.at("/software/picocli/locked_version").asText());
         assertEquals("lib/ctl.jsa", m.at("/software/ctl.jsa/path").asText());
         m.path("software").forEach(s -> assertTrue(s.path("bundled").asBoolean(), s.toString()));
-        assertEquals(List.of("postgresql-15", "etcd-server", "etcd-client", "java17-runtime-headless"),
+        assertEquals(List.of("postgresql-15", "etcd-server", "etcd-client", "java17-runtime-headless", "pgbackrest"),
                 keys(m.path("requires")));
         m.path("requires").forEach(r -> {
             assertFalse(r.path("bundled").asBoolean(true), r.toString());
