@@ -29,13 +29,29 @@ public record TimelineHistory(long timeline, List<Entry> entries) {
             throw new IllegalArgumentException("history of timeline " + timeline
                     + ": timeline IDs must be less than the child timeline's ID (" + last + ")");
         }
-        for (int i = 1; i < entries.size(); i++) {
-            if (entries.get(i).switchpoint() < entries.get(i - 1).switchpoint()) {
-                throw new IllegalArgumentException("history of timeline " + timeline + ": switchpoint "
-                        + Lsn.format(entries.get(i).switchpoint()) + " goes back from "
-                        + Lsn.format(entries.get(i - 1).switchpoint()));
+    }
+
+    /**
+     * The ancestors recovery actually reads, oldest first, each ending where it hands over. A switchpoint may go back
+     * from the one before it: a point-in-time restore that stopped on an older ancestor's stretch of its target's
+     * history (timeline 3 made from timeline 2's history at a point timeline 1 wrote). PostgreSQL reads the newest entry
+     * whose stretch holds a position (tliOfPointInHistory over readTimeLineHistory's newest-first list), so an ancestor
+     * that began at or after a later switchpoint is passed over, and one that ran past it ends there.
+     */
+    public List<Entry> effective() {
+        List<Entry> out = new ArrayList<>();
+        long cutoff = Long.MAX_VALUE; // where the newer timelines' stretches begin
+        for (int i = entries.size() - 1; i >= 0; i--) {
+            Entry e = entries.get(i);
+            long begin = i == 0 ? 0 : entries.get(i - 1).switchpoint();
+            long end = Math.min(e.switchpoint(), cutoff);
+            cutoff = Math.min(cutoff, e.switchpoint());
+            if (begin < end) {
+                out.add(0, new Entry(e.timeline(), end, e.reason()));
+                cutoff = Math.min(cutoff, begin);
             }
         }
+        return out;
     }
 
     /**
@@ -73,7 +89,7 @@ public record TimelineHistory(long timeline, List<Entry> entries) {
     /** The timelines recovery passes through to reach this one, oldest first, this one last. */
     public List<Long> path() {
         List<Long> path = new ArrayList<>();
-        entries.forEach(e -> path.add(e.timeline()));
+        effective().forEach(e -> path.add(e.timeline()));
         path.add(timeline);
         return path;
     }
@@ -83,14 +99,14 @@ public record TimelineHistory(long timeline, List<Entry> entries) {
         if (ancestor == timeline) {
             return -1;
         }
-        return entries.stream().filter(e -> e.timeline() == ancestor).mapToLong(Entry::switchpoint).findFirst()
+        return effective().stream().filter(e -> e.timeline() == ancestor).mapToLong(Entry::switchpoint).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("timeline " + ancestor + " is not an ancestor of "
                         + timeline + " (its history: " + path() + ")"));
     }
 
     /** The timeline on this one's path that wrote the byte at {@code lsn}. */
     public long timelineAt(long lsn) {
-        for (Entry e : entries) {
+        for (Entry e : effective()) {
             if (lsn < e.switchpoint()) {
                 return e.timeline();
             }
