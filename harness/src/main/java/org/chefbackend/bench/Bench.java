@@ -26,7 +26,7 @@ import org.chefbackend.system.FileTrees;
  */
 public final class Bench {
     static final List<String> BENCHES = List.of("coldstart", "status", "resources", "throughput", "switchover",
-            "failover", "join", "attack", "throughput_sync");
+            "failover", "join", "attack", "throughput_sync", "pitr");
     static final String USAGE = """
             usage: bin/bench COMMAND[,COMMAND...] [--ttl S] [--runs N] [options]
               all          every benchmark below, in one run (the documented full run)
@@ -41,6 +41,8 @@ public final class Bench {
               resources    RSS and CPU over an idle window of the HA agent (JVM + watchdog) and of Patroni
               status       chef-backend-ctl status latency next to patronictl list (median of --status-runs)
               join         join-cluster time for --join-scale pgbench data (68 ≈ 1 GiB) relative to a bare pg_basebackup
+              pitr         point-in-time restore of --join-scale pgbench data (68 ≈ 1 GiB) to a chosen second next to the
+                           documents' tarball restore of the same data, one node on 127.0.0.74 (HAProxy .75)
               attack       the leader's HA agent under 200 idle connections, 50 half-sent requests and 3 unsigned
                            120 MiB bodies for --attack-seconds; GET /leader every 100 ms (max/p99/median, failures),
                            then OutOfMemoryError in the agent's log, its process and heap (Patroni: REST API :8008)
@@ -154,6 +156,8 @@ public final class Bench {
                         case "join" -> join();
                         case "attack" -> attack();
                         case "throughput_sync" -> throughput(true);
+                        case "pitr" -> new PitrBench(repo, root().resolve("pitr"), n("join-scale"),
+                                ChefBackendCluster.settings(n("ttl"), n("heartbeat"), n("election"), false)).run();
                         default -> throw new IllegalStateException(bench);
                     };
                 } catch (Exception e) {
@@ -205,6 +209,9 @@ public final class Bench {
         pgParameters = c.renderedPostgresParameters();
         patroni = new PatroniCluster(root().resolve("patroni"), List.of("127.0.0.81", "127.0.0.82", "127.0.0.83"),
                 "127.0.0.80", n("ttl"), n("heartbeat"), n("election"), pgParameters, false);
+        if (which.equals(Set.of("pitr"))) {
+            return; // builds its own node
+        }
         if (which.size() == 1 && which.contains("throughput_sync")) {
             startDirect();
             return; // builds its own clusters

@@ -70,6 +70,7 @@ public final class BackupKeeper implements AutoCloseable {
     private volatile long infoReadNanos;
     private volatile String scheduleProblem;
     private volatile String running;
+    private volatile boolean repositoryReachable = true;
     private volatile long retryAfterNanos = System.nanoTime();
 
     public BackupKeeper(Supplier<NodeContext> node, BooleanSupplier leads, LocalSession postgres,
@@ -90,6 +91,8 @@ public final class BackupKeeper implements AutoCloseable {
         if (r.isEmpty()) {
             return;
         }
+        // here, not in /status: a hung network mount must not hang the agent's API
+        repositoryReachable = Files.isDirectory(r.get().directory());
         keepStanza(ctx);
         if (System.nanoTime() < retryAfterNanos) {
             return;
@@ -211,7 +214,7 @@ public final class BackupKeeper implements AutoCloseable {
         }
         PostgresLayout layout = PostgresLayout.of(ctx);
         doc.put("repository", r.directory().toString());
-        doc.put("repository_reachable", Files.isDirectory(r.directory()));
+        doc.put("repository_reachable", repositoryReachable);
         doc.put("tls_port", r.tlsPort());
         // what a follower backing this node up passes to pgBackRest as the leader's PostgreSQL (pg2-*)
         doc.put("pgbackrest_conf", PgBackRestFiles.of(ctx).conf().toString());

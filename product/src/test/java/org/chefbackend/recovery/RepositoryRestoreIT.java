@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -101,7 +102,7 @@ class RepositoryRestoreIT {
             rs.next();
             segment = rs.getString(1);
         }
-        assertTrue(TestNode.waitUntil(Duration.ofSeconds(60), () -> leader.status().map(st -> st.at(
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(120), () -> leader.status().map(st -> st.at(
                 "/backup/archiver/last_archived_wal").asText("")).filter(w -> w.compareTo(segment) >= 0).isPresent()),
                 "segment " + segment + " not archived: " + leader.status().map(st -> st.path("backup")).orElse(null));
     }
@@ -174,6 +175,34 @@ class RepositoryRestoreIT {
 
     @Test
     @Order(4)
+    void anUnmountedRepositoryIsReportedAndTheLeaderKeepsTakingWrites() throws Exception {
+        TestNode a = nodes.get(0);
+        Path away = BASE.resolve("repo-unmounted");
+        Files.move(REPOSITORY, away);
+        try {
+            try (Connection c = pg(a, secrets); Statement st = c.createStatement()) {
+                st.execute("select pg_switch_wal()"); // a segment to archive, with nowhere to go
+            }
+            insert(a, secrets, 151, 160);
+            assertTrue(TestNode.waitUntil(Duration.ofSeconds(30), () -> statusOut(a)
+                    .contains("archive  FAILING: the repository " + REPOSITORY + " is missing (not mounted?)")),
+                    statusOut(a));
+            TestNode.Run status = a.ctl("status");
+            assertEquals(0, status.code(), "the services work; archiving is reported, not failed: " + status.out());
+            assertTrue(status.err().contains("WAL archiving fails") || status.out().contains("WAL archiving fails"),
+                    status.out() + status.err());
+        } finally {
+            Files.move(away, REPOSITORY);
+        }
+        archiveNow(a, secrets); // what waited is archived once the repository is back (PostgreSQL retries within 60 s)
+        assertTrue(TestNode.waitUntil(Duration.ofSeconds(90), () -> statusOut(a).contains("archive  ok:")), statusOut(a));
+        try (Connection c = pg(a, secrets); Statement st = c.createStatement()) {
+            st.execute("delete from " + TABLE + " where id between 151 and 160"); // the rows the later checks expect
+        }
+    }
+
+    @Test
+    @Order(5)
     void aFollowerBacksUpThroughTheLeadersTlsServer() throws Exception {
         TestNode a = nodes.get(0);
         for (TestNode n : nodes.subList(1, 3)) {
@@ -190,7 +219,7 @@ class RepositoryRestoreIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void theArchiveHasNoGapAcrossAFailover() throws Exception {
         TestNode a = nodes.get(0);
         a.processes().forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
@@ -218,7 +247,7 @@ class RepositoryRestoreIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void aLatestRestoreAfterTheFailoverHoldsEveryAcknowledgedRow() throws Exception {
         // the disaster: the other two go too (a restore with the cluster's secrets next to its live nodes would rejoin
         // them, as the documents' restore would); the crashed leader's host becomes the first node of a new cluster
@@ -230,6 +259,14 @@ class RepositoryRestoreIT {
             Set<Long> expected = range(1, 100);
             expected.addAll(range(1000, 1200));
             assertEquals(expected, ids(c, TABLE));
+        }
+    }
+
+    static String statusOut(TestNode n) {
+        try {
+            return n.ctl("status").out();
+        } catch (IOException | InterruptedException e) {
+            return "";
         }
     }
 
