@@ -7,11 +7,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.chefbackend.config.Settings;
+import org.chefbackend.postgres.PostgresRecipe;
 import org.chefbackend.postgres.PostgresqlConf;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 @Command(name = "show-config", mixinStandardHelpOptions = true,
         description = "Print the effective settings (chef-backend.rb over the defaults) as JSON, with the "
@@ -27,7 +28,9 @@ final class ShowConfigCommand implements Callable<Integer> {
     public Integer call() throws JsonProcessingException {
         Settings settings = node.settings();
         Map<String, Object> doc = new LinkedHashMap<>(settings.asTree());
-        doc.put("rendered", Map.of("postgresql.conf", PostgresqlConf.parameters(settings)));
+        Map<String, String> conf = PostgresqlConf.parameters(settings);
+        PostgresRecipe.archiving(conf, settings, node.paths());
+        doc.put("rendered", Map.of("postgresql.conf", conf));
         String json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc);
         spec.commandLine().getOut().println(json);
         spec.commandLine().getOut().flush();

@@ -22,6 +22,7 @@ import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.ServiceRecipe;
 import org.chefbackend.agent.ServiceSetupException;
 import org.chefbackend.agent.ServiceUsers;
+import org.chefbackend.config.NodePaths;
 import org.chefbackend.config.Settings;
 import org.chefbackend.repository.ArchiveScript;
 import org.chefbackend.repository.PgBackRestFiles;
@@ -170,18 +171,26 @@ public final class PostgresRecipe implements ServiceRecipe {
         p.put("default_text_search_config", "pg_catalog.english");
         p.put("dynamic_shared_memory_type", "posix");
         p.putAll(PostgresqlConf.parameters(s));
-        RepositorySettings.of(s).ifPresent(r -> { // continuous archiving: the same on every node, whatever its role
-            p.put("archive_mode", "always");
-            p.put("archive_command", ArchiveScript.archiveCommand(PgBackRestFiles.of(node)));
-            if (Long.valueOf(0).equals(s.get("postgresql.archive_timeout"))) {
-                p.put("archive_timeout", r.archiveTimeoutSeconds() + "s");
-            }
-        });
+        archiving(p, s, node.paths());
         // Last, so a follower's primary_conninfo, slot and feedback settings win; absent on a leader.
         p.put("include_if_exists", StandbyConfig.STANDBY_CONF);
         return HEADER + "\n" + String.join("\n", PostgresqlConf.lines(p)) + "\n"
                 // after standby.conf; a second include_if_exists cannot be a map key
                 + "include_if_exists = '" + SynchronousStandby.SYNCHRONOUS_CONF + "'\n";
+    }
+
+    /**
+     * With backup.repository: continuous archiving, the same on every node whatever its role (docs/BACKUPS.md),
+     * over the documents' archive_* parameters in {@code p}.
+     */
+    public static void archiving(Map<String, String> p, Settings s, NodePaths paths) {
+        RepositorySettings.of(s).ifPresent(r -> {
+            p.put("archive_mode", "always");
+            p.put("archive_command", ArchiveScript.archiveCommand(PgBackRestFiles.archiveScript(paths)));
+            if (Long.valueOf(0).equals(s.get("postgresql.archive_timeout"))) {
+                p.put("archive_timeout", r.archiveTimeoutSeconds() + "s");
+            }
+        });
     }
 
     /** What a running server needs after the files went from the old text to the new. */

@@ -20,7 +20,11 @@ public final class ArchiveScript {
 
     /** The archive_command that runs the script: PostgreSQL substitutes %p and %f, and runs it in the data directory. */
     public static String archiveCommand(PgBackRestFiles f) {
-        return quote(f.archiveScript().toString()) + " \"%p\" \"%f\"";
+        return archiveCommand(f.archiveScript());
+    }
+
+    public static String archiveCommand(Path script) {
+        return quote(script.toString()) + " \"%p\" \"%f\"";
     }
 
     public static String render(PgBackRestFiles f, long queueMaxMb) {

@@ -2,6 +2,7 @@ package org.chefbackend.repository;
 
 import java.nio.file.Path;
 import org.chefbackend.agent.NodeContext;
+import org.chefbackend.config.NodePaths;
 import org.chefbackend.tls.NodeCertificates.CertificateFiles;
 import org.chefbackend.tls.PgBackRestCertificate;
 
@@ -10,8 +11,10 @@ import org.chefbackend.tls.PgBackRestCertificate;
  * and spool directories, its log and its certificate. All owned by the PostgreSQL user, which runs pgBackRest.
  */
 public record PgBackRestFiles(Path dir, Path logDir, CertificateFiles certificate) {
+    static final String DIR = "/var/opt/chef-backend/pgbackrest";
+
     public static PgBackRestFiles of(NodeContext node) {
-        return new PgBackRestFiles(node.paths().resolve("/var/opt/chef-backend/pgbackrest"),
+        return new PgBackRestFiles(node.paths().resolve(DIR),
                 node.paths().resolve("/var/log/chef-backend/pgbackrest"), PgBackRestCertificate.files(node));
     }
 
@@ -22,6 +25,15 @@ public record PgBackRestFiles(Path dir, Path logDir, CertificateFiles certificat
 
     /** PostgreSQL's archive_command. */
     public Path archiveScript() {
+        return archiveScript(dir);
+    }
+
+    /** The archive script of the node with these paths (what postgresql.conf names, before anything is written). */
+    public static Path archiveScript(NodePaths paths) {
+        return archiveScript(paths.resolve(DIR));
+    }
+
+    private static Path archiveScript(Path dir) {
         return dir.resolve("archive-wal");
     }
 
