@@ -72,9 +72,14 @@ final class Pitr {
                 repo.resolve("docs/results/pitr.json"), repo.resolve("docs/results"));
     }
 
-    /** chef-backend.rb lines of every node that archives: the cluster's and the replacement's. */
+    /**
+     * chef-backend.rb lines of every node that archives: the cluster's and the replacement's. No scheduled backups: the
+     * scenario takes its own with backup --repository, which holds no cluster-wide lock, so a scheduled one on another
+     * node could run at the same moment.
+     */
     static List<String> repositorySettings() {
-        return List.of("backup.repository = '" + REPOSITORY + "'", "backup.archive_timeout = " + ARCHIVE_TIMEOUT);
+        return List.of("backup.repository = '" + REPOSITORY + "'", "backup.archive_timeout = " + ARCHIVE_TIMEOUT,
+                "backup.full_every_hours = 0", "backup.diff_every_hours = 0");
     }
 
     /** bin/chaos pitr: the runs, then the report; exit 0 when every run passed. */

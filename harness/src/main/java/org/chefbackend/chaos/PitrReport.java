@@ -83,7 +83,7 @@ final class PitrReport {
                 + "and `restore --repository`, under the fault suite's writer (one unique-id insert per transaction "
                 + "through HAProxy every 50 ms, every acknowledgement logged). Each run builds a 3-node cluster in "
                 + "synchronous mode (leader TTL " + opt.ttl() + " s, `backup.archive_timeout = " + Pitr.ARCHIVE_TIMEOUT
-                + "`) from the checkout's `chef-backend-ctl`, takes `backup --repository` on a follower (then "
+                + "`, no scheduled backups) from the checkout's `chef-backend-ctl`, takes `backup --repository` on a follower (then "
                 + "`backup-list` must show it), crashes the leader's host twice (kill -9 of every process, started "
                 + "again, healed before going on) with T1 recorded between the crashes while the writer runs, promotes "
                 + "the synchronous standby, stops the writer, switches WAL on the leader and waits until its `status` "
