@@ -85,6 +85,8 @@ public final class Chaos implements AutoCloseable {
     private final Path ctl;
     /** Names the harness's cgroups and iptables chains (one name per harness that may run beside another). */
     private final String netTag;
+    /** chef-backend.rb lines a scenario adds to every node's (bin/chaos pitr: backup.repository). */
+    private List<String> extraSettings = List.of();
 
     public Chaos(Path repo, Options opt) {
         this(repo, opt, null, "chaos");
@@ -97,9 +99,17 @@ public final class Chaos implements AutoCloseable {
         this.netTag = netTag;
     }
 
+    /** From now on every node's chef-backend.rb also has these lines (read when the cluster is built). */
+    Chaos withSettings(List<String> lines) {
+        extraSettings = List.copyOf(lines);
+        return this;
+    }
+
     /** chef-backend.rb lines: the TTL and fast etcd/health timings (FailoverIT's), asynchronous to start with. */
     List<String> settings() {
-        return settings(opt.ttl());
+        List<String> l = new ArrayList<>(settings(opt.ttl()));
+        l.addAll(extraSettings);
+        return l;
     }
 
     static List<String> settings(int ttl) {
@@ -1466,6 +1476,16 @@ public final class Chaos implements AutoCloseable {
               the old leader; checks lost writes, write gaps, that every node runs the new files, dpkg-query; then the
               asynchronous negative control on the upgraded cluster; purges the package. Writes the section "Rolling
               upgrade under load (issue 21)" of docs/RESULTS.md and docs/results/rolling-upgrade.json.
+
+            usage: bin/chaos pitr [--runs N] [--ttl S] [--mode sync|async]
+              Continuous archiving and point-in-time restore (issue 22; full tier, not in `all`). A 3-node cluster
+              (127.0.0.195-197, HAProxy on 127.0.0.194:5432, roots under /tmp/cbit-pitr) archives into the pgBackRest
+              repository /tmp/cbit-pitr/repo; under the writer: backup --repository on a follower, two host crashes
+              (T1 recorded between them) and a switchover; backup-check must exit 0; restores on 127.0.0.198 to T1
+              (acknowledged before present, sent after absent; the same check claiming T1 + 20 s must fail), to the
+              latest WAL (every acknowledged write present), and after every node is killed and its data deleted, to
+              the latest again: the recovery point against backup.archive_timeout (60 s). Writes the section
+              "Point-in-time restore (issue 22)" of docs/RESULTS.md and docs/results/pitr.json.
             """.formatted(String.join(", ", FAULTS), DATA_DISK_MB);
 
     public static void main(String[] args) {
@@ -1499,6 +1519,10 @@ public final class Chaos implements AutoCloseable {
         if (cmd.equals(RollingUpgrade.SCENARIO)) {
             System.exit(RollingUpgrade.main(repo, RollingUpgrade.options(repo, Integer.parseInt(o.get("runs")),
                     Integer.parseInt(o.get("ttl")), o.get("mode").equals("sync"))));
+        }
+        if (cmd.equals(Pitr.SCENARIO)) {
+            System.exit(Pitr.main(repo, Pitr.options(repo, Integer.parseInt(o.get("runs")), Integer.parseInt(o.get("ttl")),
+                    o.get("mode").equals("sync"))));
         }
         if (cmd.equals("all")) {
             faults.addAll(FAULTS);

@@ -121,7 +121,7 @@ class SecretsFileTest {
         Secrets s = Secrets.generate(RANDOM);
         assertEquals(List.of(s.dbSuperuserPassword(), s.replicationPassword(), s.etcdInitialClusterToken(),
                 s.etcdPassword(Secrets.ETCD_ROOT_USER), s.etcdPassword(Secrets.ETCD_CLUSTER_USER),
-                HexFormat.of().formatHex(s.adminKey())), s.accessValues());
+                HexFormat.of().formatHex(s.adminKey()), s.repositoryCipherPass()), s.accessValues());
         assertFalse(s.accessValues().contains(s.elasticsearchClusterName()));
     }
 
