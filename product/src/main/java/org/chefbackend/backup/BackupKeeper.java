@@ -119,6 +119,7 @@ public final class BackupKeeper implements AutoCloseable {
                     line -> log.info("pgbackrest stanza-create: {}", line));
             stanzaReady = true;
             stanzaProblem = null;
+            forgetFollowerFailures();
             log.info("the repository has stanza {}: this leader archives WAL to it", RepositorySettings.STANZA);
         } catch (IOException e) {
             stanzaProblem = e.getMessage();
@@ -190,6 +191,23 @@ public final class BackupKeeper implements AutoCloseable {
         } finally {
             running = null;
             info = null; // read again: the new backup, and what retention expired
+        }
+    }
+
+    /**
+     * As a follower this node's archiver "failed" at every segment it held until the repository had it; as the leader
+     * a failure means archiving fails. So the archiver's counters start again at each leadership (status reads them).
+     */
+    private void forgetFollowerFailures() {
+        try {
+            postgres.use(c -> {
+                try (Statement st = c.createStatement()) {
+                    st.execute("select pg_stat_reset_shared('archiver')");
+                }
+                return null;
+            });
+        } catch (SQLException | RuntimeException e) {
+            log.warn("cannot reset the archiver's counters: {}", e.getMessage()); // status may show old failures
         }
     }
 

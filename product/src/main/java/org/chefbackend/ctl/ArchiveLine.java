@@ -23,11 +23,13 @@ final class ArchiveLine {
         if (a.isMissingNode() || a.isNull()) {
             return Optional.of("unknown (PostgreSQL is not answering)");
         }
+        String running = b.hasNonNull("backup_running") ? "; a scheduled " + b.path("backup_running").asText()
+                + " backup runs here" : "";
         if (a.path("in_recovery").asBoolean()) {
-            return Optional.of("follower: holds " + waiting + " segment(s) until the leader has archived them");
+            return Optional.of("follower: holds " + waiting + " segment(s) until the leader has archived them" + running);
         }
         return Optional.of(failure(b, nowMillis).map(f -> "FAILING: " + f).orElseGet(() -> "ok: " + lastArchived(a,
-                nowMillis)) + "; " + waiting + " segment(s) waiting");
+                nowMillis)) + "; " + waiting + " segment(s) waiting" + running);
     }
 
     /** Why archiving on this leader does not work, for the row and the warning below the table. */

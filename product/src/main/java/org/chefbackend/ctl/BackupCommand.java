@@ -118,6 +118,7 @@ final class BackupCommand implements Callable<Integer> {
             target = Optional.of(RepositoryBackup.Leader.fromStatus(address, status).orElseThrow(() ->
                     OperatorException.usage("leader " + name + " has no backup.repository set; set it on every node")));
         }
+        refuseWhileAnotherRuns(client, ctx);
         Checklist list = new Checklist(out, quiet);
         Optional<RepositoryBackup.Leader> from = target;
         long started = System.nanoTime();
@@ -131,6 +132,29 @@ final class BackupCommand implements Callable<Integer> {
                 (System.nanoTime() - started) / 1e9);
         out.flush();
         return 0;
+    }
+
+    /**
+     * A scheduled backup running on any node (its /status says so) would share the repository with this one: pgBackRest
+     * locks per node only. A scheduled one that starts in the next moment is not seen: the schedule's etcd lock is
+     * the agents', which this command does not take.
+     */
+    private static void refuseWhileAnotherRuns(AgentClient client, NodeContext ctx) {
+        JsonNode view = client.get("/cluster").filter(c -> c.status() == 200).map(AgentClient.Response::body).orElse(null);
+        if (view == null) {
+            return;
+        }
+        for (JsonNode n : view.path("nodes")) {
+            String address = n.path("ip").asText(null);
+            if (address == null) {
+                continue;
+            }
+            new AgentClient(address, ctx.settings().intValue("leaderl.http_port"), ctx.paths()).status()
+                    .map(st -> st.at("/backup/backup_running").asText(null)).ifPresent(type -> {
+                        throw OperatorException.usage(n.path("name").asText() + " is taking a scheduled " + type
+                                + " backup into the repository now; try again when it is done (status shows it)");
+                    });
+        }
     }
 
     private static String leaderAddress(JsonNode view, String name) {
