@@ -10,6 +10,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.chefbackend.agent.NodeContext;
 import org.chefbackend.agent.NodeIdentity;
@@ -20,7 +21,9 @@ import org.chefbackend.config.Secrets;
 import org.chefbackend.config.SecretsFile;
 import org.chefbackend.config.Settings;
 import org.chefbackend.etcd.EtcdRecipe;
-import org.chefbackend.recovery.Backup;
+import org.chefbackend.postgres.PostgresLayout;
+import org.chefbackend.postgres.PostgresRecipe;
+import org.chefbackend.recovery.Processes;
 import org.chefbackend.recovery.Restore;
 import org.chefbackend.repository.RepositorySettings;
 import org.chefbackend.system.CtlCommand;
@@ -77,9 +80,13 @@ final class RepositoryRestore {
         Secrets secrets = SecretsFile.load(c.secretsFile.toAbsolutePath());
         NodeIdentity id = NodeIdentity.load(paths, settings);
         NodeContext ctx = new NodeContext(settings, paths, id.name(), id.guid(), secrets);
-        Path staging = c.stagingDir != null ? c.stagingDir.toAbsolutePath() : paths.resolve(Backup.DIRECTORY)
-                .resolve(".restore-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd-HH-mm-ss")));
+        // beside the data directory by default: the PostgreSQL user reaches it (it restores and recovers there), and
+        // placing the result is a rename on the same file system, not a copy
+        Path staging = c.stagingDir != null ? c.stagingDir.toAbsolutePath() : PostgresLayout.of(ctx).dataDir()
+                .resolveSibling(".restore-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd-HH-mm-ss")));
         requireEmpty(staging);
+        PostgresRecipe.traversableParents(staging);
+        requireReachable(staging.getParent(), settings.string("postgresql.username"));
         Checklist list = new Checklist(out, c.options.quiet);
         try {
             PointInTimeRestore.Result[] staged = new PointInTimeRestore.Result[1];
@@ -145,6 +152,17 @@ final class RepositoryRestore {
             }
         });
         return given.isEmpty() ? PointInTimeRestore.Target.LATEST : given.get(0);
+    }
+
+    /** PostgreSQL and pgBackRest run as the PostgreSQL user in the staging directory: refuse one it cannot reach. */
+    private static void requireReachable(Path dir, String user) {
+        try {
+            Processes.run(Processes.asUser(user, List.of("test", "-x", dir.toString())), Path.of("/"), Map.of(), null,
+                    System.nanoTime() + TimeUnit.SECONDS.toNanos(10), line -> { });
+        } catch (IOException e) {
+            throw OperatorException.usage("the PostgreSQL user " + user + " cannot reach " + dir + " (a directory on the "
+                    + "way is closed to it); choose a staging directory it can reach with -d DIR");
+        }
     }
 
     private static void requireEmpty(Path staging) throws IOException {

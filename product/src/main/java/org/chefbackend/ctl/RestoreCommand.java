@@ -74,7 +74,8 @@ final class RestoreCommand implements Callable<Integer> {
     String publishAddress;
 
     @Option(names = {"-d", "--staging-dir"}, paramLabel = "DIR",
-            description = "Where to unpack the backup (default: a new directory under /var/opt/chef-backup).")
+            description = "Where to unpack the backup (default: a new directory under /var/opt/chef-backup; with "
+                    + "--repository, where to restore and recover, beside the PostgreSQL data directory).")
     Path stagingDir;
 
     @Mixin

@@ -264,7 +264,7 @@ public final class PostgresRecipe implements ServiceRecipe {
     }
 
     /** Directories we create on the way must let the service user through, whatever root's umask is. */
-    static void traversableParents(Path dir) throws IOException {
+    public static void traversableParents(Path dir) throws IOException {
         List<Path> missing = new ArrayList<>();
         for (Path p = dir.getParent(); p != null && !Files.exists(p); p = p.getParent()) {
             missing.add(p);

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -171,6 +172,14 @@ class RepositoryRestoreIT {
         }
         TestNode.Run bad = a.ctl("restore", "--repository", "--target-lsn", "zz", "-s", secretsFile.toString(), "-y");
         assertEquals(2, bad.code(), bad.out() + bad.err());
+        // a staging directory the PostgreSQL user cannot reach (as the tarball backups' root-only directory) is refused
+        Path closed = Files.createDirectories(BASE.resolve("closed"));
+        Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
+        TestNode.Run unreachable = a.ctl("restore", "--repository", "-d", closed.resolve("staging").toString(), "-s",
+                secretsFile.toString(), "-y");
+        assertEquals(2, unreachable.code(), unreachable.out() + unreachable.err());
+        assertTrue(unreachable.err().contains("cannot reach " + closed), unreachable.err());
+        assertEquals(agent, a.agentPid());
     }
 
     @Test
