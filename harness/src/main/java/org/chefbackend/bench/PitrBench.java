@@ -68,13 +68,16 @@ final class PitrBench {
                     root.resolve("secrets.json"));
             Procs.Result repoBackup = c.ctl(0, Duration.ofSeconds(3600), "backup", "--repository", "-f", "-y");
             check("backup --repository", repoBackup);
-            // writes after the backups, a chosen second among them, more writes after it
+            // writes after the backups, a chosen second among them, more writes after it (-n: pgbench would otherwise
+            // truncate pgbench_history at its start, and the rows before the target with it)
             check("pgbench", Procs.run(Duration.ofSeconds(120), env, List.of("pgbench", "-h", c.proxy(), "-U",
-                    "chef_pgsql", "-T", "15", "-c", "2", "postgres")));
+                    "chef_pgsql", "-n", "-T", "15", "-c", "2", "postgres")));
             Instant t = Instant.now().truncatedTo(ChronoUnit.SECONDS).plusSeconds(1);
             Poll.until(Duration.ofSeconds(5), Duration.ofMillis(100), () -> Instant.now().isAfter(t.plusMillis(1500)));
             check("pgbench", Procs.run(Duration.ofSeconds(120), env, List.of("pgbench", "-h", c.proxy(), "-U",
-                    "chef_pgsql", "-T", "10", "-c", "2", "postgres")));
+                    "chef_pgsql", "-n", "-T", "10", "-c", "2", "postgres")));
+            System.out.println("pitr: target " + TARGET.format(t) + "; history " + text(c, "select now()::text || ' rows '"
+                    + " || count(*) || ' from ' || min(mtime)::text || ' to ' || max(mtime)::text from pgbench_history"));
             long before = count(c, "select count(*) from pgbench_history where mtime < '" + TARGET.format(t) + "'");
             long all = count(c, "select count(*) from pgbench_history");
             switchAndWait(c);
@@ -128,6 +131,14 @@ final class PitrBench {
                 ResultSet rs = st.executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);
+        }
+    }
+
+    private static String text(ChefBackendCluster c, String sql) throws Exception {
+        try (Connection conn = c.connect(c.addresses().get(0), 10, 600); Statement st = conn.createStatement();
+                ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
         }
     }
 

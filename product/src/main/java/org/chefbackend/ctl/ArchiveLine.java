@@ -56,7 +56,7 @@ final class ArchiveLine {
 
     private static String lastArchived(JsonNode a, long nowMillis) {
         if (!a.hasNonNull("last_archived_wal")) {
-            return "nothing archived yet";
+            return "nothing archived since this node leads";
         }
         return "last archived " + a.path("last_archived_wal").asText() + " " + age(a.path("last_archived_at").asLong(),
                 nowMillis) + " ago";

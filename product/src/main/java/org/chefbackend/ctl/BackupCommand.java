@@ -15,6 +15,7 @@ import org.chefbackend.recovery.Backup;
 import org.chefbackend.repository.RepositorySettings;
 import org.chefbackend.system.CtlCommand;
 import org.chefbackend.system.OperatorException;
+import org.chefbackend.system.Poll;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -119,6 +120,9 @@ final class BackupCommand implements Callable<Integer> {
                     OperatorException.usage("leader " + name + " has no backup.repository set; set it on every node")));
         }
         refuseWhileAnotherRuns(client, ctx);
+        AgentClient leaderAgent = target.map(l -> new AgentClient(l.address(), ctx.settings().intValue("leaderl.http_port"),
+                ctx.paths())).orElse(client);
+        awaitStanza(leaderAgent);
         Checklist list = new Checklist(out, quiet);
         Optional<RepositoryBackup.Leader> from = target;
         long started = System.nanoTime();
@@ -154,6 +158,21 @@ final class BackupCommand implements Callable<Integer> {
                         throw OperatorException.usage(n.path("name").asText() + " is taking a scheduled " + type
                                 + " backup into the repository now; try again when it is done (status shows it)");
                     });
+        }
+    }
+
+    /**
+     * The leader makes the repository's stanza within a few seconds of leading (its agent's backup keeper); a backup
+     * asked for before then waits for it, a while, rather than fail with pgBackRest's "has a stanza-create been
+     * performed?".
+     */
+    private static void awaitStanza(AgentClient leader) {
+        boolean ready = Poll.until(Duration.ofSeconds(60), Duration.ofMillis(500), () -> leader.status()
+                .map(st -> st.at("/backup/stanza_ready").asBoolean()).orElse(false));
+        if (!ready) {
+            String problem = leader.status().map(st -> st.at("/backup/stanza_problem").asText("")).orElse("");
+            throw OperatorException.failure("the leader has not made the repository's stanza"
+                    + (problem.isEmpty() ? "" : ": " + problem) + "; see its status");
         }
     }
 
