@@ -154,7 +154,10 @@ public final class BackupKeeper implements AutoCloseable {
         }
         Optional<Records.Leader> leader = cluster.leader();
         List<BackupSchedule.Candidate> nodes = new ArrayList<>();
-        cluster.statuses().values().forEach(st -> nodes.add(new BackupSchedule.Candidate(st.name(),
+        // a follower backs up through the leader's TLS server, which needs the cluster CA: an open cluster's leader
+        // backs itself up
+        boolean followersCan = ctx.secrets().ca() != null;
+        cluster.statuses().values().forEach(st -> nodes.add(new BackupSchedule.Candidate(st.name(), followersCan &&
                 st.pgsql().inRecovery() && !ClusterView.STOPPED.equals(st.role())
                         && leader.map(l -> !l.name().equals(st.name())).orElse(true),
                 !st.partiallySynced(), now.toEpochMilli() - st.updatedAt() <= FRESH.toMillis())));
