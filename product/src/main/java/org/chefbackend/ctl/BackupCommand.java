@@ -107,6 +107,11 @@ final class BackupCommand implements Callable<Integer> {
                     + ", not " + type);
         }
         Optional<RepositoryBackup.Leader> target = Optional.empty();
+        if (!leader && ctx.secrets().ca() == null) {
+            throw OperatorException.usage("this cluster is open (its secrets hold no cluster CA), so the leader runs no "
+                    + "pgBackRest TLS server to back up through: back up the leader with -f, or close the cluster with "
+                    + "secure-cluster");
+        }
         if (!leader) {
             String name = client.get("/cluster").filter(c -> c.status() == 200).map(c -> c.body().at("/cluster/leader")
                     .asText(null)).orElseThrow(() -> OperatorException.failure("no leader now: a follower's backup "
