@@ -72,6 +72,8 @@ public final class BackupKeeper implements AutoCloseable {
     private volatile String running;
     private volatile boolean repositoryReachable = true;
     private volatile long retryAfterNanos = System.nanoTime();
+    /** When this node was first seen leading (epoch seconds), 0 while it follows. */
+    private volatile long leadingSince;
 
     public BackupKeeper(Supplier<NodeContext> node, BooleanSupplier leads, LocalSession postgres,
             ClusterAgent cluster) {
@@ -106,7 +108,17 @@ public final class BackupKeeper implements AutoCloseable {
         }
     }
 
+    private long leadingSince() {
+        if (!leads.getAsBoolean()) {
+            leadingSince = 0;
+        } else if (leadingSince == 0) {
+            leadingSince = Instant.now().getEpochSecond();
+        }
+        return leadingSince;
+    }
+
     private void keepStanza(NodeContext ctx) {
+        leadingSince();
         if (!leads.getAsBoolean()) {
             stanzaReady = false; // checked again when this node next leads
             return;
@@ -119,7 +131,6 @@ public final class BackupKeeper implements AutoCloseable {
                     line -> log.info("pgbackrest stanza-create: {}", line));
             stanzaReady = true;
             stanzaProblem = null;
-            forgetFollowerFailures();
             log.info("the repository has stanza {}: this leader archives WAL to it", RepositorySettings.STANZA);
         } catch (IOException e) {
             stanzaProblem = e.getMessage();
@@ -197,23 +208,6 @@ public final class BackupKeeper implements AutoCloseable {
         }
     }
 
-    /**
-     * As a follower this node's archiver "failed" at every segment it held until the repository had it; as the leader
-     * a failure means archiving fails. So the archiver's counters start again at each leadership (status reads them).
-     */
-    private void forgetFollowerFailures() {
-        try {
-            postgres.use(c -> {
-                try (Statement st = c.createStatement()) {
-                    st.execute("select pg_stat_reset_shared('archiver')");
-                }
-                return null;
-            });
-        } catch (SQLException | RuntimeException e) {
-            log.warn("cannot reset the archiver's counters: {}", e.getMessage()); // status may show old failures
-        }
-    }
-
     private boolean stanzaReadyOrFollower() {
         return stanzaReady || !leads.getAsBoolean();
     }
@@ -244,6 +238,8 @@ public final class BackupKeeper implements AutoCloseable {
         doc.put("pg_port", layout.port());
         doc.put("pg_user", ctx.settings().string("postgresql.db_superuser"));
         doc.put("stanza_ready", stanzaReady);
+        // as a follower the archiver "failed" at every segment it held: failures before this are not the leader's
+        doc.put("leading_since", leadingSince());
         BackupInfo known = info;
         if (known != null) {
             known.newestValid().ifPresent(b -> doc.put("last_backup", Map.of("label", b.label(), "type",

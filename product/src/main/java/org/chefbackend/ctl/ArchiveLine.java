@@ -46,7 +46,8 @@ final class ArchiveLine {
         JsonNode a = b.path("archiver");
         long failedAt = a.path("last_failed_at").asLong(0);
         long archivedAt = a.path("last_archived_at").asLong(0);
-        if (failedAt > 0 && failedAt >= archivedAt) {
+        // failures from before it led are its holding as a follower, not failed archiving
+        if (failedAt > 0 && failedAt >= archivedAt && failedAt >= b.path("leading_since").asLong(0)) {
             return Optional.of("could not archive " + a.path("last_failed_wal").asText() + " ("
                     + a.path("failed_count").asLong() + " failure(s), the last " + age(failedAt, nowMillis)
                     + " ago); " + lastArchived(a, nowMillis));
@@ -56,7 +57,7 @@ final class ArchiveLine {
 
     private static String lastArchived(JsonNode a, long nowMillis) {
         if (!a.hasNonNull("last_archived_wal")) {
-            return "nothing archived since this node leads";
+            return "nothing archived yet";
         }
         return "last archived " + a.path("last_archived_wal").asText() + " " + age(a.path("last_archived_at").asLong(),
                 nowMillis) + " ago";

@@ -1,6 +1,7 @@
 package org.chefbackend.ctl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -50,6 +51,18 @@ class ArchiveLineTest {
                 + " \"archiver\": " + archiver(false, "000000010000000000000002", 1_000_000_000L - 300,
                 1_000_000_000L - 5) + "}");
         assertEquals(Optional.empty(), ArchiveLine.failure(s.path("backup"), NOW));
+    }
+
+    @Test
+    void failuresFromBeforeTheNodeLedAreItsHoldingAsAFollower() throws Exception {
+        JsonNode s = status("{\"repository\": \"/b\", \"repository_reachable\": true, \"waiting_segments\": 0,"
+                + " \"leading_since\": " + (1_000_000_000L - 10) + ", \"archiver\": " + archiver(false,
+                "000000010000000000000004", 1_000_000_000L - 12, 1_000_000_000L - 60) + "}");
+        assertEquals(Optional.empty(), ArchiveLine.failure(s.path("backup"), NOW));
+        JsonNode sinceLeading = status("{\"repository\": \"/b\", \"repository_reachable\": true, \"waiting_segments\": 0,"
+                + " \"leading_since\": " + (1_000_000_000L - 10) + ", \"archiver\": " + archiver(false,
+                "000000010000000000000004", 1_000_000_000L - 3, 1_000_000_000L - 60) + "}");
+        assertTrue(ArchiveLine.failure(sinceLeading.path("backup"), NOW).isPresent());
     }
 
     @Test
