@@ -113,10 +113,13 @@ final class BackupCommand implements Callable<Integer> {
                     + "secure-cluster");
         }
         if (!leader) {
-            String name = client.get("/cluster").filter(c -> c.status() == 200).map(c -> c.body().at("/cluster/leader")
-                    .asText(null)).orElseThrow(() -> OperatorException.failure("no leader now: a follower's backup "
-                            + "needs the leader to start and stop it; try again once the cluster has one"));
-            String address = client.get("/cluster").map(c -> leaderAddress(c.body(), name)).orElseThrow(() ->
+            JsonNode view = client.get("/cluster").filter(c -> c.status() == 200).map(AgentClient.Response::body)
+                    .orElseThrow(() -> OperatorException.failure("this node's agent gives no cluster view; a follower's"
+                            + " backup needs the leader to start and stop it"));
+            String name = Optional.ofNullable(view.at("/cluster/leader").asText(null)).orElseThrow(() ->
+                    OperatorException.failure("no leader now: a follower's backup needs the leader to start and stop"
+                            + " it; try again once the cluster has one"));
+            String address = Optional.ofNullable(leaderAddress(view, name)).orElseThrow(() ->
                     OperatorException.failure("the cluster view does not list leader " + name + "'s address"));
             AgentClient remote = new AgentClient(address, ctx.settings().intValue("leaderl.http_port"), ctx.paths());
             JsonNode status = remote.status().orElseThrow(() -> OperatorException.failure("leader " + name + "'s agent "
